@@ -1,0 +1,227 @@
+#pragma once
+
+// The interfaces the use cases need from the outside world. Adapters
+// (audit/, store/, registry/) implement them; tests replace them.
+
+#include "core/job.hpp"
+#include "core/member.hpp"
+#include "core/timestamp.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vtc::app {
+
+// Wall-clock time. Logic never reads the system clock directly.
+class Clock
+{
+public:
+  virtual ~Clock() = default;
+  virtual core::TimeNs now() const = 0;
+};
+
+// ---- audit log ------------------------------------------------------------
+
+// Chain position of the last processed entry (SPEC §4.4) plus hints.
+struct Cursor
+{
+  std::int64_t line = 0;       // 1-based line of the last processed entry
+  std::string entry_hash;      // its entry_hash (base64url); for a
+                               // version-1-only prefix, the line's SHA-256
+  bool chained = false;        // a version-2 entry has been processed
+  std::uint64_t line_start = 0; // byte offset where that line starts
+  std::uint64_t offset = 0;     // byte offset after it
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0; // file size when the cursor was stored
+
+  bool operator==(const Cursor&) const = default;
+};
+
+// One verified entry, reduced to what the walk reads.
+struct Entry
+{
+  std::int64_t line = 0;
+  std::string event_id;
+  core::TimeNs time = 0;
+  bool legacy = false;     // a version-1 row: counted, creates nothing
+  std::string event_type;  // "MemberAdded", …
+  bool membership = false; // MemberAdded, RoleChanged or MemberRemoved
+  std::string key_id;      // audit_key_id (canonical text)
+  std::string target_hash; // base64url, "" when null
+  std::optional<std::string> target_did; // plaintext, nullopt when redacted
+  bool self_request = false; // actor_did_hash == target_did_hash
+  std::optional<std::string> role;        // MemberAdded role / newRole
+  std::optional<std::string> disposition; // MemberRemoved, as written
+};
+
+// Why the walk stopped before an entry.
+struct AuditFailure
+{
+  std::int64_t line = 0;
+  std::string event_id; // "" when the line could not be parsed that far
+  std::string reason;   // SPEC §4.3 names, or "discontinuity"
+  std::string detail;   // one human sentence
+};
+
+enum class ReadStatus {
+  entry,      // `entry` filled
+  end,        // clean end of the log
+  incomplete, // a final line without LF: wait for the writer
+  failure,    // `failure` filled; the walk stops here
+};
+
+// A verified, sequential reader of the audit log.
+class AuditLog
+{
+public:
+  virtual ~AuditLog() = default;
+  // Positions after `cursor` (or at the start when none) by the rules of
+  // SPEC §4.4. Returns a failure (discontinuity or a bad entry found while
+  // re-reading) instead of positioning. Throws AuditError (74) on I/O.
+  virtual std::optional<AuditFailure> seek(const std::optional<Cursor>& cursor) = 0;
+  // Reads and verifies the next entry.
+  virtual ReadStatus next(Entry& entry, AuditFailure& failure) = 0;
+  // The cursor after the last entry next() returned.
+  virtual Cursor position() const = 0;
+  // Bytes of the file not yet read as entries (incomplete tail included).
+  virtual std::uint64_t lag_bytes() const = 0;
+};
+
+// ---- state ----------------------------------------------------------------
+
+// A member as stored: identity and desired registry state.
+struct Member
+{
+  std::int64_t id = 0; // 0 = not stored yet
+  std::string did;
+  core::MemberState state;
+};
+
+// An outcome row (SPEC §7). Never holds a plaintext DID.
+struct Outcome
+{
+  core::OutcomeKind kind = core::OutcomeKind::skipped;
+  std::string job_id;
+  std::int64_t attempts = 0;
+  std::string key_id;
+  std::string target_hash;
+  std::string detail; // JSON object text, "" for none
+};
+
+// A job the walk creates for a member.
+struct NewJob
+{
+  std::string id; // event_id of the creating entry
+  core::JobKind kind = core::JobKind::publish;
+  core::TimeNs due = 0; // not before
+  bool rtbf = false;
+  std::int64_t event_line = 0;
+  std::string key_id;
+  std::string target_hash;
+};
+
+// Everything one batch of entries produced, committed atomically with the
+// cursor that follows them.
+struct WalkBatch
+{
+  struct Change
+  {
+    Member member; // state after the event; id 0 inserts
+    std::string key_id;
+    std::string target_hash;
+    std::optional<NewJob> job;
+    std::vector<Outcome> outcomes; // recorded in order, after supersession
+  };
+  std::vector<Change> changes; // in log order
+  std::vector<Outcome> outcomes; // not tied to a member (invalid_event, …)
+  Cursor cursor;
+  std::int64_t entries = 0; // entries read in the batch
+  std::int64_t legacy = 0;  // version-1 rows among them
+};
+
+// What committing a batch did.
+struct BatchResult
+{
+  std::int64_t jobs_created = 0;
+  std::int64_t jobs_superseded = 0;
+};
+
+// A pass as recorded for `status`.
+struct PassRecord
+{
+  core::TimeNs started = 0;
+  core::TimeNs finished = 0;
+  int exit_code = 0;
+  std::int64_t entries = 0;
+  std::int64_t jobs_created = 0;
+  std::int64_t jobs_superseded = 0;
+  std::int64_t recovered = 0;
+};
+
+// One live job as listed by `queue list`.
+struct JobRow
+{
+  std::string id;
+  core::JobKind kind = core::JobKind::publish;
+  core::JobState state = core::JobState::pending;
+  std::int64_t attempts = 0;
+  core::TimeNs due = 0;
+  bool rtbf = false;
+  std::int64_t event_line = 0;
+  std::string target_hash; // identifies the member without its DID
+  std::string last_error;
+};
+
+// Filters and paging for listing jobs. Rows come in due order, then creation order.
+struct JobQuery
+{
+  std::optional<core::JobState> state; // nullopt = all
+  std::int64_t limit = 100;
+};
+
+// Everything `status` shows from the database.
+struct StatusView
+{
+  std::optional<Cursor> cursor;
+  std::int64_t pending = 0;
+  std::int64_t in_flight = 0;
+  std::int64_t failed = 0;
+  std::int64_t members_active = 0;
+  std::int64_t members_departed = 0;
+  std::int64_t invalid_events = 0;
+  std::optional<core::TimeNs> oldest_due; // among pending jobs due now
+  std::optional<PassRecord> last_pass;
+  std::optional<AuditFailure> audit_failure; // where the walk stopped
+  std::string generation;
+};
+
+// The state database: cursor, members, jobs, outcomes (SPEC §7, §8). Every
+// write is its own BEGIN IMMEDIATE transaction. Throws StoreError (74).
+class StateStore
+{
+public:
+  virtual ~StateStore() = default;
+
+  virtual std::optional<Cursor> cursor() = 0;
+  virtual std::optional<Member> find_member(const std::string& did) = 0;
+  // Applies a walk batch and moves the cursor, atomically.
+  virtual BatchResult commit_walk(const WalkBatch& batch) = 0;
+  // Remembers where the walk stopped (nullopt: it did not stop on a bad
+  // entry). Writes only when the value changes.
+  virtual void set_audit_failure(const std::optional<AuditFailure>& f) = 0;
+  // Puts jobs a dead pass left in_flight back: each counts its attempt and
+  // is due at `due_after(attempts)`, or fails after `max_attempts`.
+  virtual std::int64_t recover_in_flight(
+    std::int64_t max_attempts,
+    const std::function<core::TimeNs(std::int64_t attempts)>& due_after) = 0;
+  virtual void record_pass(const PassRecord& pass) = 0;
+
+  virtual StatusView status(core::TimeNs now) = 0;
+  virtual std::vector<JobRow> jobs(const JobQuery& query) = 0;
+};
+
+} // namespace vtc::app

@@ -1,0 +1,211 @@
+#include "app/walk.hpp"
+
+#include "core/member.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unordered_map>
+
+namespace vtc::app {
+
+namespace {
+
+// Accumulates one batch: member states touched in it are cached, so two
+// events for one member inside a batch see each other.
+class BatchBuilder
+{
+public:
+  BatchBuilder(StateStore& store, const Clock& clock, const WalkOptions& o)
+    : m_store(store), m_clock(clock), m_options(o)
+  {
+  }
+
+  void add(const Entry& entry);
+  WalkBatch& batch() { return m_batch; }
+  void clear()
+  {
+    m_batch = WalkBatch{};
+    m_members.clear();
+  }
+
+private:
+  Member load(const std::string& did);
+  void outcome_only(const Entry& e, core::OutcomeKind kind,
+                    const std::string& reason);
+
+  StateStore& m_store;
+  const Clock& m_clock;
+  const WalkOptions& m_options;
+  WalkBatch m_batch;
+  std::unordered_map<std::string, Member> m_members;
+};
+
+std::optional<core::EventType> event_type(const std::string& type)
+{
+  if (type == "MemberAdded") {
+    return core::EventType::member_added;
+  }
+  if (type == "RoleChanged") {
+    return core::EventType::role_changed;
+  }
+  if (type == "MemberRemoved") {
+    return core::EventType::member_removed;
+  }
+  return std::nullopt;
+}
+
+std::string reason_detail(const std::string& reason)
+{
+  return nlohmann::json{{"reason", reason}}.dump();
+}
+
+} // namespace
+
+Member BatchBuilder::load(const std::string& did)
+{
+  if (auto it = m_members.find(did); it != m_members.end()) {
+    return it->second;
+  }
+  if (auto m = m_store.find_member(did)) {
+    return *m;
+  }
+  return Member{0, did, {}};
+}
+
+void BatchBuilder::outcome_only(const Entry& e, core::OutcomeKind kind,
+                                const std::string& reason)
+{
+  m_batch.outcomes.push_back(
+    {kind, e.event_id, 0, e.key_id, e.target_hash, reason_detail(reason)});
+}
+
+void BatchBuilder::add(const Entry& e)
+{
+  ++m_batch.entries;
+  if (e.legacy) {
+    ++m_batch.legacy;
+    return;
+  }
+  const auto type = e.membership ? event_type(e.event_type) : std::nullopt;
+  if (!type) {
+    return;
+  }
+  if (!e.target_did) {
+    // Redacted targets are matched by (key id, target hash) in a later
+    // version; until then they are recorded, never guessed.
+    outcome_only(e, core::OutcomeKind::unattributable,
+                 *type == core::EventType::member_removed ? "removal" : "event");
+    return;
+  }
+  const std::string& did = *e.target_did;
+  if (!core::is_valid_did(did)) {
+    outcome_only(e, core::OutcomeKind::invalid_event, "invalid_did");
+    return;
+  }
+  if (*type != core::EventType::member_removed && !e.role) {
+    outcome_only(e, core::OutcomeKind::invalid_event, "missing_role");
+    return;
+  }
+
+  Member member = load(did);
+  core::MembershipEvent event{*type, e.time, e.role.value_or("")};
+  core::DispositionDecision decision;
+  WalkBatch::Change change;
+  if (*type == core::EventType::member_removed) {
+    decision = core::effective_disposition(m_options.policy, e.disposition,
+                                           e.self_request);
+    if (!decision.override_reason.empty()) {
+      change.outcomes.push_back(
+        {core::OutcomeKind::policy_override, e.event_id, 0, e.key_id,
+         e.target_hash,
+         nlohmann::json{
+           {"reason", decision.override_reason},
+           {"requested", e.disposition.value_or("")},
+           {"would_be", std::string(core::to_string(decision.would_be))},
+           {"effective", std::string(core::to_string(decision.effective))}}
+           .dump()});
+    }
+  }
+  const core::Transition t =
+    core::apply_event(member.state, event, decision.effective);
+  member.state = t.after;
+  change.member = member;
+  change.key_id = e.key_id;
+  change.target_hash = e.target_hash;
+  if (t.job) {
+    NewJob job;
+    job.id = e.event_id;
+    job.kind = *t.job;
+    job.rtbf = decision.rtbf;
+    // Due from when it was read, so "oldest due age" measures our backlog,
+    // not the age of the log. RTBF deletes wait for their window's end.
+    job.due = m_clock.now();
+    if (job.rtbf) {
+      job.due = core::rtbf_release_time(e.time, m_options.rtbf_window_hours);
+    }
+    job.event_line = e.line;
+    job.key_id = e.key_id;
+    job.target_hash = e.target_hash;
+    change.job = job;
+  } else {
+    change.outcomes.push_back({core::OutcomeKind::skipped, e.event_id, 0,
+                               e.key_id, e.target_hash,
+                               reason_detail(t.skip_reason)});
+  }
+  m_batch.changes.push_back(std::move(change));
+  m_members[did] = member;
+}
+
+WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
+                const WalkOptions& options)
+{
+  WalkResult result;
+  if (auto failure = log.seek(store.cursor())) {
+    result.failure = failure;
+    store.set_audit_failure(failure);
+    return result;
+  }
+  BatchBuilder builder(store, clock, options);
+  auto flush = [&] {
+    WalkBatch& batch = builder.batch();
+    if (batch.entries == 0) {
+      return;
+    }
+    batch.cursor = log.position();
+    const BatchResult r = store.commit_walk(batch);
+    result.entries += batch.entries;
+    result.legacy += batch.legacy;
+    result.jobs_created += r.jobs_created;
+    result.jobs_superseded += r.jobs_superseded;
+    builder.clear();
+  };
+
+  Entry entry;
+  AuditFailure failure;
+  for (;;) {
+    const ReadStatus status = log.next(entry, failure);
+    if (status == ReadStatus::entry) {
+      builder.add(entry);
+      if (builder.batch().entries >= options.batch_size) {
+        flush();
+        if (options.should_stop()) {
+          result.stopped_early = true;
+          break;
+        }
+      }
+      continue;
+    }
+    if (status == ReadStatus::failure) {
+      result.failure = failure;
+    } else {
+      result.complete = true;
+      result.incomplete_tail = status == ReadStatus::incomplete;
+    }
+    break;
+  }
+  flush();
+  store.set_audit_failure(result.failure);
+  return result;
+}
+
+} // namespace vtc::app

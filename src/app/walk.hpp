@@ -1,0 +1,40 @@
+#pragma once
+
+#include "app/ports.hpp"
+#include "core/policy.hpp"
+
+#include <functional>
+#include <optional>
+
+namespace vtc::app {
+
+struct WalkOptions
+{
+  core::Policy policy;
+  std::int64_t rtbf_window_hours = 24;
+  std::int64_t batch_size = 1000; // entries per transaction
+  // Polled at batch boundaries: true ends the walk there (deadline, signal).
+  std::function<bool()> should_stop = [] { return false; };
+};
+
+struct WalkResult
+{
+  std::int64_t entries = 0;
+  std::int64_t legacy = 0;
+  std::int64_t jobs_created = 0;
+  std::int64_t jobs_superseded = 0;
+  bool complete = false;        // reached the end of the log
+  bool incomplete_tail = false; // a final line without LF is waiting
+  bool stopped_early = false;   // should_stop() ended it
+  std::optional<AuditFailure> failure; // verification failure/discontinuity
+};
+
+// Reads the log past the stored cursor, verifying every entry, and turns
+// membership events into member state, jobs and outcomes (SPEC §4, §5.1,
+// §5.2). Commits every `batch_size` entries together with the cursor, so a
+// crash neither loses nor repeats an entry. Stops before a bad entry and
+// records where. Throws StoreError (74) and AuditError (74).
+WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
+                const WalkOptions& options);
+
+} // namespace vtc::app

@@ -1,0 +1,236 @@
+#include "audit/envelope.hpp"
+
+#include "audit/json_scan.hpp"
+
+namespace vtc::audit {
+
+namespace {
+
+int hex_value(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+bool fail(std::string& why, const char* what)
+{
+  why = what;
+  return false;
+}
+
+bool read_uuid(JsonScanner& s, std::string& text, Uuid& bytes)
+{
+  if (!s.string(text)) {
+    return false;
+  }
+  const auto parsed = parse_uuid(text);
+  if (!parsed) {
+    return false;
+  }
+  bytes = *parsed;
+  return true;
+}
+
+bool read_digest(JsonScanner& s, std::string& text, util::Digest& out)
+{
+  if (!s.string(text)) {
+    return false;
+  }
+  const auto d = util::decode_digest(text);
+  if (!d) {
+    return false;
+  }
+  out = *d;
+  return true;
+}
+
+// Reads the `data` object, keeping the string members the state machine
+// needs. A repeated member among those is ambiguous and rejected.
+bool read_data(JsonScanner& s, Envelope& env)
+{
+  if (!s.expect('{')) {
+    return false;
+  }
+  if (s.accept('}')) {
+    return true;
+  }
+  std::string name;
+  bool seen_role = false;
+  bool seen_new_role = false;
+  bool seen_disposition = false;
+  do {
+    if (!s.string(name) || !s.expect(':')) {
+      return false;
+    }
+    std::optional<std::string>* slot = nullptr;
+    bool* seen = nullptr;
+    if (name == "role") {
+      slot = &env.role;
+      seen = &seen_role;
+    } else if (name == "newRole") {
+      slot = &env.new_role;
+      seen = &seen_new_role;
+    } else if (name == "disposition") {
+      slot = &env.disposition;
+      seen = &seen_disposition;
+    }
+    if (slot == nullptr) {
+      if (!s.skip_value(63)) {
+        return false;
+      }
+      continue;
+    }
+    if (*seen) {
+      return false;
+    }
+    *seen = true;
+    std::optional<std::string> value;
+    JsonScanner probe = s;
+    if (probe.nullable_string(value)) {
+      s = probe;
+      *slot = std::move(value);
+    } else if (!s.skip_value(63)) {
+      // Not a string: it stays absent, but must still be valid JSON.
+      return false;
+    }
+  } while (s.accept(','));
+  return s.expect('}');
+}
+
+} // namespace
+
+std::optional<Uuid> parse_uuid(std::string_view t)
+{
+  if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' ||
+      t[23] != '-') {
+    return std::nullopt;
+  }
+  Uuid out{};
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < t.size();) {
+    if (t[i] == '-') {
+      ++i;
+      continue;
+    }
+    const int hi = hex_value(t[i]);
+    const int lo = hex_value(t[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out[k++] = static_cast<std::uint8_t>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
+{
+  JsonScanner s(line);
+  std::string ts;
+  if (!s.expect('{')) {
+    return fail(why, "not a JSON object");
+  }
+  if (!s.key("event_id") || !read_uuid(s, e.event_id, e.event_id_bytes)) {
+    return fail(why, "event_id missing or not a UUID");
+  }
+  if (!s.expect(',') || !s.key("event_version") ||
+      !s.uint32(e.event_version)) {
+    return fail(why, "event_version missing or not an unsigned integer");
+  }
+  if (!s.expect(',') || !s.key("schema_version") ||
+      !s.uint32(e.schema_version)) {
+    return fail(why, "schema_version missing or not an unsigned integer");
+  }
+  if (!s.expect(',') || !s.key("timestamp") || !s.string(ts)) {
+    return fail(why, "timestamp missing");
+  }
+  const auto t = core::parse_rfc3339(ts);
+  if (!t) {
+    return fail(why, "timestamp is not RFC 3339 UTC with Z");
+  }
+  e.time = *t;
+  if (!s.expect(',') || !s.key("audit_key_id") ||
+      !read_uuid(s, e.key_id, e.key_id_bytes)) {
+    return fail(why, "audit_key_id missing or not a UUID");
+  }
+  if (!s.expect(',') || !s.key("actor_did_hash") ||
+      !read_digest(s, e.actor_hash_text, e.actor_hash)) {
+    return fail(why, "actor_did_hash missing or not canonical base64url");
+  }
+  if (!s.expect(',') || !s.key("actor_did_plain") ||
+      !s.nullable_string(e.actor_plain)) {
+    return fail(why, "actor_did_plain missing or not a string or null");
+  }
+  if (!s.expect(',') || !s.key("target_did_hash")) {
+    return fail(why, "target_did_hash missing");
+  }
+  std::optional<std::string> target_hash;
+  if (!s.nullable_string(target_hash)) {
+    return fail(why, "target_did_hash not a string or null");
+  }
+  e.target_hash.reset();
+  e.target_hash_text.clear();
+  if (target_hash) {
+    e.target_hash = util::decode_digest(*target_hash);
+    if (!e.target_hash) {
+      return fail(why, "target_did_hash not canonical base64url");
+    }
+    e.target_hash_text = std::move(*target_hash);
+  }
+  if (!s.expect(',') || !s.key("target_did_plain") ||
+      !s.nullable_string(e.target_plain)) {
+    return fail(why, "target_did_plain missing or not a string or null");
+  }
+  if (!s.expect(',')) {
+    return fail(why, "members missing after target_did_plain");
+  }
+  e.chained = false;
+  if (s.key("prev_hash")) {
+    std::string prev;
+    if (!read_digest(s, prev, e.prev_hash)) {
+      return fail(why, "prev_hash not canonical base64url");
+    }
+    if (!s.expect(',') || !s.key("entry_hash") ||
+        !read_digest(s, e.entry_hash_text, e.entry_hash) || !s.expect(',')) {
+      return fail(why, "entry_hash missing or not canonical base64url");
+    }
+    e.chained = true;
+  }
+  if (!s.key("event")) {
+    return fail(why, "event missing or members out of order");
+  }
+  s.skip_ws();
+  const std::size_t event_start = s.pos();
+  if (!s.expect('{') || !s.key("type") || !s.string(e.event_type) ||
+      !s.expect(',') || !s.key("data")) {
+    return fail(why, "event is not {\"type\":…,\"data\":…}");
+  }
+  e.role.reset();
+  e.new_role.reset();
+  e.disposition.reset();
+  if (!read_data(s, e)) {
+    return fail(why, "event data is not a valid object");
+  }
+  if (!s.expect('}')) {
+    return fail(why, "event has members other than type and data");
+  }
+  e.event_raw = line.substr(event_start, s.pos() - event_start);
+  if (!s.expect('}')) {
+    return fail(why, "members after event");
+  }
+  s.skip_ws();
+  if (!s.at_end()) {
+    return fail(why, "trailing bytes after the object");
+  }
+  return true;
+}
+
+} // namespace vtc::audit

@@ -1,0 +1,347 @@
+#include "audit/json_scan.hpp"
+
+namespace vtc::audit {
+
+namespace {
+
+int hex_value(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp)
+{
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 (RFC 3629:
+// no overlongs, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_length(std::string_view s, std::size_t i)
+{
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  auto cont = [&](std::size_t k) {
+    return i + k < s.size() &&
+           (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  };
+  if (b0 < 0x80) {
+    return 1;
+  }
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    return cont(1) ? 2 : 0;
+  }
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (!cont(1) || !cont(2)) {
+      return 0;
+    }
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 >= 0xA0)) {
+      return 0;
+    }
+    return 3;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) {
+      return 0;
+    }
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if ((b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 >= 0x90)) {
+      return 0;
+    }
+    return 4;
+  }
+  return 0;
+}
+
+} // namespace
+
+void JsonScanner::skip_ws()
+{
+  while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t')) {
+    ++m_pos;
+  }
+}
+
+bool JsonScanner::expect(char c)
+{
+  skip_ws();
+  if (m_pos < m_text.size() && m_text[m_pos] == c) {
+    ++m_pos;
+    return true;
+  }
+  return false;
+}
+
+bool JsonScanner::accept(char c)
+{
+  skip_ws();
+  if (m_pos < m_text.size() && m_text[m_pos] == c) {
+    ++m_pos;
+    return true;
+  }
+  return false;
+}
+
+bool JsonScanner::string(std::string& out)
+{
+  out.clear();
+  if (!expect('"')) {
+    return false;
+  }
+  while (m_pos < m_text.size()) {
+    const char c = m_text[m_pos];
+    if (c == '"') {
+      ++m_pos;
+      return true;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) {
+      return false;
+    }
+    if (c != '\\') {
+      const std::size_t n = utf8_length(m_text, m_pos);
+      if (n == 0) {
+        return false;
+      }
+      out.append(m_text.substr(m_pos, n));
+      m_pos += n;
+      continue;
+    }
+    if (++m_pos >= m_text.size()) {
+      return false;
+    }
+    switch (m_text[m_pos++]) {
+    case '"':
+      out += '"';
+      break;
+    case '\\':
+      out += '\\';
+      break;
+    case '/':
+      out += '/';
+      break;
+    case 'b':
+      out += '\b';
+      break;
+    case 'f':
+      out += '\f';
+      break;
+    case 'n':
+      out += '\n';
+      break;
+    case 'r':
+      out += '\r';
+      break;
+    case 't':
+      out += '\t';
+      break;
+    case 'u': {
+      auto read4 = [&](std::uint32_t& v) {
+        if (m_pos + 4 > m_text.size()) {
+          return false;
+        }
+        v = 0;
+        for (int k = 0; k < 4; ++k) {
+          const int h = hex_value(m_text[m_pos++]);
+          if (h < 0) {
+            return false;
+          }
+          v = (v << 4U) | static_cast<std::uint32_t>(h);
+        }
+        return true;
+      };
+      std::uint32_t cp = 0;
+      if (!read4(cp)) {
+        return false;
+      }
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        std::uint32_t low = 0;
+        if (m_pos + 2 > m_text.size() || m_text[m_pos] != '\\' ||
+            m_text[m_pos + 1] != 'u') {
+          return false;
+        }
+        m_pos += 2;
+        if (!read4(low) || low < 0xDC00 || low > 0xDFFF) {
+          return false;
+        }
+        cp = 0x10000 + ((cp - 0xD800) << 10U) + (low - 0xDC00);
+      } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        return false;
+      }
+      append_utf8(out, cp);
+      break;
+    }
+    default:
+      return false;
+    }
+  }
+  return false;
+}
+
+bool JsonScanner::key(std::string_view name)
+{
+  skip_ws();
+  // Fast path: member names here never need escapes.
+  if (m_pos + name.size() + 2 <= m_text.size() && m_text[m_pos] == '"' &&
+      m_text.compare(m_pos + 1, name.size(), name) == 0 &&
+      m_text[m_pos + 1 + name.size()] == '"') {
+    m_pos += name.size() + 2;
+    return expect(':');
+  }
+  return false;
+}
+
+bool JsonScanner::uint32(std::uint32_t& out)
+{
+  skip_ws();
+  const std::size_t start = m_pos;
+  std::uint64_t v = 0;
+  while (m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9') {
+    v = v * 10 + static_cast<std::uint64_t>(m_text[m_pos] - '0');
+    if (v > 0xFFFFFFFFULL) {
+      return false;
+    }
+    ++m_pos;
+  }
+  const std::size_t n = m_pos - start;
+  if (n == 0 || (n > 1 && m_text[start] == '0')) {
+    return false;
+  }
+  if (m_pos < m_text.size() &&
+      (m_text[m_pos] == '.' || m_text[m_pos] == 'e' || m_text[m_pos] == 'E')) {
+    return false;
+  }
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+bool JsonScanner::nullable_string(std::optional<std::string>& out)
+{
+  skip_ws();
+  if (m_pos < m_text.size() && m_text[m_pos] == 'n') {
+    out.reset();
+    return literal("null");
+  }
+  out.emplace();
+  return string(*out);
+}
+
+bool JsonScanner::literal(std::string_view word)
+{
+  if (m_text.compare(m_pos, word.size(), word) != 0) {
+    return false;
+  }
+  m_pos += word.size();
+  return true;
+}
+
+bool JsonScanner::number()
+{
+  auto digit = [&] {
+    return m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9';
+  };
+  if (m_pos < m_text.size() && m_text[m_pos] == '-') {
+    ++m_pos;
+  }
+  if (!digit()) {
+    return false;
+  }
+  if (m_text[m_pos] == '0') {
+    ++m_pos;
+  } else {
+    while (digit()) {
+      ++m_pos;
+    }
+  }
+  if (m_pos < m_text.size() && m_text[m_pos] == '.') {
+    ++m_pos;
+    if (!digit()) {
+      return false;
+    }
+    while (digit()) {
+      ++m_pos;
+    }
+  }
+  if (m_pos < m_text.size() && (m_text[m_pos] == 'e' || m_text[m_pos] == 'E')) {
+    ++m_pos;
+    if (m_pos < m_text.size() && (m_text[m_pos] == '+' || m_text[m_pos] == '-')) {
+      ++m_pos;
+    }
+    if (!digit()) {
+      return false;
+    }
+    while (digit()) {
+      ++m_pos;
+    }
+  }
+  return true;
+}
+
+bool JsonScanner::skip_value(int depth)
+{
+  if (depth <= 0) {
+    return false;
+  }
+  skip_ws();
+  if (m_pos >= m_text.size()) {
+    return false;
+  }
+  std::string scratch;
+  switch (m_text[m_pos]) {
+  case '"':
+    return string(scratch);
+  case '{':
+    ++m_pos;
+    if (accept('}')) {
+      return true;
+    }
+    do {
+      if (!string(scratch) || !expect(':') || !skip_value(depth - 1)) {
+        return false;
+      }
+    } while (accept(','));
+    return expect('}');
+  case '[':
+    ++m_pos;
+    if (accept(']')) {
+      return true;
+    }
+    do {
+      if (!skip_value(depth - 1)) {
+        return false;
+      }
+    } while (accept(','));
+    return expect(']');
+  case 't':
+    return literal("true");
+  case 'f':
+    return literal("false");
+  case 'n':
+    return literal("null");
+  default:
+    return number();
+  }
+}
+
+} // namespace vtc::audit

@@ -1,0 +1,217 @@
+#include "audit/log_file.hpp"
+
+#include <fmt/core.h>
+
+namespace vtc::audit {
+
+namespace {
+
+// A version-1 row has no entry hash; the cursor identifies it by the
+// SHA-256 of its bytes instead.
+std::string legacy_fingerprint(std::string_view line)
+{
+  return util::base64url_encode(util::sha256(line));
+}
+
+app::AuditFailure failure_at(std::int64_t line, const Envelope& e,
+                             std::string reason, std::string detail)
+{
+  return {line, e.event_id, std::move(reason), std::move(detail)};
+}
+
+} // namespace
+
+LogFile::LogFile(LogOptions options)
+  : m_options(std::move(options)),
+    m_reader(m_options.path, m_options.max_line_bytes),
+    m_verifier(m_options.keys.get(), start_hash(), false,
+               m_options.max_line_bytes)
+{
+}
+
+util::Digest LogFile::start_hash() const
+{
+  return m_options.anchor.value_or(util::Digest{});
+}
+
+app::Cursor LogFile::position() const
+{
+  app::Cursor c;
+  c.line = m_line;
+  c.entry_hash = m_last_hash;
+  c.chained = m_chained;
+  c.line_start = m_line_start;
+  c.offset = m_offset;
+  c.device = m_reader.device();
+  c.inode = m_reader.inode();
+  c.size = m_reader.size();
+  return c;
+}
+
+std::uint64_t LogFile::lag_bytes() const
+{
+  const std::uint64_t size = m_reader.size();
+  return size > m_offset ? size - m_offset : 0;
+}
+
+bool LogFile::matches_at_hint(const app::Cursor& c)
+{
+  if (c.offset <= c.line_start) {
+    return false;
+  }
+  std::string bytes;
+  if (!m_reader.read_range(c.line_start, c.offset, bytes) ||
+      bytes.back() != '\n') {
+    return false;
+  }
+  bytes.pop_back();
+  if (!c.chained) {
+    return legacy_fingerprint(bytes) == c.entry_hash;
+  }
+  Envelope e;
+  std::string why;
+  return parse_envelope(bytes, e, why) && e.chained &&
+         e.entry_hash_text == c.entry_hash;
+}
+
+std::optional<app::AuditFailure> LogFile::reread_to(const app::Cursor& c,
+                                                    bool& found)
+{
+  found = false;
+  m_reader.seek(0, 0);
+  m_verifier.reset(start_hash(), false);
+  app::Entry entry;
+  app::AuditFailure failure;
+  while (m_reader.line() < c.line) {
+    switch (next(entry, failure)) {
+    case app::ReadStatus::entry:
+      break;
+    case app::ReadStatus::failure:
+      return failure;
+    case app::ReadStatus::end:
+    case app::ReadStatus::incomplete:
+      return std::nullopt;
+    }
+  }
+  found = m_last_hash == c.entry_hash && m_chained == c.chained;
+  return std::nullopt;
+}
+
+bool LogFile::continues_after_rotation(const app::Cursor& c)
+{
+  if (!c.chained) {
+    return false;
+  }
+  m_reader.seek(0, 0);
+  std::string_view line;
+  if (m_reader.next(line) != LineReader::Result::line) {
+    return false;
+  }
+  Envelope e;
+  std::string why;
+  return parse_envelope(line, e, why) && e.chained &&
+         util::base64url_encode(e.prev_hash) == c.entry_hash;
+}
+
+std::optional<app::AuditFailure> LogFile::seek(
+  const std::optional<app::Cursor>& cursor)
+{
+  m_last_hash.clear();
+  m_chained = false;
+  m_line = 0;
+  m_line_start = 0;
+  m_offset = 0;
+  if (!cursor) {
+    m_reader.seek(0, 0);
+    m_verifier.reset(start_hash(), false);
+    return std::nullopt;
+  }
+  const app::Cursor& c = *cursor;
+  // 1. The file grew in place: the line before the offset is ours.
+  if (matches_at_hint(c)) {
+    m_reader.seek(c.offset, c.line);
+  } else {
+    // 2. Rewritten or copied: find line N again, verifying from line 1.
+    bool found = false;
+    if (auto failure = reread_to(c, found)) {
+      return failure;
+    }
+    if (!found) {
+      // 3. Rotated by renaming: the new file continues the chain.
+      if (!continues_after_rotation(c)) {
+        return app::AuditFailure{
+          c.line, "", "discontinuity",
+          fmt::format("the log no longer holds line {} with entry_hash {}, "
+                      "and does not continue it",
+                      c.line, c.entry_hash)};
+      }
+      m_reader.seek(0, 0);
+    }
+  }
+  m_last_hash = c.entry_hash;
+  m_chained = c.chained;
+  m_line = m_reader.line();
+  m_line_start = c.line_start;
+  m_offset = m_reader.offset();
+  if (c.chained) {
+    m_verifier.reset(*util::decode_digest(c.entry_hash), true);
+  } else {
+    m_verifier.reset(start_hash(), false);
+  }
+  return std::nullopt;
+}
+
+app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
+{
+  std::string_view line;
+  switch (m_reader.next(line)) {
+  case LineReader::Result::end:
+    return app::ReadStatus::end;
+  case LineReader::Result::incomplete:
+    return app::ReadStatus::incomplete;
+  case LineReader::Result::too_long:
+    failure = {m_reader.line(), "", "too-long",
+               fmt::format("line exceeds audit.max_line_bytes {}",
+                           m_options.max_line_bytes)};
+    return app::ReadStatus::failure;
+  case LineReader::Result::line:
+    break;
+  }
+  Envelope& e = m_envelope;
+  std::string detail;
+  if (auto reason = m_verifier.check(line, e, detail)) {
+    failure = failure_at(m_reader.line(), e, *reason, detail);
+    if (*reason == "unparseable") {
+      failure.event_id.clear();
+    }
+    return app::ReadStatus::failure;
+  }
+  entry = app::Entry{};
+  entry.line = m_reader.line();
+  entry.event_id = e.event_id;
+  entry.time = e.time;
+  entry.legacy = e.schema_version == 1;
+  entry.event_type = e.event_type;
+  entry.membership = !entry.legacy && is_membership_event(e.event_type);
+  entry.key_id = e.key_id;
+  entry.target_hash = e.target_hash_text;
+  entry.target_did = e.target_plain;
+  entry.self_request =
+    e.target_hash && util::digests_equal(*e.target_hash, e.actor_hash);
+  entry.role = e.event_type == "RoleChanged" ? e.new_role : e.role;
+  entry.disposition = e.disposition;
+  if (entry.legacy) {
+    if (!m_chained) {
+      m_last_hash = legacy_fingerprint(line);
+    }
+  } else {
+    m_last_hash = e.entry_hash_text;
+    m_chained = true;
+  }
+  m_line = m_reader.line();
+  m_line_start = m_reader.line_start();
+  m_offset = m_reader.offset();
+  return app::ReadStatus::entry;
+}
+
+} // namespace vtc::audit

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "audit/envelope.hpp"
+#include "audit/keys.hpp"
+#include "util/digest.hpp"
+
+#include <optional>
+#include <string>
+
+namespace vtc::audit {
+
+// The §4.2 digest of a parsed version-2 envelope.
+util::Digest chain_digest(const Envelope& e);
+
+// Verifies entries one after another (SPEC §4.3): chain links, digests,
+// key ids and HMACs in strict mode, the version-1 prefix rule.
+class Verifier
+{
+public:
+  // `keys` null = chain mode. `prev` is the hash the next entry must link
+  // to; `chained` whether a version-2 entry came before.
+  Verifier(const KeyRing* keys, util::Digest prev, bool chained,
+           std::size_t max_line_bytes);
+
+  // Checks one line (without LF). Returns the failing reason name, or
+  // nullopt with `out` filled and the chain advanced. `detail` gets a short
+  // human explanation on failure.
+  std::optional<std::string> check(std::string_view line, Envelope& out,
+                                   std::string& detail);
+
+  const util::Digest& prev() const { return m_prev; }
+  bool chained() const { return m_chained; }
+  // Restarts the chain at `prev` (after a rotation or a skipped entry).
+  void reset(util::Digest prev, bool chained);
+
+private:
+  const KeyRing* m_keys;
+  util::Digest m_prev;
+  bool m_chained;
+  std::size_t m_max_line_bytes;
+  util::Sha256 m_sha;
+};
+
+// True for the three event types that drive member state.
+bool is_membership_event(std::string_view type);
+
+} // namespace vtc::audit

@@ -1,0 +1,132 @@
+#include "cli/commands.hpp"
+#include "cli/render.hpp"
+#include "store/pass_lock.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace vtc::cli {
+
+namespace {
+
+nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
+                               bool running)
+{
+  nlohmann::ordered_json j;
+  j["generation"] = v.generation;
+  j["running"] = running;
+  if (v.cursor) {
+    j["cursor"] = {{"line", v.cursor->line},
+                   {"entry_hash", v.cursor->entry_hash},
+                   {"offset", v.cursor->offset}};
+  } else {
+    j["cursor"] = nullptr;
+  }
+  j["jobs"] = {{"pending", v.pending},
+               {"in_flight", v.in_flight},
+               {"failed", v.failed}};
+  j["oldest_due_age_seconds"] =
+    v.oldest_due ? nlohmann::json((now - *v.oldest_due) / core::k_ns_per_second)
+                 : nlohmann::json(nullptr);
+  j["members"] = {{"active", v.members_active},
+                  {"departed", v.members_departed}};
+  j["invalid_events"] = v.invalid_events;
+  if (v.last_pass) {
+    const auto& p = *v.last_pass;
+    j["last_pass"] = {{"started", core::format_rfc3339(p.started)},
+                      {"finished", core::format_rfc3339(p.finished)},
+                      {"exit_code", p.exit_code},
+                      {"entries", p.entries},
+                      {"jobs_created", p.jobs_created},
+                      {"jobs_superseded", p.jobs_superseded},
+                      {"recovered", p.recovered}};
+  } else {
+    j["last_pass"] = nullptr;
+  }
+  if (v.audit_failure) {
+    const auto& f = *v.audit_failure;
+    j["audit_failure"] = {{"line", f.line},
+                          {"event_id", f.event_id},
+                          {"reason", f.reason},
+                          {"detail", f.detail}};
+  } else {
+    j["audit_failure"] = nullptr;
+  }
+  return j;
+}
+
+std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
+{
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"pass", running ? "running now" : "not running"});
+  rows.push_back(
+    {"cursor", v.cursor ? fmt::format("line {}, byte {}, entry_hash {}",
+                                      v.cursor->line, v.cursor->offset,
+                                      v.cursor->entry_hash)
+                        : "none (the log has not been walked yet)"});
+  rows.push_back({"audit", v.audit_failure
+                             ? fmt::format("STOPPED at line {}{}: {}: {}",
+                                           v.audit_failure->line,
+                                           v.audit_failure->event_id.empty()
+                                             ? ""
+                                             : " (event " +
+                                                 v.audit_failure->event_id + ")",
+                                           v.audit_failure->reason,
+                                           v.audit_failure->detail)
+                             : "verified"});
+  rows.push_back({"jobs", fmt::format("{} pending, {} in flight, {} failed",
+                                      v.pending, v.in_flight, v.failed)});
+  rows.push_back({"oldest due",
+                  v.oldest_due ? human_duration(now - *v.oldest_due) + " ago"
+                               : "nothing due"});
+  rows.push_back({"members", fmt::format("{} active, {} departed",
+                                         v.members_active, v.members_departed)});
+  if (v.invalid_events > 0) {
+    rows.push_back({"invalid events",
+                    fmt::format("{} (membership events with a bad target)",
+                                v.invalid_events)});
+  }
+  if (v.last_pass) {
+    const auto& p = *v.last_pass;
+    rows.push_back(
+      {"last pass",
+       fmt::format("{} ({} ago), exit {}: {} entries, {} jobs created, {} "
+                   "superseded, {} recovered",
+                   short_time(p.started), human_duration(now - p.started),
+                   p.exit_code, p.entries, p.jobs_created, p.jobs_superseded,
+                   p.recovered)});
+  } else {
+    rows.push_back({"last pass", "none recorded"});
+  }
+  return table(rows);
+}
+
+} // namespace
+
+void register_status(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand(
+    "status", "health, cursor, job counts, oldest due age, last pass");
+  cmd->add_flag("--json", *json, "one JSON document");
+  cmd->callback([&globals, &action, json] {
+    action = [&globals, json] {
+      const config::Config cfg = load_config(globals);
+      SystemClock clock;
+      auto store = open_store(cfg, store::OpenMode::read_only, clock);
+      const core::TimeNs now = clock.now();
+      const app::StatusView v = store->status(now);
+      const bool running = store::PassLock::held(cfg.state_db);
+      if (*json) {
+        std::cout << to_json(v, now, running).dump() << '\n';
+      } else {
+        std::cout << to_text(v, now, running);
+      }
+      return ExitCode::ok;
+    };
+  });
+}
+
+} // namespace vtc::cli

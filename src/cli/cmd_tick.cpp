@@ -1,0 +1,78 @@
+#include "app/tick.hpp"
+#include "audit/log_file.hpp"
+#include "cli/commands.hpp"
+#include "store/pass_lock.hpp"
+#include "util/log.hpp"
+
+namespace vtc::cli {
+
+namespace {
+
+struct TickFlags
+{
+  bool dry_run = false;
+  bool json = false;
+  std::optional<std::int64_t> max_jobs;
+  std::optional<std::int64_t> max_seconds;
+};
+
+ExitCode run_tick(const Globals& globals, const TickFlags&)
+{
+  const config::Config cfg = load_config(globals);
+  const store::Binding binding = binding_of(cfg);
+  // Secrets and keys are checked before anything is locked or written.
+  std::shared_ptr<const audit::KeyRing> keys;
+  if (cfg.audit_verify == config::VerifyMode::strict) {
+    keys = std::make_shared<audit::KeyRing>(
+      audit::KeyRing::load(cfg.audit_key_file));
+  } else {
+    util::log::warn("audit.verify = chain: the hash chain is checked, but "
+                    "plaintext DIDs are not authenticated");
+  }
+
+  store::PassLock lock(cfg.state_db);
+  SystemClock clock;
+  store::SqliteStore db(cfg.state_db, store::OpenMode::pass, binding, clock);
+
+  audit::LogOptions log_options;
+  log_options.path = cfg.audit_source;
+  log_options.max_line_bytes = static_cast<std::size_t>(cfg.audit_max_line_bytes);
+  if (!cfg.audit_anchor.empty()) {
+    log_options.anchor = util::decode_digest(cfg.audit_anchor);
+  }
+  log_options.keys = keys;
+
+  app::TickOptions options;
+  options.walk.rtbf_window_hours = cfg.sync_rtbf_batch_window_hours;
+  options.max_attempts = cfg.sync_max_attempts;
+  options.max_backoff_seconds = cfg.sync_max_backoff_seconds;
+
+  const app::TickResult result = app::tick(
+    db,
+    [&] { return std::make_unique<audit::LogFile>(log_options); },
+    clock, options);
+  return result.code;
+}
+
+} // namespace
+
+void register_tick(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto flags = std::make_shared<TickFlags>();
+  CLI::App* cmd = app.add_subcommand("tick", "run one pass: recover, walk, dispatch");
+  cmd->add_flag("--dry-run", flags->dry_run,
+                "show what the pass would do; change nothing (not yet available)");
+  cmd->add_flag("--json", flags->json, "with --dry-run: JSON output");
+  cmd->add_option("--max-jobs", flags->max_jobs, "requests at most N jobs")
+    ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-seconds", flags->max_seconds, "pass deadline in seconds")
+    ->check(CLI::PositiveNumber);
+  cmd->callback([&globals, &action, flags] {
+    if (flags->dry_run) {
+      throw CLI::ValidationError("--dry-run", "not available in this version");
+    }
+    action = [&globals, flags] { return run_tick(globals, *flags); };
+  });
+}
+
+} // namespace vtc::cli

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "cli/context.hpp"
+#include "util/exit_code.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace vtc::cli {
+
+// What the parsed command line runs.
+using Action = std::function<ExitCode()>;
+
+// Each command registers its subcommand and options on `app`; when the
+// subcommand is chosen its callback stores the action to run in `action`.
+// `globals` is filled by the parser before the action runs.
+void register_tick(CLI::App& app, const Globals& globals, Action& action);
+void register_status(CLI::App& app, const Globals& globals, Action& action);
+void register_queue(CLI::App& app, const Globals& globals, Action& action);
+
+} // namespace vtc::cli

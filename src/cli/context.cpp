@@ -1,0 +1,38 @@
+#include "cli/context.hpp"
+
+#include "registry/record.hpp"
+
+#include <chrono>
+
+namespace vtc::cli {
+
+core::TimeNs SystemClock::now() const
+{
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+config::Config load_config(const Globals& globals)
+{
+  config::Overrides overrides;
+  overrides.config_path = globals.config_path;
+  overrides.state_db = globals.db_path;
+  return config::load(overrides, config::process_environment());
+}
+
+store::Binding binding_of(const config::Config& cfg)
+{
+  return {cfg.vtc_did, registry::checked_origin(cfg.registry_url, "registry.url"),
+          cfg.registry_action, cfg.registry_resource, cfg.registry_record_type};
+}
+
+std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg,
+                                               store::OpenMode mode,
+                                               const app::Clock& clock)
+{
+  return std::make_unique<store::SqliteStore>(cfg.state_db, mode,
+                                              binding_of(cfg), clock);
+}
+
+} // namespace vtc::cli

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "app/ports.hpp"
+#include "config/config.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace vtc::cli {
+
+// Options every command shares (SPEC §1, global).
+struct Globals
+{
+  std::optional<std::string> config_path;
+  std::optional<std::string> db_path;
+  std::string log_format = "text";
+  int verbosity = 0; // -v: +1, -q: -1
+};
+
+// The system clock: the only place the wall clock is read.
+class SystemClock final : public app::Clock
+{
+public:
+  core::TimeNs now() const override;
+};
+
+// Loads the configuration with the command-line overrides applied.
+config::Config load_config(const Globals& globals);
+
+// What the database must be bound to, from the configuration. Checks the
+// registry URL rule (78).
+store::Binding binding_of(const config::Config& cfg);
+
+// Opens the state database for a command other than tick.
+std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg,
+                                               store::OpenMode mode,
+                                               const app::Clock& clock);
+
+} // namespace vtc::cli

@@ -1,0 +1,88 @@
+#include "cli/run.hpp"
+
+#include "cli/commands.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+#include <fmt/core.h>
+
+#include <exception>
+
+namespace vtc::cli {
+
+namespace {
+
+void configure_logging(const Globals& g)
+{
+  using util::log::Level;
+  Level level = Level::info;
+  if (g.verbosity > 0) {
+    level = Level::debug;
+  } else if (g.verbosity < 0) {
+    level = Level::error;
+  }
+  util::log::configure(g.log_format == "json" ? util::log::Format::json
+                                              : util::log::Format::text,
+                       level);
+}
+
+int report(ExitCode code, const std::string& what)
+{
+  util::log::error(what);
+  return static_cast<int>(code);
+}
+
+} // namespace
+
+int run(int argc, char** argv)
+{
+  Globals globals;
+  Action action;
+  CLI::App app{"vtc-sync: keep a trust registry in step with a Verifiable "
+               "Trust Community's audit log",
+               "vtc-sync"};
+  app.set_version_flag("--version", std::string(VTC_SYNC_VERSION));
+  app.require_subcommand(1);
+  // Global options may also follow the command: `vtc-sync tick -q`.
+  app.fallthrough();
+  app.add_option("-c,--config", globals.config_path,
+                 "config file (TOML); default $VTC_SYNC_CONFIG, else "
+                 "/etc/vtc-sync/vtc-sync.toml");
+  app.add_option("--db", globals.db_path, "state database (overrides state.db)");
+  app.add_option("--log-format", globals.log_format, "stderr log format")
+    ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag_function(
+    "-v", [&](std::int64_t n) { globals.verbosity += static_cast<int>(n); },
+    "more logging");
+  app.add_flag_function(
+    "-q", [&](std::int64_t n) { globals.verbosity -= static_cast<int>(n); },
+    "less logging: nothing on an idle pass, nothing on exit 75");
+
+  register_tick(app, globals, action);
+  register_status(app, globals, action);
+  register_queue(app, globals, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e); // --help, --version
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(ExitCode::usage);
+  }
+  configure_logging(globals);
+  try {
+    return static_cast<int>(action());
+  } catch (const LockBusy& e) {
+    if (globals.verbosity >= 0) {
+      report(e.code(), e.what());
+    }
+    return static_cast<int>(e.code());
+  } catch (const Error& e) {
+    return report(e.code(), e.what());
+  } catch (const std::exception& e) {
+    return report(ExitCode::software, fmt::format("internal error: {}", e.what()));
+  }
+}
+
+} // namespace vtc::cli

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vtc::core {
+
+enum class JobState { pending, in_flight, failed };
+
+// Outcome kinds of SPEC §7.
+enum class OutcomeKind {
+  succeeded,
+  superseded,
+  skipped,
+  discarded,
+  failed,
+  retried,
+  policy_override,
+  status_changed,
+  unattributable,
+  invalid_event,
+  entry_skipped,
+};
+
+std::string_view to_string(JobState state);
+std::optional<JobState> job_state_from(std::string_view text);
+std::string_view to_string(OutcomeKind kind);
+
+// True when a new job for the member replaces its live job in `state`
+// (SPEC §5.2): pending (including held deletes) and failed jobs are
+// replaced; an in_flight job is being sent and is left to finish.
+bool supersedes(JobState existing);
+
+// Seconds to wait after the k-th failed attempt (k ≥ 1), SPEC §5.4:
+// min(2^k + jitter, max_backoff) saturating, where `jitter` is a random
+// integer the caller drew from [0, k]; never less than `retry_after`
+// (itself capped at max_backoff).
+std::int64_t backoff_seconds(int k, std::int64_t jitter,
+                             std::int64_t max_backoff,
+                             std::optional<std::int64_t> retry_after = {});
+
+} // namespace vtc::core

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vtc::core {
+
+// A UTC instant in nanoseconds since the Unix epoch. Entry times keep all
+// nine fraction digits an RFC 3339 text can carry.
+using TimeNs = std::int64_t;
+
+constexpr TimeNs k_ns_per_second = 1'000'000'000;
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" exactly (upper-case T and Z, no
+// offset other than Z, valid calendar date, no leap second). Returns
+// nullopt for anything else.
+std::optional<TimeNs> parse_rfc3339(std::string_view text);
+
+// Renders with the shortest of 0, 3, 6 or 9 fraction digits that is exact,
+// followed by `suffix`: "+00:00" for the hash chain (SPEC §4.2 item 6), "Z"
+// for registry records (§6).
+std::string format_rfc3339(TimeNs t, std::string_view suffix = "Z");
+
+} // namespace vtc::core

@@ -1,0 +1,71 @@
+#include "registry/record.hpp"
+
+#include "util/digest.hpp"
+#include "util/error.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+namespace vtc::registry {
+
+std::string record_id(const RecordKey& key, const std::string& entity_id)
+{
+  for (const std::string* f :
+       {&key.authority_id, &entity_id, &key.action, &key.resource}) {
+    if (f->find('\n') != std::string::npos) {
+      throw ConfigError("a record field contains a line feed");
+    }
+  }
+  const std::string preimage = fmt::format(
+    "{}\n{}\n{}\n{}", key.authority_id, entity_id, key.action, key.resource);
+  return util::hex(util::sha256(preimage));
+}
+
+std::string record_body(const RecordKey& key, const std::string& entity_id,
+                        const core::MemberState& state)
+{
+  const bool active = state.status == core::MemberStatus::active;
+  nlohmann::ordered_json context;
+  context["status"] = active ? "active" : "departed";
+  if (state.active_from) {
+    context["activeFrom"] = core::format_rfc3339(*state.active_from);
+  }
+  if (active) {
+    context["role"] = state.role;
+  } else if (state.active_to) {
+    context["activeTo"] = core::format_rfc3339(*state.active_to);
+  }
+  nlohmann::ordered_json record;
+  record["entity_id"] = entity_id;
+  record["authority_id"] = key.authority_id;
+  record["action"] = key.action;
+  record["resource"] = key.resource;
+  record["record_type"] = key.record_type;
+  record["recognized"] = active;
+  record["context"] = context;
+  return nlohmann::ordered_json{{"record", record}}.dump();
+}
+
+} // namespace vtc::registry
+
+#include "http/url.hpp"
+
+namespace vtc::registry {
+
+std::string checked_origin(const std::string& url, const std::string& key)
+{
+  const http::UrlParts p = http::parse_url(url, key);
+  if (p.has_userinfo) {
+    // Not echoed: the user information may hold a password.
+    throw ConfigError(fmt::format(
+      "{}: user information in the URL is refused (host {})", key, p.host));
+  }
+  if (p.scheme == "http" && !http::is_loopback(p.host)) {
+    throw ConfigError(fmt::format(
+      "{} '{}': cleartext http is allowed only to loopback; use https", key,
+      url));
+  }
+  return http::origin(p);
+}
+
+} // namespace vtc::registry

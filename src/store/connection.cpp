@@ -1,0 +1,180 @@
+#include "store/connection.hpp"
+
+#include "store/schema.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <random>
+
+namespace vtc::store::detail {
+
+namespace {
+
+std::string random_generation()
+{
+  std::random_device rd;
+  std::array<std::uint32_t, 4> words{};
+  for (auto& w : words) {
+    w = rd();
+  }
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", words[0], words[1], words[2],
+                     words[3]);
+}
+
+bool exists(const std::string& path)
+{
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+int user_version(SQLite::Database& db)
+{
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void migrate(SQLite::Database& db, const std::string& path)
+{
+  const int have = user_version(db);
+  const int want = current_schema_version();
+  if (have > want) {
+    throw ConfigError(fmt::format(
+      "state database {}: schema version {} is newer than this vtc-sync "
+      "supports ({}); upgrade vtc-sync",
+      path, have, want));
+  }
+  if (have == want) {
+    return;
+  }
+  WriteTransaction tx(db);
+  for (int v = have; v < want; ++v) {
+    db.exec(std::string(migrations()[static_cast<std::size_t>(v)]));
+  }
+  db.exec(fmt::format("PRAGMA user_version = {}", want));
+  if (have == 0) {
+    meta_set(db, "generation", random_generation());
+  }
+  tx.commit();
+}
+
+void check_version(SQLite::Database& db, const std::string& path)
+{
+  const int have = user_version(db);
+  const int want = current_schema_version();
+  if (have > want) {
+    throw ConfigError(fmt::format(
+      "state database {}: schema version {} is newer than this vtc-sync "
+      "supports ({}); upgrade vtc-sync",
+      path, have, want));
+  }
+  if (have < want) {
+    throw ConfigError(fmt::format(
+      "state database {}: schema version {} is older than {}; run vtc-sync "
+      "tick to upgrade",
+      path, have, want));
+  }
+}
+
+void bind(SQLite::Database& db, const std::string& path, const Binding& b,
+          bool may_write)
+{
+  const std::array<std::pair<const char*, const std::string*>, 5> fields{{
+    {"vtc.did", &b.vtc_did},
+    {"registry.url", &b.registry_origin},
+    {"registry.action", &b.action},
+    {"registry.resource", &b.resource},
+    {"registry.record_type", &b.record_type},
+  }};
+  bool missing = false;
+  for (const auto& [key, value] : fields) {
+    const auto stored = meta_get(db, (std::string("bind.") + key).c_str());
+    if (!stored) {
+      missing = true;
+      continue;
+    }
+    if (*stored != *value) {
+      throw ConfigError(fmt::format(
+        "state database {} is bound to {} '{}', not '{}' (use the database of "
+        "that community, or a new one)",
+        path, key, *stored, *value));
+    }
+  }
+  if (missing && may_write) {
+    WriteTransaction tx(db);
+    for (const auto& [key, value] : fields) {
+      SQLite::Statement st(
+        db, "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)");
+      st.bind(1, std::string("bind.") + key);
+      st.bind(2, *value);
+      st.exec();
+    }
+    tx.commit();
+  }
+}
+
+} // namespace
+
+std::optional<std::string> meta_get(SQLite::Database& db, const char* key)
+{
+  SQLite::Statement st(db, "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  if (!st.executeStep()) {
+    return std::nullopt;
+  }
+  return st.getColumn(0).getString();
+}
+
+void meta_set(SQLite::Database& db, const char* key, const std::string& value)
+{
+  SQLite::Statement st(
+    db, "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  st.bind(1, key);
+  st.bind(2, value);
+  st.exec();
+}
+
+void meta_erase(SQLite::Database& db, const char* key)
+{
+  SQLite::Statement st(db, "DELETE FROM meta WHERE key = ?");
+  st.bind(1, key);
+  st.exec();
+}
+
+std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
+                                                  OpenMode mode,
+                                                  const Binding& binding)
+{
+  const bool memory = path == ":memory:";
+  if (mode != OpenMode::pass && !memory && !exists(path)) {
+    throw NoInputError(fmt::format(
+      "state database {} does not exist (vtc-sync tick creates it)", path));
+  }
+  return guarded(path, [&] {
+    int flags = SQLite::OPEN_READONLY;
+    if (mode == OpenMode::pass) {
+      flags = SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    } else if (mode == OpenMode::read_write) {
+      flags = SQLite::OPEN_READWRITE;
+    }
+    auto db = std::make_unique<SQLite::Database>(path, flags | SQLITE_OPEN_NOFOLLOW);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA foreign_keys = ON");
+    db->exec("PRAGMA secure_delete = ON");
+    if (mode == OpenMode::pass) {
+      // WAL is a property of the file: set once, by the writer that creates
+      // or upgrades it.
+      db->exec("PRAGMA journal_mode = WAL");
+      db->exec("PRAGMA synchronous = NORMAL");
+      migrate(*db, path);
+    } else {
+      db->exec("PRAGMA synchronous = NORMAL");
+      check_version(*db, path);
+    }
+    bind(*db, path, binding, mode == OpenMode::pass);
+    return db;
+  });
+}
+
+} // namespace vtc::store::detail

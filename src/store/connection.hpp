@@ -1,0 +1,56 @@
+#pragma once
+
+// Internal to store/: the SQLiteCpp connection and helpers shared by the
+// store's source files. Not included outside src/store.
+
+#include "store/sqlite_store.hpp"
+#include "util/error.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/core.h>
+
+#include <optional>
+#include <string>
+
+namespace vtc::store::detail {
+
+// Opens the connection with the pragmas of SPEC §8 and brings the schema to
+// the current version (pass mode) or checks it (other modes), then checks
+// or records the binding.
+std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
+                                                  OpenMode mode,
+                                                  const Binding& binding);
+
+// Reads and writes the `meta` key-value table.
+std::optional<std::string> meta_get(SQLite::Database& db, const char* key);
+void meta_set(SQLite::Database& db, const char* key, const std::string& value);
+void meta_erase(SQLite::Database& db, const char* key);
+
+// Runs `f`, turning SQLite exceptions into StoreError (74) naming `path`.
+template<class F>
+auto guarded(const std::string& path, F&& f) -> decltype(f())
+{
+  try {
+    return f();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("state database {}: {}", path, e.what()));
+  }
+}
+
+// A BEGIN IMMEDIATE transaction: the write lock is taken up front, so a
+// reader upgrading to writer can never deadlock. Rolls back unless
+// committed.
+class WriteTransaction
+{
+public:
+  explicit WriteTransaction(SQLite::Database& db)
+    : m_tx(db, SQLite::TransactionBehavior::IMMEDIATE)
+  {
+  }
+  void commit() { m_tx.commit(); }
+
+private:
+  SQLite::Transaction m_tx;
+};
+
+} // namespace vtc::store::detail

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "app/ports.hpp"
+
+#include <memory>
+#include <string>
+
+namespace vtc::store {
+
+// What the database is bound to at creation (SPEC §8): a mis-set --db must
+// not apply one community's cursor to another's log.
+struct Binding
+{
+  std::string vtc_did;
+  std::string registry_origin;
+  std::string action;
+  std::string resource;
+  std::string record_type;
+};
+
+enum class OpenMode {
+  pass,      // tick: create or migrate (the caller holds the PassLock)
+  read_write, // operator commands that change rows; schema must be current
+  read_only, // everything else; never writes
+};
+
+// The SQLite state database.
+class SqliteStore final : public app::StateStore
+{
+public:
+  // Opens `path` (":memory:" for tests). pass mode creates and migrates
+  // forward; the other modes need an existing, current database: missing →
+  // NoInputError (66) and nothing created, older schema → ConfigError (78,
+  // "run vtc-sync tick to upgrade"). A newer schema or a different binding
+  // is a ConfigError (78) naming the key; any SQLite failure a StoreError
+  // (74) naming the path.
+  SqliteStore(const std::string& path, OpenMode mode, const Binding& binding,
+              const app::Clock& clock);
+  ~SqliteStore() override;
+
+  std::optional<app::Cursor> cursor() override;
+  std::optional<app::Member> find_member(const std::string& did) override;
+  app::BatchResult commit_walk(const app::WalkBatch& batch) override;
+  void set_audit_failure(const std::optional<app::AuditFailure>& f) override;
+  std::int64_t recover_in_flight(
+    std::int64_t max_attempts,
+    const std::function<core::TimeNs(std::int64_t)>& due_after) override;
+  void record_pass(const app::PassRecord& pass) override;
+  app::StatusView status(core::TimeNs now) override;
+  std::vector<app::JobRow> jobs(const app::JobQuery& query) override;
+
+  // The schema version of the open database.
+  int schema_version();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace vtc::store

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+
+namespace vtc::util {
+
+// Reads a secret file (token, HMAC keys, client key) after checking SPEC §3:
+// owned by the effective user or root, no permission bits for others, group
+// read only when the file's group is the process's group. `what` names the
+// config key in messages. Throws ConfigError (78) naming the path.
+std::string read_secret_file(const std::string& path, const std::string& what);
+
+// Checks the same rule without reading (for files a library opens itself).
+void check_secret_file(const std::string& path, const std::string& what);
+
+} // namespace vtc::util
