@@ -3,10 +3,13 @@
 // The interfaces the use cases need from the outside world. Adapters
 // (audit/, store/, registry/) implement them; tests replace them.
 
+#include "core/answer.hpp"
+#include "core/health.hpp"
 #include "core/job.hpp"
 #include "core/member.hpp"
 #include "core/timestamp.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -160,6 +163,9 @@ struct PassRecord
   std::int64_t jobs_created = 0;
   std::int64_t jobs_superseded = 0;
   std::int64_t recovered = 0;
+  std::int64_t sent = 0;
+  std::int64_t succeeded = 0;
+  std::int64_t failed = 0;
 };
 
 // One live job as listed by `queue list`.
@@ -197,6 +203,56 @@ struct StatusView
   std::optional<PassRecord> last_pass;
   std::optional<AuditFailure> audit_failure; // where the walk stopped
   std::string generation;
+  core::Health health;
+};
+
+// A due job claimed for sending, with its member's current state: the
+// request is built from that state, not from the job kind (SPEC §5.2).
+struct ClaimedJob
+{
+  std::string id;
+  core::JobKind kind = core::JobKind::publish;
+  std::int64_t attempts = 0; // including the one being made
+  std::int64_t retries = 0;  // `queue retry` rounds
+  std::string key_id;
+  std::string target_hash;
+  std::int64_t member_id = 0;
+  std::string did;
+  core::MemberState member;
+};
+
+// What was sent for a job.
+struct SentRequest
+{
+  std::string method; // PUT or DELETE
+  std::string idempotency_key;
+  std::string record_id;
+  std::string body; // the record JSON for a PUT, "" for a DELETE
+};
+
+// The registry's answer, classified (SPEC §6).
+struct Answer
+{
+  core::AnswerClass cls = core::AnswerClass::unreachable;
+  int status = 0;                         // 0 when no HTTP answer came
+  std::optional<std::string> retry_after; // raw header value
+  std::string error;                      // "503", "connection refused"…
+};
+
+// The end of one request: what to do with its job.
+struct Finished
+{
+  ClaimedJob job;
+  SentRequest sent;
+  Answer answer;
+  core::NextStep step = core::NextStep::retry;
+  core::TimeNs due = 0; // for retry
+};
+
+// Which due jobs a pass may claim.
+enum class ClaimScope {
+  all,
+  removals_only, // the walk is incomplete: deletes and departures (§5.5)
 };
 
 // The state database: cursor, members, jobs, outcomes (SPEC §7, §8). Every
@@ -220,8 +276,44 @@ public:
     const std::function<core::TimeNs(std::int64_t attempts)>& due_after) = 0;
   virtual void record_pass(const PassRecord& pass) = 0;
 
+  // True when a job is due at `now` within `scope` (reads only).
+  virtual bool has_due(core::TimeNs now, ClaimScope scope) = 0;
+  // Claims up to `limit` jobs due at `now` in due order: in_flight, attempt
+  // counted, attempt row started, mirror set to unknown, in one transaction.
+  virtual std::vector<ClaimedJob> claim_due(core::TimeNs now,
+                                            std::int64_t limit,
+                                            ClaimScope scope) = 0;
+  // Records the ends of requests and the registry's health, in one
+  // transaction: jobs removed/rescheduled/failed, attempt rows finished,
+  // mirror and outcomes updated; a succeeded delete forgets the member.
+  virtual void finish(const std::vector<Finished>& done,
+                      const core::Health& health) = 0;
+  virtual core::Health health() = 0;
+
   virtual StatusView status(core::TimeNs now) = 0;
   virtual std::vector<JobRow> jobs(const JobQuery& query) = 0;
+};
+
+} // namespace vtc::app
+
+namespace vtc::app {
+
+// The trust registry (SPEC §6): requests run concurrently, identified by a
+// caller-chosen tag.
+class Registry
+{
+public:
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  virtual ~Registry() = default;
+  // Starts the request `job` calls for and returns what is sent.
+  virtual SentRequest submit(std::uint64_t tag, const ClaimedJob& job) = 0;
+  // Waits until at least one answer arrives or `until` passes.
+  virtual std::vector<std::pair<std::uint64_t, Answer>> wait(Deadline until) = 0;
+  // Requests submitted whose answers wait() has not returned yet.
+  virtual std::size_t running() const = 0;
+  // Abandons running requests (their jobs stay in_flight for recovery).
+  virtual void abandon() = 0;
 };
 
 } // namespace vtc::app

@@ -29,7 +29,8 @@ void report_failure(const AuditFailure& f)
 } // namespace
 
 TickResult tick(StateStore& store, const LogOpener& open_log,
-                const Clock& clock, const TickOptions& options)
+                const RegistryOpener& open_registry, const Clock& clock,
+                TickOptions options)
 {
   TickResult result;
   const core::TimeNs started = clock.now();
@@ -64,13 +65,38 @@ TickResult tick(StateStore& store, const LogOpener& open_log,
   }
 
   const WalkResult& w = result.walk;
-  const bool idle = w.entries == 0 && result.recovered == 0 &&
+  DispatchOptions& d = options.dispatch;
+  d.scope = log && w.complete && !w.failure ? ClaimScope::all
+                                            : ClaimScope::removals_only;
+  d.max_attempts = options.max_attempts;
+  d.max_backoff_seconds = options.max_backoff_seconds;
+  d.jitter = draw_jitter;
+  if (store.has_due(clock.now(), d.scope)) {
+    std::unique_ptr<Registry> registry;
+    try {
+      registry = open_registry();
+    } catch (const Error& e) {
+      util::log::error(e.what());
+      result.code = worst(result.code, e.code());
+    }
+    if (registry) {
+      result.dispatch = dispatch(store, *registry, clock, d);
+      if (!result.dispatch.first_error.empty() &&
+          result.dispatch.code != ExitCode::ok) {
+        util::log::error(result.dispatch.first_error);
+      }
+      result.code = worst(result.code, result.dispatch.code);
+    }
+  }
+
+  const DispatchResult& s = result.dispatch;
+  const bool idle = w.entries == 0 && result.recovered == 0 && s.sent == 0 &&
                     result.code == ExitCode::ok;
   const std::string summary = fmt::format(
-    "pass: {} entries read, {} jobs created, {} superseded, {} recovered, "
-    "{} ms",
-    w.entries, w.jobs_created, w.jobs_superseded, result.recovered,
-    (clock.now() - started) / 1'000'000);
+    "pass: {} entries read, {} jobs created, {} superseded, {} recovered; "
+    "{} sent, {} succeeded, {} retried, {} failed; {} ms",
+    w.entries, w.jobs_created, w.jobs_superseded, result.recovered, s.sent,
+    s.succeeded, s.retried, s.failed, (clock.now() - started) / 1'000'000);
   if (idle) {
     util::log::debug(summary);
   } else {
@@ -83,6 +109,9 @@ TickResult tick(StateStore& store, const LogOpener& open_log,
     pass.jobs_created = w.jobs_created;
     pass.jobs_superseded = w.jobs_superseded;
     pass.recovered = result.recovered;
+    pass.sent = s.sent;
+    pass.succeeded = s.succeeded;
+    pass.failed = s.failed;
     store.record_pass(pass);
   }
   return result;

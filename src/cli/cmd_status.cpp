@@ -24,6 +24,17 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   } else {
     j["cursor"] = nullptr;
   }
+  const auto time_or_null = [](const std::optional<core::TimeNs>& t) {
+    return t ? nlohmann::json(core::format_rfc3339(*t)) : nlohmann::json(nullptr);
+  };
+  j["registry"] = {
+    {"health", std::string(core::to_string(v.health.state))},
+    {"since", v.health.since != 0 ? nlohmann::json(core::format_rfc3339(v.health.since))
+                                  : nlohmann::json(nullptr)},
+    {"last_success", time_or_null(v.health.last_success)},
+    {"last_failure", time_or_null(v.health.last_failure)},
+    {"last_error", v.health.last_error},
+    {"consecutive_failures", v.health.consecutive_failures}};
   j["jobs"] = {{"pending", v.pending},
                {"in_flight", v.in_flight},
                {"failed", v.failed}};
@@ -41,7 +52,10 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
                       {"entries", p.entries},
                       {"jobs_created", p.jobs_created},
                       {"jobs_superseded", p.jobs_superseded},
-                      {"recovered", p.recovered}};
+                      {"recovered", p.recovered},
+                      {"sent", p.sent},
+                      {"succeeded", p.succeeded},
+                      {"failed", p.failed}};
   } else {
     j["last_pass"] = nullptr;
   }
@@ -76,6 +90,19 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
                                            v.audit_failure->reason,
                                            v.audit_failure->detail)
                              : "verified"});
+  const auto ago = [&](const std::optional<core::TimeNs>& t) {
+    return t ? fmt::format("{} ({} ago)", short_time(*t), human_duration(now - *t))
+             : std::string("never");
+  };
+  const core::Health& h = v.health;
+  rows.push_back(
+    {"registry", h.since == 0 ? std::string(core::to_string(h.state))
+                              : fmt::format("{} since {}", core::to_string(h.state),
+                                            short_time(h.since))});
+  rows.push_back({"last success", ago(h.last_success)});
+  rows.push_back({"last failure", h.last_failure
+                                    ? ago(h.last_failure) + ": " + h.last_error
+                                    : std::string("never")});
   rows.push_back({"jobs", fmt::format("{} pending, {} in flight, {} failed",
                                       v.pending, v.in_flight, v.failed)});
   rows.push_back({"oldest due",
@@ -93,10 +120,11 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
     rows.push_back(
       {"last pass",
        fmt::format("{} ({} ago), exit {}: {} entries, {} jobs created, {} "
-                   "superseded, {} recovered",
+                   "superseded, {} recovered, {} sent, {} succeeded, {} "
+                   "failed",
                    short_time(p.started), human_duration(now - p.started),
                    p.exit_code, p.entries, p.jobs_created, p.jobs_superseded,
-                   p.recovered)});
+                   p.recovered, p.sent, p.succeeded, p.failed)});
   } else {
     rows.push_back({"last pass", "none recorded"});
   }

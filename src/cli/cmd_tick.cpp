@@ -1,8 +1,10 @@
 #include "app/tick.hpp"
 #include "audit/log_file.hpp"
 #include "cli/commands.hpp"
+#include "registry/http_registry.hpp"
 #include "store/pass_lock.hpp"
 #include "util/log.hpp"
+#include "util/secret_file.hpp"
 
 namespace vtc::cli {
 
@@ -16,7 +18,7 @@ struct TickFlags
   std::optional<std::int64_t> max_seconds;
 };
 
-ExitCode run_tick(const Globals& globals, const TickFlags&)
+ExitCode run_tick(const Globals& globals, const TickFlags& flags)
 {
   const config::Config cfg = load_config(globals);
   const store::Binding binding = binding_of(cfg);
@@ -46,11 +48,34 @@ ExitCode run_tick(const Globals& globals, const TickFlags&)
   options.walk.rtbf_window_hours = cfg.sync_rtbf_batch_window_hours;
   options.max_attempts = cfg.sync_max_attempts;
   options.max_backoff_seconds = cfg.sync_max_backoff_seconds;
+  options.dispatch.concurrency = cfg.registry_concurrency;
+  options.dispatch.max_jobs = flags.max_jobs.value_or(cfg.sync_max_jobs_per_pass);
+
+  const auto open_registry = [&]() -> std::unique_ptr<app::Registry> {
+    registry::RegistryOptions r;
+    r.url = cfg.registry_url;
+    r.admin_path = cfg.registry_admin_path;
+    if (!cfg.registry_token_file.empty()) {
+      r.token = registry::read_token(cfg.registry_token_file);
+    }
+    r.key = {cfg.vtc_did, cfg.registry_action, cfg.registry_resource,
+             cfg.registry_record_type};
+    r.ca_file = cfg.registry_ca_file;
+    r.client_cert = cfg.registry_client_cert;
+    r.client_key = cfg.registry_client_key;
+    if (!r.client_key.empty()) {
+      util::check_secret_file(r.client_key, "registry.client_key");
+    }
+    r.proxy = cfg.registry_proxy;
+    r.connect_timeout_seconds = static_cast<long>(cfg.registry_connect_timeout_seconds);
+    r.timeout_seconds = static_cast<long>(cfg.registry_timeout_seconds);
+    r.concurrency = static_cast<long>(cfg.registry_concurrency);
+    return std::make_unique<registry::HttpRegistry>(std::move(r));
+  };
 
   const app::TickResult result = app::tick(
-    db,
-    [&] { return std::make_unique<audit::LogFile>(log_options); },
-    clock, options);
+    db, [&] { return std::make_unique<audit::LogFile>(log_options); },
+    open_registry, clock, options);
   return result.code;
 }
 

@@ -67,12 +67,12 @@ CREATE TABLE attempts (
   PRIMARY KEY (job_id, n)
 ) STRICT, WITHOUT ROWID;
 
--- The local mirror of the registry: absent (no row), present (body sent
--- and confirmed) or unknown (a write started but not confirmed).
+-- The local mirror of the registry, per member: absent (no row), present
+-- (body sent and confirmed) or unknown (a write started, not confirmed).
 CREATE TABLE mirror (
-  record_id TEXT PRIMARY KEY,
-  member_id INTEGER REFERENCES members(id) ON DELETE SET NULL,
+  member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
   state     TEXT NOT NULL CHECK (state IN ('present','unknown')),
+  record_id TEXT NOT NULL DEFAULT '',
   body      TEXT NOT NULL DEFAULT '',
   updated   INTEGER NOT NULL
 ) STRICT;

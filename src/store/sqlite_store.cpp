@@ -1,6 +1,7 @@
 #include "store/sqlite_store.hpp"
 
 #include "store/connection.hpp"
+#include "store/store_impl.hpp"
 #include "store/schema.hpp"
 
 #include <nlohmann/json.hpp>
@@ -11,19 +12,6 @@ using detail::guarded;
 using detail::WriteTransaction;
 using nlohmann::json;
 
-struct SqliteStore::Impl
-{
-  std::string path;
-  const app::Clock& clock;
-  // Declared before the statements: a Database must outlive them.
-  std::unique_ptr<SQLite::Database> db;
-
-  Impl(std::string p, const app::Clock& c) : path(std::move(p)), clock(c) {}
-
-  std::int64_t add_outcome(const app::Outcome& o);
-  std::int64_t upsert_member(const app::WalkBatch::Change& change);
-  void supersede(std::int64_t member_id, std::int64_t& superseded);
-};
 
 namespace {
 
@@ -331,7 +319,10 @@ void SqliteStore::record_pass(const app::PassRecord& p)
                     {"entries", p.entries},
                     {"jobs_created", p.jobs_created},
                     {"jobs_superseded", p.jobs_superseded},
-                    {"recovered", p.recovered}};
+                    {"recovered", p.recovered},
+                    {"sent", p.sent},
+                    {"succeeded", p.succeeded},
+                    {"failed", p.failed}};
     WriteTransaction tx(*m_impl->db);
     detail::meta_set(*m_impl->db, "last_pass", j.dump());
     tx.commit();
@@ -386,6 +377,9 @@ app::StatusView SqliteStore::status(core::TimeNs now)
       p.jobs_created = j->at("jobs_created").get<std::int64_t>();
       p.jobs_superseded = j->at("jobs_superseded").get<std::int64_t>();
       p.recovered = j->at("recovered").get<std::int64_t>();
+      p.sent = j->value("sent", std::int64_t{0});
+      p.succeeded = j->value("succeeded", std::int64_t{0});
+      p.failed = j->value("failed", std::int64_t{0});
       v.last_pass = p;
     }
     if (const auto j = meta_json(db, "audit_failure")) {
@@ -394,6 +388,7 @@ app::StatusView SqliteStore::status(core::TimeNs now)
         j->at("reason").get<std::string>(), j->at("detail").get<std::string>()};
     }
     v.generation = detail::meta_get(db, "generation").value_or("");
+    v.health = health();
     return v;
   });
 }

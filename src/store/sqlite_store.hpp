@@ -46,6 +46,12 @@ public:
     std::int64_t max_attempts,
     const std::function<core::TimeNs(std::int64_t)>& due_after) override;
   void record_pass(const app::PassRecord& pass) override;
+  bool has_due(core::TimeNs now, app::ClaimScope scope) override;
+  std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
+                                         app::ClaimScope scope) override;
+  void finish(const std::vector<app::Finished>& done,
+              const core::Health& health) override;
+  core::Health health() override;
   app::StatusView status(core::TimeNs now) override;
   std::vector<app::JobRow> jobs(const app::JobQuery& query) override;
 

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "app/ports.hpp"
+#include "util/exit_code.hpp"
+
+#include <functional>
+
+namespace vtc::app {
+
+struct DispatchOptions
+{
+  std::int64_t concurrency = 16;
+  std::int64_t max_attempts = 16;
+  std::int64_t max_backoff_seconds = 3600;
+  std::int64_t max_jobs = 5000;
+  ClaimScope scope = ClaimScope::all;
+  // No request starts after `deadline`; running ones are abandoned (left
+  // in flight for the next pass's recovery) after `hard_deadline`.
+  Registry::Deadline deadline = Registry::Deadline::max();
+  Registry::Deadline hard_deadline = Registry::Deadline::max();
+  // Polled between requests: true stops starting new ones (signals).
+  std::function<bool()> should_stop = [] { return false; };
+  // Draws the backoff jitter in [0, k].
+  std::function<std::int64_t(std::int64_t k)> jitter;
+};
+
+struct DispatchResult
+{
+  std::int64_t sent = 0;
+  std::int64_t succeeded = 0;
+  std::int64_t retried = 0;
+  std::int64_t failed = 0;
+  std::int64_t unspent = 0;
+  bool auth_rejected = false; // 401
+  bool tls_failed = false;    // TLS or local certificate problem
+  bool incompatible = false;  // 405/501
+  bool left_over = false;     // stopped with due jobs left (limits, signal)
+  std::string first_error;    // for the one error line
+  ExitCode code = ExitCode::ok;
+};
+
+// Sends due jobs to the registry and records what happened (SPEC §5.4, §6):
+// claims in short transactions, at most `concurrency` requests in flight,
+// outcomes committed as answers arrive, never a transaction open across a
+// network wait. Throws StoreError (74).
+DispatchResult dispatch(StateStore& store, Registry& registry,
+                        const Clock& clock, const DispatchOptions& options);
+
+} // namespace vtc::app

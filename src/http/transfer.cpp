@@ -1,0 +1,297 @@
+#include "http/transfer.hpp"
+
+#include "util/error.hpp"
+
+#include <curl/curl.h>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace vtc::http {
+
+namespace {
+
+// libcurl's global state, set up once per process before any handle.
+void global_init()
+{
+  static const bool done = [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return true;
+  }();
+  (void)done;
+}
+
+Failure failure_of(CURLcode code, const std::string& message)
+{
+  switch (code) {
+  case CURLE_OK:
+    return Failure::none;
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_GOT_NOTHING:
+  case CURLE_SEND_ERROR:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+    return Failure::unreachable;
+  case CURLE_RECV_ERROR:
+    // Under TLS 1.3 a server rejecting our certificate shows up as a
+    // receive error naming the TLS alert.
+    return message.find("alert") != std::string::npos ||
+               message.find("SSL") != std::string::npos ||
+               message.find("TLS") != std::string::npos
+             ? Failure::tls
+             : Failure::unreachable;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_USE_SSL_FAILED:
+    return Failure::tls;
+  default:
+    return Failure::local;
+  }
+}
+
+// One transfer's handle and the buffers libcurl writes into.
+struct Transfer
+{
+  std::uint64_t tag = 0;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  Request request;
+  Response response;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer()
+  {
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(easy);
+  }
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user)
+{
+  auto* t = static_cast<Transfer*>(user);
+  // A registry answer is small; a huge one is an error, not data.
+  if (t->response.body.size() + size * n > (1U << 24U)) {
+    return 0;
+  }
+  t->response.body.append(data, size * n);
+  return size * n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user)
+{
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * n);
+  constexpr std::string_view k_name = "retry-after:";
+  if (line.size() > k_name.size() &&
+      std::equal(k_name.begin(), k_name.end(), line.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    std::string_view value = line.substr(k_name.size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+      value.remove_prefix(1);
+    }
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+      value.remove_suffix(1);
+    }
+    t->response.retry_after = std::string(value);
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    // A new status line (after 100 Continue): forget earlier headers.
+    t->response.retry_after.reset();
+  }
+  return size * n;
+}
+
+template<class T>
+void set(CURL* easy, CURLoption option, T value)
+{
+  if (curl_easy_setopt(easy, option, value) != CURLE_OK) {
+    throw Error(ExitCode::software,
+                fmt::format("libcurl refused option {}", static_cast<int>(option)));
+  }
+}
+
+void configure(Transfer& t, const ClientOptions& o)
+{
+  CURL* e = t.easy;
+  set(e, CURLOPT_URL, t.request.url.c_str());
+  set(e, CURLOPT_NOSIGNAL, 1L);
+  set(e, CURLOPT_FOLLOWLOCATION, 0L);
+  set(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  set(e, CURLOPT_CONNECTTIMEOUT, o.connect_timeout_seconds);
+  set(e, CURLOPT_TIMEOUT, o.timeout_seconds);
+  set(e, CURLOPT_ERRORBUFFER, t.error);
+  set(e, CURLOPT_WRITEFUNCTION, on_body);
+  set(e, CURLOPT_WRITEDATA, &t);
+  set(e, CURLOPT_HEADERFUNCTION, on_header);
+  set(e, CURLOPT_HEADERDATA, &t);
+  set(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
+  if (!o.proxy.empty()) {
+    set(e, CURLOPT_PROXY, o.proxy.c_str());
+  }
+  if (!o.ca_file.empty()) {
+    set(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  }
+  if (!o.client_cert.empty()) {
+    set(e, CURLOPT_SSLCERT, o.client_cert.c_str());
+    set(e, CURLOPT_SSLKEY, o.client_key.c_str());
+  }
+  if (t.request.method == "GET") {
+    set(e, CURLOPT_HTTPGET, 1L);
+  } else {
+    set(e, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
+    if (t.request.method != "DELETE" || !t.request.body.empty()) {
+      set(e, CURLOPT_POSTFIELDS, t.request.body.c_str());
+      set(e, CURLOPT_POSTFIELDSIZE_LARGE,
+          static_cast<curl_off_t>(t.request.body.size()));
+    }
+  }
+  // No "Expect: 100-continue" round trip for small bodies.
+  t.headers = curl_slist_append(t.headers, "Expect:");
+  for (const auto& h : t.request.headers) {
+    t.headers = curl_slist_append(t.headers, h.c_str());
+  }
+  set(e, CURLOPT_HTTPHEADER, t.headers);
+}
+
+} // namespace
+
+struct Transfers::Impl
+{
+  ClientOptions options;
+  CURLM* multi = nullptr;
+  std::map<CURL*, std::unique_ptr<Transfer>> running;
+};
+
+Transfers::Transfers(const ClientOptions& options)
+  : m_impl(std::make_unique<Impl>())
+{
+  global_init();
+  m_impl->options = options;
+  m_impl->multi = curl_multi_init();
+  if (m_impl->multi == nullptr) {
+    throw Error(ExitCode::software, "libcurl: cannot create a multi handle");
+  }
+  curl_multi_setopt(m_impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    options.max_connections);
+  curl_multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    options.max_connections);
+  curl_multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS,
+                    options.max_connections);
+}
+
+Transfers::~Transfers()
+{
+  abort_all();
+  curl_multi_cleanup(m_impl->multi);
+}
+
+void Transfers::add(std::uint64_t tag, Request request)
+{
+  auto t = std::make_unique<Transfer>();
+  t->tag = tag;
+  t->request = std::move(request);
+  t->easy = curl_easy_init();
+  if (t->easy == nullptr) {
+    throw Error(ExitCode::software, "libcurl: cannot create a handle");
+  }
+  configure(*t, m_impl->options);
+  curl_multi_add_handle(m_impl->multi, t->easy);
+  CURL* key = t->easy;
+  m_impl->running.emplace(key, std::move(t));
+}
+
+std::size_t Transfers::running() const
+{
+  return m_impl->running.size();
+}
+
+void Transfers::abort_all()
+{
+  for (auto& [easy, t] : m_impl->running) {
+    curl_multi_remove_handle(m_impl->multi, easy);
+  }
+  m_impl->running.clear();
+}
+
+std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
+  std::chrono::steady_clock::time_point until)
+{
+  std::vector<std::pair<std::uint64_t, Response>> done;
+  while (!m_impl->running.empty()) {
+    int still = 0;
+    curl_multi_perform(m_impl->multi, &still);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m_impl->multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      auto it = m_impl->running.find(msg->easy_handle);
+      if (it == m_impl->running.end()) {
+        continue;
+      }
+      Transfer& t = *it->second;
+      const CURLcode code = msg->data.result;
+      if (code == CURLE_OK) {
+        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+      } else {
+        t.response.error = t.error[0] != '\0' ? t.error : curl_easy_strerror(code);
+        t.response.failure = failure_of(code, t.response.error);
+      }
+      curl_multi_remove_handle(m_impl->multi, t.easy);
+      done.emplace_back(t.tag, std::move(t.response));
+      m_impl->running.erase(it);
+    }
+    if (!done.empty()) {
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) {
+      break;
+    }
+    const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+    curl_multi_poll(m_impl->multi, nullptr, 0,
+                    static_cast<int>(std::min<std::int64_t>(left.count() + 1, 1000)),
+                    nullptr);
+  }
+  return done;
+}
+
+Response perform(const ClientOptions& options, Request request)
+{
+  Transfers transfers(options);
+  transfers.add(0, std::move(request));
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::seconds(options.timeout_seconds + 1);
+  for (;;) {
+    auto done = transfers.wait(until);
+    if (!done.empty()) {
+      return std::move(done.front().second);
+    }
+    if (std::chrono::steady_clock::now() >= until) {
+      Response r;
+      r.failure = Failure::unreachable;
+      r.error = "timed out";
+      return r;
+    }
+  }
+}
+
+} // namespace vtc::http

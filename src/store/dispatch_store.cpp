@@ -1,0 +1,270 @@
+// SqliteStore: claiming due jobs and recording what the registry answered.
+
+#include "store/store_impl.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace vtc::store {
+
+using detail::guarded;
+using detail::WriteTransaction;
+using nlohmann::json;
+
+namespace {
+
+std::optional<core::TimeNs> optional_time(const SQLite::Column& c)
+{
+  if (c.isNull()) {
+    return std::nullopt;
+  }
+  return c.getInt64();
+}
+
+json health_to_json(const core::Health& h)
+{
+  auto opt = [](const std::optional<core::TimeNs>& t) {
+    return t ? json(*t) : json(nullptr);
+  };
+  return {{"state", std::string(core::to_string(h.state))},
+          {"since", h.since},
+          {"last_success", opt(h.last_success)},
+          {"last_failure", opt(h.last_failure)},
+          {"last_error", h.last_error},
+          {"consecutive_failures", h.consecutive_failures}};
+}
+
+core::Health health_from_json(const json& j)
+{
+  auto opt = [&](const char* key) -> std::optional<core::TimeNs> {
+    return j.at(key).is_null() ? std::nullopt
+                               : std::optional(j.at(key).get<core::TimeNs>());
+  };
+  core::Health h;
+  h.state = core::health_state_from(j.at("state").get<std::string>())
+              .value_or(core::HealthState::active);
+  h.since = j.at("since").get<core::TimeNs>();
+  h.last_success = opt("last_success");
+  h.last_failure = opt("last_failure");
+  h.last_error = j.at("last_error").get<std::string>();
+  h.consecutive_failures = j.at("consecutive_failures").get<std::int64_t>();
+  return h;
+}
+
+core::Health read_health(SQLite::Database& db)
+{
+  const auto text = detail::meta_get(db, "health");
+  if (!text) {
+    return {};
+  }
+  const auto j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) {
+    throw StoreError("meta value health is not valid JSON");
+  }
+  return health_from_json(j);
+}
+
+} // namespace
+
+core::Health SqliteStore::health()
+{
+  return guarded(m_impl->path, [&] { return read_health(*m_impl->db); });
+}
+
+namespace {
+
+std::string due_query(app::ClaimScope scope, const char* columns)
+{
+  std::string sql = fmt::format(
+    "SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id "
+    "WHERE j.state = 'pending' AND j.due <= ? ",
+    columns);
+  if (scope == app::ClaimScope::removals_only) {
+    sql += "AND m.status IN ('departed', 'purged') ";
+  }
+  return sql + "ORDER BY j.due, j.rowid LIMIT ?";
+}
+
+} // namespace
+
+bool SqliteStore::has_due(core::TimeNs now, app::ClaimScope scope)
+{
+  return guarded(m_impl->path, [&] {
+    SQLite::Statement st(*m_impl->db, due_query(scope, "1"));
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, std::int64_t{1});
+    return st.executeStep();
+  });
+}
+
+std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
+                                                    std::int64_t limit,
+                                                    app::ClaimScope scope)
+{
+  return guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    std::vector<app::ClaimedJob> jobs;
+    const std::string sql = due_query(
+      scope, "j.id, j.kind, j.attempts, j.retries, j.key_id, j.target_hash, "
+             "m.id, m.did, m.status, m.role, m.active_from, m.active_to");
+    // The read and the claim share one write transaction, so no other
+    // writer can claim the same rows in between.
+    WriteTransaction tx(db);
+    SQLite::Statement st(db, sql);
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, static_cast<std::int64_t>(limit));
+    while (st.executeStep()) {
+      app::ClaimedJob j;
+      j.id = st.getColumn(0).getString();
+      j.kind = core::job_kind_from(st.getColumn(1).getString())
+                 .value_or(core::JobKind::publish);
+      j.attempts = st.getColumn(2).getInt64() + 1;
+      j.retries = st.getColumn(3).getInt64();
+      j.key_id = st.getColumn(4).getString();
+      j.target_hash = st.getColumn(5).getString();
+      j.member_id = st.getColumn(6).getInt64();
+      j.did = st.getColumn(7).getString();
+      j.member.status = core::member_status_from(st.getColumn(8).getString())
+                          .value_or(core::MemberStatus::unknown);
+      j.member.role = st.getColumn(9).getString();
+      j.member.active_from = optional_time(st.getColumn(10));
+      j.member.active_to = optional_time(st.getColumn(11));
+      jobs.push_back(std::move(j));
+    }
+    if (jobs.empty()) {
+      return jobs; // nothing due: the transaction rolls back, nothing written
+    }
+    SQLite::Statement claim(db, "UPDATE jobs SET state = 'in_flight', "
+                                "attempts = ? WHERE id = ?");
+    SQLite::Statement attempt(
+      db, "INSERT OR REPLACE INTO attempts(job_id, n, started, method, "
+          "idempotency_key) VALUES (?, ?, ?, ?, ?)");
+    SQLite::Statement mirror(
+      db, "INSERT INTO mirror(member_id, state, updated) VALUES (?, "
+          "'unknown', ?) ON CONFLICT(member_id) DO UPDATE SET state = "
+          "'unknown', updated = excluded.updated");
+    for (const auto& j : jobs) {
+      claim.bind(1, static_cast<std::int64_t>(j.attempts));
+      claim.bind(2, j.id);
+      claim.exec();
+      claim.reset();
+      attempt.bind(1, j.id);
+      attempt.bind(2, static_cast<std::int64_t>(j.attempts));
+      attempt.bind(3, static_cast<std::int64_t>(now));
+      attempt.bind(4, std::string(core::request_method(j.member.status)));
+      attempt.bind(5, core::idempotency_key(j.id, j.retries));
+      attempt.exec();
+      attempt.reset();
+      mirror.bind(1, static_cast<std::int64_t>(j.member_id));
+      mirror.bind(2, static_cast<std::int64_t>(now));
+      mirror.exec();
+      mirror.reset();
+    }
+    tx.commit();
+    return jobs;
+  });
+}
+
+void SqliteStore::finish(const std::vector<app::Finished>& done,
+                         const core::Health& health)
+{
+  guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
+    WriteTransaction tx(db);
+    SQLite::Statement attempt(
+      db, "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
+          "error = ? WHERE job_id = ? AND n = ?");
+    SQLite::Statement counter(
+      db, "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
+          "DO UPDATE SET value = value + 1");
+    for (const auto& f : done) {
+      const auto& j = f.job;
+      const std::string cls(core::to_string(f.answer.cls));
+      attempt.bind(1, now);
+      if (f.answer.status != 0) {
+        attempt.bind(2, f.answer.status);
+      } else {
+        attempt.bind(2);
+      }
+      attempt.bind(3, cls);
+      attempt.bind(4, f.answer.error);
+      attempt.bind(5, j.id);
+      attempt.bind(6, static_cast<std::int64_t>(j.attempts));
+      attempt.exec();
+      attempt.reset();
+      counter.bind(1, "requests." + cls);
+      counter.exec();
+      counter.reset();
+
+      app::Outcome outcome{core::OutcomeKind::succeeded, j.id, j.attempts,
+                           j.key_id, j.target_hash, ""};
+      switch (f.step) {
+      case core::NextStep::done: {
+        SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
+        del.bind(1, j.id);
+        del.exec();
+        if (f.sent.method == "DELETE") {
+          // Forget the member: the mirror row and member_keys go with it
+          // (ON DELETE CASCADE), and secure_delete overwrites the DID.
+          SQLite::Statement forget(db, "DELETE FROM members WHERE id = ?");
+          forget.bind(1, static_cast<std::int64_t>(j.member_id));
+          forget.exec();
+        } else {
+          SQLite::Statement mirror(
+            db, "UPDATE mirror SET state = 'present', record_id = ?, body = "
+                "?, updated = ? WHERE member_id = ?");
+          mirror.bind(1, f.sent.record_id);
+          mirror.bind(2, f.sent.body);
+          mirror.bind(3, now);
+          mirror.bind(4, static_cast<std::int64_t>(j.member_id));
+          mirror.exec();
+        }
+        m_impl->add_outcome(outcome);
+        break;
+      }
+      case core::NextStep::retry:
+      case core::NextStep::unspent: {
+        const bool spent = f.step == core::NextStep::retry;
+        SQLite::Statement up(
+          db, "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
+              "last_error = ? WHERE id = ?");
+        up.bind(1, static_cast<std::int64_t>(spent ? f.due : now));
+        up.bind(2, static_cast<std::int64_t>(spent ? j.attempts : j.attempts - 1));
+        up.bind(3, f.answer.error);
+        up.bind(4, j.id);
+        up.exec();
+        break;
+      }
+      case core::NextStep::fail: {
+        SQLite::Statement up(db, "UPDATE jobs SET state = 'failed', "
+                                 "last_error = ? WHERE id = ?");
+        up.bind(1, f.answer.error);
+        up.bind(2, j.id);
+        up.exec();
+        outcome.kind = core::OutcomeKind::failed;
+        outcome.detail = json{{"http_status", f.answer.status},
+                              {"class", cls},
+                              {"error", f.answer.error}}
+                           .dump(-1, ' ', false, json::error_handler_t::replace);
+        m_impl->add_outcome(outcome);
+        break;
+      }
+      }
+    }
+    const core::Health before = read_health(db);
+    if (!(before == health)) {
+      detail::meta_set(db, "health", health_to_json(health).dump());
+      if (before.state != health.state) {
+        m_impl->add_outcome(
+          {core::OutcomeKind::status_changed, "", 0, "", "",
+           json{{"from", std::string(core::to_string(before.state))},
+                {"to", std::string(core::to_string(health.state))},
+                {"error", health.last_error}}
+             .dump(-1, ' ', false, json::error_handler_t::replace)});
+      }
+    }
+    tx.commit();
+  });
+}
+
+} // namespace vtc::store
