@@ -1,0 +1,304 @@
+"""Test fixture around registry_server.py (standard library only).
+
+    with Registry(token="s3cret") as reg:
+        ...point vtc-sync at reg.url with admin_path reg.admin_path...
+        reg.inject(method="PUT", status=503, retry_after="5")
+        assert reg.records() == {...}
+        assert [r["status"] for r in reg.requests()] == [503, 200]
+
+For HTTPS pass tls_cert/tls_key (and client_ca for mTLS) plus ca_file so the
+fixture's own control client trusts the server (and client_cert/client_key
+when the server requires one). make_test_pki() makes all of these.
+"""
+
+import hashlib
+import json
+import os
+import secrets
+import selectors
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+SERVER = Path(__file__).resolve().parent / "registry_server.py"
+
+
+class RegistryError(RuntimeError):
+    """The test registry could not be started or its control API failed."""
+
+
+def record_id(authority_id, entity_id, action="recognise", resource="trust-graph"):
+    """SPEC §6 record id (same computation as the server's)."""
+    joined = "\n".join((authority_id, entity_id, action, resource))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+class Registry:
+    """Runs registry_server.py as a subprocess for the duration of a `with`."""
+
+    def __init__(self, *, host="127.0.0.1", port=0, admin_path="/admin/v1", token=None,
+                 latency_ms=None, tls_cert=None, tls_key=None, client_ca=None,
+                 ca_file=None, client_cert=None, client_key=None, port_file=None,
+                 verbose=False, start_timeout=10.0, stop_timeout=5.0, python=None):
+        if tls_cert and not ca_file:
+            raise ValueError("an HTTPS registry needs ca_file for the fixture's own client")
+        self.host = host
+        self.admin_path = admin_path
+        self.token = token
+        self.tls = bool(tls_cert)
+        self._ca_file = ca_file
+        self._client_cert = client_cert
+        self._client_key = client_key
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self.port = None
+        self.proc = None
+        self.returncode = None
+        self._stderr = None
+
+        args = [python or sys.executable, str(SERVER), "--host", host, "--port", str(port),
+                "--admin-path", admin_path, "--exit-on-stdin-eof"]
+        if token is not None:
+            args += ["--token", token]
+        if latency_ms:
+            args += ["--latency-ms", str(latency_ms)]
+        if tls_cert:
+            args += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
+        if client_ca:
+            args += ["--client-ca", str(client_ca)]
+        if port_file:
+            args += ["--port-file", str(port_file)]
+        if verbose:
+            args += ["--verbose"]
+        self._args = args
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def start(self):
+        # stderr goes to a file, not a pipe: nobody drains it while tests run,
+        # and a full pipe would block the server.
+        self._stderr = tempfile.TemporaryFile()
+        # stdin stays open as a lifeline: if this test process dies, the
+        # server sees EOF and exits instead of lingering.
+        self.proc = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._stderr)
+        try:
+            line = self._read_listening_line()
+            parts = line.split()
+            if len(parts) != 3 or parts[0] != "listening" or not parts[2].isdigit():
+                raise RegistryError(f"unexpected first line from registry: {line!r}")
+            self.port = int(parts[2])
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _read_listening_line(self):
+        deadline = time.monotonic() + self._start_timeout
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in buf:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RegistryError(
+                        f"registry did not print 'listening' within {self._start_timeout} s; "
+                        f"stderr: {self.stderr_text()!r}")
+                if not sel.select(left):
+                    continue
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    rc = self.proc.wait(timeout=self._stop_timeout)
+                    raise RegistryError(f"registry exited with {rc} before listening; "
+                                        f"stderr: {self.stderr_text()!r}")
+                buf += chunk
+        return buf.split(b"\n", 1)[0].decode("utf-8", "replace")
+
+    def stop(self):
+        """Terminate (then kill after stop_timeout); returns the exit status."""
+        if self.proc is None:
+            return self.returncode
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=self._stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe:
+                pipe.close()
+        self.returncode = self.proc.returncode
+        self.proc = None
+        return self.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        return False
+
+    def stderr_text(self):
+        if self._stderr is None:
+            return ""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    # -- addresses --------------------------------------------------------------
+
+    @property
+    def url(self):
+        """Base URL for vtc-sync's registry.url (without the admin path)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def admin_url(self):
+        return self.url + self.admin_path
+
+    def record_url(self, rid):
+        return f"{self.admin_url}/records/{rid}"
+
+    def ssl_context(self):
+        """Client context trusting the test CA (and presenting the fixture's
+        client certificate if one was given); None for plain HTTP."""
+        if not self.tls:
+            return None
+        ctx = ssl.create_default_context(cafile=str(self._ca_file))
+        if self._client_cert:
+            ctx.load_cert_chain(str(self._client_cert), str(self._client_key))
+        return ctx
+
+    # -- control API ------------------------------------------------------------
+
+    def _control(self, method, name, payload=None):
+        data = None if payload is None else json.dumps(payload).encode("utf-8")
+        req = urllib.request.Request(self.url + "/_control/" + name, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        # No proxies: an environment HTTP(S)_PROXY must never see test traffic.
+        handlers = [urllib.request.ProxyHandler({})]
+        if self.tls:
+            handlers.append(urllib.request.HTTPSHandler(context=self.ssl_context()))
+        opener = urllib.request.build_opener(*handlers)
+        try:
+            with opener.open(req, timeout=10) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            raise RegistryError(f"control {method} {name}: {e.code} {e.read().decode(errors='replace')}")
+
+    def records(self):
+        """{id: record} currently stored."""
+        return self._control("GET", "records")
+
+    def requests(self, method=None):
+        """Every non-control request so far, in arrival order (optionally only
+        one method). Fields: seq, method, path, idempotency_key,
+        authorization_present, body, status (int, "dropped", or None while in
+        flight), time/end_time (server time.monotonic(), same clock as ours on
+        Linux), injected, replayed, and applied_status for apply-injections."""
+        reqs = self._control("GET", "requests")
+        return [r for r in reqs if method is None or r["method"] == method]
+
+    def writes(self):
+        """{id: effective write count}; idempotent replays do not count."""
+        return self._control("GET", "writes")
+
+    def injections(self):
+        """Injections not yet consumed."""
+        return self._control("GET", "injections")
+
+    def inject(self, **kw):
+        """Queue one fault: method, path_contains, times (-1 = forever),
+        status, retry_after, body, headers, delay_ms, drop, reset, apply."""
+        return self._control("POST", "inject", kw)
+
+    def reset(self):
+        return self._control("POST", "reset")
+
+    def set_latency(self, ms):
+        return self._control("POST", "latency", {"ms": ms})
+
+    def preload(self, records):
+        """Store {id: record} directly (None deletes); not counted as writes
+        and not logged, so drift tests can plant any content under any id."""
+        return self._control("POST", "records", records)
+
+
+# -- throw-away PKI -------------------------------------------------------------
+
+def _openssl(*args):
+    res = subprocess.run(["openssl", *args], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RegistryError(f"openssl {' '.join(args)} failed: {res.stderr.strip()}")
+
+
+def _make_ca(d, name, cn):
+    key, cert = d / f"{name}.key", d / f"{name}.pem"
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+             "-out", str(cert), "-days", "30", "-subj", f"/CN={cn}",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def _make_leaf(d, name, cn, ca_cert, ca_key, extensions):
+    key, csr, cert, ext = (d / f"{name}.key", d / f"{name}.csr", d / f"{name}.pem",
+                           d / f"{name}.ext")
+    # Strict verifiers (e.g. Python 3.13's VERIFY_X509_STRICT) want the key
+    # identifiers and a non-CA basicConstraints on leaves.
+    ext.write_text("\n".join([
+        "basicConstraints=critical,CA:FALSE",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        "subjectKeyIdentifier=hash",
+        "authorityKeyIdentifier=keyid,issuer",
+        *extensions]) + "\n")
+    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+             "-out", str(csr), "-subj", f"/CN={cn}")
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
+             "-set_serial", "0x" + secrets.token_hex(8), "-days", "30", "-out", str(cert),
+             "-extfile", str(ext))
+    # vtc-sync refuses secret files readable by others (SPEC §3).
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def make_test_pki(directory):
+    """Make a throw-away PKI in `directory` with the openssl command:
+
+    ca                  the trusted test CA (PEM); give it to clients as ca_file
+                        and to the server as --client-ca
+    server_cert/_key    CA-signed, SAN IP:127.0.0.1, IP:::1, DNS:localhost
+    client_cert/_key    CA-signed client certificate (clientAuth)
+    wrong_ca            a second, unrelated CA
+    wrong_client_cert/_key  client certificate signed by wrong_ca (must be refused)
+
+    Keys are mode 0600. Returns a dict of str paths.
+    """
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = _make_ca(d, "ca", "vtc-sync test CA")
+    wrong_ca, wrong_ca_key = _make_ca(d, "wrong-ca", "vtc-sync untrusted CA")
+    server_cert, server_key = _make_leaf(
+        d, "server", "127.0.0.1", ca, ca_key,
+        ["subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", "extendedKeyUsage=serverAuth"])
+    client_cert, client_key = _make_leaf(
+        d, "client", "vtc-sync test client", ca, ca_key, ["extendedKeyUsage=clientAuth"])
+    wrong_cert, wrong_key = _make_leaf(
+        d, "wrong-client", "vtc-sync test client", wrong_ca, wrong_ca_key,
+        ["extendedKeyUsage=clientAuth"])
+    return {k: str(v) for k, v in dict(
+        ca=ca, server_cert=server_cert, server_key=server_key,
+        client_cert=client_cert, client_key=client_key, wrong_ca=wrong_ca,
+        wrong_client_cert=wrong_cert, wrong_client_key=wrong_key).items()}
