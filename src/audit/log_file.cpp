@@ -74,27 +74,21 @@ bool LogFile::matches_at_hint(const app::Cursor& c)
          e.entry_hash_text == c.entry_hash;
 }
 
-std::optional<app::AuditFailure> LogFile::reread_to(const app::Cursor& c,
-                                                    bool& found)
+bool LogFile::reread_to(const app::Cursor& c)
 {
-  found = false;
   m_reader.seek(0, 0);
   m_verifier.reset(start_hash(), false);
   app::Entry entry;
   app::AuditFailure failure;
   while (m_reader.line() < c.line) {
-    switch (next(entry, failure)) {
-    case app::ReadStatus::entry:
-      break;
-    case app::ReadStatus::failure:
-      return failure;
-    case app::ReadStatus::end:
-    case app::ReadStatus::incomplete:
-      return std::nullopt;
+    // A failure before line N means this is not the same chain from line 1
+    // (a rotated file starts from our hash, not from zeros): the caller
+    // tries the other rules.
+    if (next(entry, failure) != app::ReadStatus::entry) {
+      return false;
     }
   }
-  found = m_last_hash == c.entry_hash && m_chained == c.chained;
-  return std::nullopt;
+  return m_last_hash == c.entry_hash && m_chained == c.chained;
 }
 
 bool LogFile::continues_after_rotation(const app::Cursor& c)
@@ -130,28 +124,24 @@ std::optional<app::AuditFailure> LogFile::seek(
   // 1. The file grew in place: the line before the offset is ours.
   if (matches_at_hint(c)) {
     m_reader.seek(c.offset, c.line);
+    m_line_start = c.line_start;
+  } else if (reread_to(c)) {
+    // 2. Rewritten or copied: line N found again, verifying from line 1.
+    m_line_start = m_reader.line_start();
+  } else if (continues_after_rotation(c)) {
+    // 3. Rotated by renaming: the new file continues the chain.
+    m_reader.seek(0, 0);
+    m_line_start = 0;
   } else {
-    // 2. Rewritten or copied: find line N again, verifying from line 1.
-    bool found = false;
-    if (auto failure = reread_to(c, found)) {
-      return failure;
-    }
-    if (!found) {
-      // 3. Rotated by renaming: the new file continues the chain.
-      if (!continues_after_rotation(c)) {
-        return app::AuditFailure{
-          c.line, "", "discontinuity",
-          fmt::format("the log no longer holds line {} with entry_hash {}, "
-                      "and does not continue it",
-                      c.line, c.entry_hash)};
-      }
-      m_reader.seek(0, 0);
-    }
+    return app::AuditFailure{
+      c.line, "", "discontinuity",
+      fmt::format("the log no longer holds line {} with entry_hash {}, and "
+                  "does not continue it",
+                  c.line, c.entry_hash)};
   }
   m_last_hash = c.entry_hash;
   m_chained = c.chained;
   m_line = m_reader.line();
-  m_line_start = c.line_start;
   m_offset = m_reader.offset();
   if (c.chained) {
     m_verifier.reset(*util::decode_digest(c.entry_hash), true);

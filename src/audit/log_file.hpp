@@ -37,7 +37,7 @@ public:
 private:
   util::Digest start_hash() const;
   bool matches_at_hint(const app::Cursor& c);
-  std::optional<app::AuditFailure> reread_to(const app::Cursor& c, bool& found);
+  bool reread_to(const app::Cursor& c);
   bool continues_after_rotation(const app::Cursor& c);
 
   LogOptions m_options;
