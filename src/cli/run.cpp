@@ -67,8 +67,13 @@ int run(int argc, char** argv)
   } catch (const CLI::Success& e) {
     return app.exit(e); // --help, --version
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return static_cast<int>(ExitCode::usage);
+    // One line in the house format, not CLI11's two.
+    util::log::configure(util::log::Format::text, util::log::Level::error);
+    const auto extra = app.remaining();
+    const std::string what =
+      extra.empty() ? e.what()
+                    : fmt::format("unknown command or argument '{}'", extra.front());
+    return report(ExitCode::usage, fmt::format("{} (see vtc-sync --help)", what));
   }
   configure_logging(globals);
   try {
