@@ -48,7 +48,8 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
     {"JOB", "KIND", "STATE", "ATTEMPTS", "DUE", "MEMBER", "LINE", "NOTE"}};
   for (const auto& r : rows) {
     std::string due = r.due <= now ? "now" : "in " + human_duration(r.due - now);
-    std::string note = r.rtbf ? "rtbf held until " + short_time(r.due) : "";
+    std::string note =
+      r.rtbf && r.due > now ? "rtbf: held until " + short_time(r.due) : "";
     if (!r.last_error.empty()) {
       note += (note.empty() ? "" : "; ") + r.last_error;
     }
