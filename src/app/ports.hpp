@@ -199,6 +199,8 @@ struct StatusView
   std::int64_t members_active = 0;
   std::int64_t members_departed = 0;
   std::int64_t invalid_events = 0;
+  std::int64_t unattributable = 0;
+  std::int64_t unattributable_removals = 0;
   std::optional<core::TimeNs> oldest_due; // among pending jobs due now
   std::optional<PassRecord> last_pass;
   std::optional<AuditFailure> audit_failure; // where the walk stopped
@@ -264,6 +266,9 @@ public:
 
   virtual std::optional<Cursor> cursor() = 0;
   virtual std::optional<Member> find_member(const std::string& did) = 0;
+  // The member an (audit_key_id, target_did_hash) pair was seen with (§4.5).
+  virtual std::optional<Member> find_member_by_key(const std::string& key_id,
+                                                   const std::string& target_hash) = 0;
   // Applies a walk batch and moves the cursor, atomically.
   virtual BatchResult commit_walk(const WalkBatch& batch) = 0;
   // Remembers where the walk stopped (nullopt: it did not stop on a bad

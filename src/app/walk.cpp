@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <unordered_map>
 
 namespace vtc::app {
@@ -26,10 +27,13 @@ public:
   {
     m_batch = WalkBatch{};
     m_members.clear();
+    m_keys.clear();
   }
 
 private:
   Member load(const std::string& did);
+  std::optional<Member> find_by_key(const std::string& key_id,
+                                    const std::string& hash);
   void outcome_only(const Entry& e, core::OutcomeKind kind,
                     const std::string& reason);
 
@@ -38,6 +42,8 @@ private:
   const WalkOptions& m_options;
   WalkBatch m_batch;
   std::unordered_map<std::string, Member> m_members;
+  // (key id, target hash) → DID for members seen in this batch.
+  std::map<std::pair<std::string, std::string>, std::string> m_keys;
 };
 
 std::optional<core::EventType> event_type(const std::string& type)
@@ -90,14 +96,17 @@ void BatchBuilder::add(const Entry& e)
   if (!type) {
     return;
   }
-  if (!e.target_did) {
-    // Redacted targets are matched by (key id, target hash) in a later
-    // version; until then they are recorded, never guessed.
+  std::string did;
+  if (e.target_did) {
+    did = *e.target_did;
+  } else if (auto known = find_by_key(e.key_id, e.target_hash)) {
+    // A redacted entry of a member we know (SPEC §4.5).
+    did = known->did;
+  } else {
     outcome_only(e, core::OutcomeKind::unattributable,
                  *type == core::EventType::member_removed ? "removal" : "event");
     return;
   }
-  const std::string& did = *e.target_did;
   if (!core::is_valid_did(did)) {
     outcome_only(e, core::OutcomeKind::invalid_event, "invalid_did");
     return;
@@ -153,7 +162,20 @@ void BatchBuilder::add(const Entry& e)
                                reason_detail(t.skip_reason)});
   }
   m_batch.changes.push_back(std::move(change));
+  m_keys[{e.key_id, e.target_hash}] = did;
   m_members[did] = member;
+}
+
+std::optional<Member> BatchBuilder::find_by_key(const std::string& key_id,
+                                                const std::string& hash)
+{
+  if (hash.empty()) {
+    return std::nullopt;
+  }
+  if (auto it = m_keys.find({key_id, hash}); it != m_keys.end()) {
+    return load(it->second);
+  }
+  return m_store.find_member_by_key(key_id, hash);
 }
 
 WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,

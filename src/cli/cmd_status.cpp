@@ -44,6 +44,8 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   j["members"] = {{"active", v.members_active},
                   {"departed", v.members_departed}};
   j["invalid_events"] = v.invalid_events;
+  j["unattributable"] = v.unattributable;
+  j["unattributable_removals"] = v.unattributable_removals;
   if (v.last_pass) {
     const auto& p = *v.last_pass;
     j["last_pass"] = {{"started", core::format_rfc3339(p.started)},
@@ -114,6 +116,17 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
     rows.push_back({"invalid events",
                     fmt::format("{} (membership events with a bad target)",
                                 v.invalid_events)});
+  }
+  if (v.unattributable > 0) {
+    rows.push_back(
+      {"unattributable",
+       fmt::format("{} redacted entries matched no known member{}",
+                   v.unattributable,
+                   v.unattributable_removals > 0
+                     ? fmt::format("; WARNING: {} of them removals — a "
+                                   "published member may stay published",
+                                   v.unattributable_removals)
+                     : "")});
   }
   if (v.last_pass) {
     const auto& p = *v.last_pass;

@@ -105,25 +105,54 @@ std::optional<app::Cursor> SqliteStore::cursor()
   });
 }
 
+namespace {
+
+// Reads the member columns of `st` (id, did, status, role, active_from,
+// active_to) after a successful step.
+app::Member member_from(SQLite::Statement& st)
+{
+  app::Member m;
+  m.id = st.getColumn(0).getInt64();
+  m.did = st.getColumn(1).getString();
+  m.state.status = core::member_status_from(st.getColumn(2).getString())
+                     .value_or(core::MemberStatus::unknown);
+  m.state.role = st.getColumn(3).getString();
+  m.state.active_from = optional_time(st.getColumn(4));
+  m.state.active_to = optional_time(st.getColumn(5));
+  return m;
+}
+
+} // namespace
+
 std::optional<app::Member> SqliteStore::find_member(const std::string& did)
 {
   return guarded(m_impl->path, [&]() -> std::optional<app::Member> {
     SQLite::Statement st(*m_impl->db,
-                         "SELECT id, status, role, active_from, active_to "
+                         "SELECT id, did, status, role, active_from, active_to "
                          "FROM members WHERE did = ?");
     st.bind(1, did);
     if (!st.executeStep()) {
       return std::nullopt;
     }
-    app::Member m;
-    m.id = st.getColumn(0).getInt64();
-    m.did = did;
-    m.state.status = core::member_status_from(st.getColumn(1).getString())
-                       .value_or(core::MemberStatus::unknown);
-    m.state.role = st.getColumn(2).getString();
-    m.state.active_from = optional_time(st.getColumn(3));
-    m.state.active_to = optional_time(st.getColumn(4));
-    return m;
+    return member_from(st);
+  });
+}
+
+std::optional<app::Member> SqliteStore::find_member_by_key(
+  const std::string& key_id, const std::string& target_hash)
+{
+  return guarded(m_impl->path, [&]() -> std::optional<app::Member> {
+    SQLite::Statement st(
+      *m_impl->db,
+      "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to "
+      "FROM member_keys k JOIN members m ON m.id = k.member_id "
+      "WHERE k.key_id = ? AND k.target_hash = ? AND m.did IS NOT NULL");
+    st.bind(1, key_id);
+    st.bind(2, target_hash);
+    if (!st.executeStep()) {
+      return std::nullopt;
+    }
+    return member_from(st);
   });
 }
 
@@ -361,6 +390,14 @@ app::StatusView SqliteStore::status(core::TimeNs now)
     v.invalid_events =
       db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
                     "'invalid_event'")
+        .getInt64();
+    v.unattributable =
+      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
+                    "'unattributable'")
+        .getInt64();
+    v.unattributable_removals =
+      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
+                    "'unattributable' AND detail->>'reason' = 'removal'")
         .getInt64();
     SQLite::Statement oldest(db, "SELECT min(due) FROM jobs WHERE state = "
                                  "'pending' AND due <= ?");

@@ -40,6 +40,8 @@ public:
 
   std::optional<app::Cursor> cursor() override;
   std::optional<app::Member> find_member(const std::string& did) override;
+  std::optional<app::Member> find_member_by_key(
+    const std::string& key_id, const std::string& target_hash) override;
   app::BatchResult commit_walk(const app::WalkBatch& batch) override;
   void set_audit_failure(const std::optional<app::AuditFailure>& f) override;
   std::int64_t recover_in_flight(
