@@ -1,0 +1,443 @@
+"""Helpers for vtc-sync's end-to-end tests (standard library only).
+
+Environment:
+  VTC_SYNC        the vtc-sync binary (required)
+  VTC_GEN_AUDIT   scripts/gen-audit (default: the repository's)
+  VTC_TEST_DATA   the public vectors (default: the repository's tests/data)
+"""
+
+import fcntl
+import hashlib
+import http.server
+import json
+import os
+import pathlib
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+COMMUNITY_DID = "did:webvh:QmCommunity:community.example"
+LOOPBACK_REGISTRY = "http://127.0.0.1:9/"
+ERROR_PREFIX = "vtc-sync: error: "
+DEFAULT_TIMEOUT = 120
+
+# Dispatch against the unreachable LOOPBACK_REGISTRY, made deterministic and
+# cheap: one request at a time, a few jobs per pass. Tests of the walk look
+# only at what the walk produces (walk_state); attempts and health are
+# dispatch's business.
+DISPATCH_DEFAULTS = {"registry": {"concurrency": 1},
+                     "sync": {"max_jobs_per_pass": 3}}
+
+# Outcome kinds the walk writes (SPEC §4-§5); the others come from dispatch.
+WALK_OUTCOMES = ("superseded", "skipped", "policy_override", "invalid_event",
+                 "unattributable", "entry_skipped")
+
+EX_OK = 0
+EX_USAGE = 64
+EX_DATAERR = 65
+EX_NOINPUT = 66
+EX_IOERR = 74
+EX_TEMPFAIL = 75
+EX_CONFIG = 78
+
+
+def binary():
+    path = os.environ.get("VTC_SYNC")
+    if not path:
+        sys.stderr.write("VTC_SYNC is not set: point it at the vtc-sync binary "
+                         "(e.g. VTC_SYNC=/work/build-e2e/src/vtc-sync)\n")
+        raise SystemExit(2)
+    if not os.access(path, os.X_OK):
+        sys.stderr.write(f"VTC_SYNC={path} is not an executable file\n")
+        raise SystemExit(2)
+    return path
+
+
+def gen_audit_path():
+    return os.environ.get("VTC_GEN_AUDIT") or str(REPO / "scripts" / "gen-audit")
+
+
+def data_dir():
+    return pathlib.Path(os.environ.get("VTC_TEST_DATA") or REPO / "tests" / "data")
+
+
+def data_file(name):
+    return data_dir() / name
+
+
+def load_json(name):
+    with open(data_file(name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def clean_env(env=None):
+    """The caller's environment without any VTC_SYNC* variable, plus env."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith("VTC_SYNC")}
+    out.setdefault("LC_ALL", "C.UTF-8")
+    if env:
+        out.update(env)
+    return out
+
+
+def run(*args, env=None, timeout=DEFAULT_TIMEOUT, wrapper=()):
+    """Run vtc-sync; returns (exit code, stdout, stderr) as text."""
+    cmd = [*wrapper, binary(), *map(str, args)]
+    p = subprocess.run(cmd, env=clean_env(env), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
+def start(*args, env=None, **kw):
+    """Start vtc-sync in the background (Popen, pipes for stdout/stderr)."""
+    return subprocess.Popen([binary(), *map(str, args)], env=clean_env(env),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kw)
+
+
+def gen_audit(*args, timeout=DEFAULT_TIMEOUT):
+    p = subprocess.run([sys.executable, gen_audit_path(), *map(str, args)],
+                       capture_output=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError(f"gen-audit {' '.join(map(str, args))} failed "
+                             f"({p.returncode}): {p.stderr.decode()}")
+    return p.stdout
+
+
+def log_lines(path):
+    """The complete (LF-ended) lines of an audit log, as bytes without LF."""
+    data = pathlib.Path(path).read_bytes()
+    lines = data.split(b"\n")
+    return lines[:-1]
+
+
+def event_ids(path):
+    """{line number (1-based): event_id} of an audit log."""
+    return {i: json.loads(l)["event_id"] for i, l in enumerate(log_lines(path), 1)}
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    s = s.replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{s}"'
+
+
+def to_toml(sections):
+    out = []
+    for section, keys in sections.items():
+        out.append(f"[{section}]")
+        for k, v in keys.items():
+            if v is not None:
+                out.append(f"{k} = {toml_value(v)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def file_state(path):
+    """Bytes digest and mtime of a file and its -wal/-shm companions."""
+    state = {}
+    for suffix in ("", "-wal", "-shm"):
+        p = str(path) + suffix
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            state[suffix] = None
+            continue
+        with open(p, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        state[suffix] = (digest, st.st_size, st.st_mtime_ns)
+    return state
+
+
+def poll(predicate, timeout, interval=0.01, what="condition"):
+    """Call predicate until it returns a truthy value or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Db:
+    """Read-only view of a state database."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def connect(self):
+        uri = pathlib.Path(self.path).resolve().as_uri() + "?mode=ro"
+        con = sqlite3.connect(uri, uri=True, timeout=5)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def query(self, sql, params=()):
+        con = self.connect()
+        try:
+            return [dict(r) for r in con.execute(sql, params)]
+        finally:
+            con.close()
+
+    def scalar(self, sql, params=()):
+        con = self.connect()
+        try:
+            row = con.execute(sql, params).fetchone()
+            return None if row is None else row[0]
+        finally:
+            con.close()
+
+    def meta(self, key):
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        if value is None:
+            return None
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):
+            return value
+
+    def cursor(self):
+        return self.meta("cursor")
+
+    def cursor_line(self):
+        c = self.cursor()
+        return c["line"] if c else 0
+
+    def jobs(self):
+        """Live jobs: id, kind, state, attempts, rtbf, event_line, member (DID)."""
+        return self.query(
+            "SELECT j.id, j.kind, j.state, j.attempts, j.rtbf, j.event_line, "
+            "j.key_id, j.target_hash, m.did AS member "
+            "FROM jobs j JOIN members m ON m.id = j.member_id ORDER BY j.id")
+
+    def members(self):
+        return self.query("SELECT did, status, role, active_from, active_to "
+                          "FROM members ORDER BY did")
+
+    def outcomes(self):
+        return self.query("SELECT seq, at, kind, job_id, attempts, key_id, "
+                          "target_hash, detail FROM outcomes ORDER BY seq")
+
+    def counts(self):
+        return {t: self.scalar(f"SELECT count(*) FROM {t}")
+                for t in ("jobs", "members", "outcomes", "meta")}
+
+    def integrity(self):
+        return self.scalar("PRAGMA integrity_check")
+
+
+class Community:
+    """A temporary community: config, audit log, keys and a state database.
+
+    log:  a vector name in tests/data (copied), a path, or None (no log yet)
+    keys: True = basic.keys.json (chmod 600), a path to copy, or None
+    """
+
+    def __init__(self, log="basic.audit.jsonl", keys=True, did=COMMUNITY_DID,
+                 registry_url=LOOPBACK_REGISTRY, extra=None, prefix="vtc-e2e-"):
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+        self.audit = self.dir / "audit.jsonl"
+        self.db_path = self.dir / "state.db"
+        self.key_path = self.dir / "keys.json" if keys else None
+        self.config_path = self.dir / "vtc-sync.toml"
+        self.did = did
+        self.registry_url = registry_url
+        self.extra = {}
+        for layer in (DISPATCH_DEFAULTS, extra or {}):
+            for section, values in layer.items():
+                self.extra.setdefault(section, {}).update(values)
+        try:
+            if log is not None:
+                self.copy_log(log)
+            if keys:
+                src = data_file("basic.keys.json") if keys is True else keys
+                shutil.copyfile(src, self.key_path)
+                os.chmod(self.key_path, 0o600)
+            self.write_config()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    # -- files ---------------------------------------------------------
+    def copy_log(self, log, dest=None):
+        src = pathlib.Path(log)
+        if not src.is_absolute() and not src.exists():
+            src = data_file(log)
+        dest = dest or self.audit
+        shutil.copyfile(src, dest)
+        os.chmod(dest, 0o644)
+        return dest
+
+    def config_sections(self, **overrides):
+        sections = {
+            "vtc": {"did": self.did},
+            "state": {"db": str(self.db_path)},
+            "audit": {"source": str(self.audit)},
+            "registry": {"url": self.registry_url},
+        }
+        if self.key_path:
+            sections["audit"]["key_file"] = str(self.key_path)
+        for src in (self.extra, overrides):
+            for section, keys in src.items():
+                sections.setdefault(section, {}).update(keys)
+        return sections
+
+    def write_config(self, path=None, text=None, **overrides):
+        path = path or self.config_path
+        if text is None:
+            text = to_toml(self.config_sections(**overrides))
+        pathlib.Path(path).write_text(text, encoding="utf-8")
+        return path
+
+    def gen_audit(self, *args, keys=None):
+        return gen_audit(*args, "--keys", keys or self.key_path)
+
+    def append_script(self, entries, seed=1, path=None):
+        """Append scripted entries (dicts, see gen-audit --help) to the log."""
+        script = self.dir / f"script-{seed}.jsonl"
+        script.write_text("".join(json.dumps(e) + "\n" for e in entries))
+        self.gen_audit("--script", script, "--append", "-o", path or self.audit,
+                       "--seed", seed)
+
+    def lines(self):
+        return log_lines(self.audit)
+
+    # -- running -------------------------------------------------------
+    def args(self, *args):
+        return ["-c", str(self.config_path), *args]
+
+    def run(self, *args, env=None, timeout=DEFAULT_TIMEOUT, wrapper=()):
+        return run(*self.args(*args), env=env, timeout=timeout, wrapper=wrapper)
+
+    def start(self, *args, env=None):
+        return start(*self.args(*args), env=env)
+
+    def tick(self, *args, **kw):
+        return self.run(*args, "tick", **kw)
+
+    def status_json(self):
+        code, out, err = self.run("status", "--json")
+        if code != 0:
+            raise AssertionError(f"status --json exited {code}: {err}")
+        return json.loads(out)
+
+    # -- database ------------------------------------------------------
+    @property
+    def db(self):
+        return Db(self.db_path)
+
+    def lock(self):
+        """Take the pass lock as a pass would; returns the open file (close it
+        to release)."""
+        f = open(str(self.db_path) + ".lock", "w")
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return f
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def comparable_jobs(db):
+    return [(j["id"], j["kind"], j["member"], j["state"], j["attempts"])
+            for j in db.jobs()]
+
+
+def _stable_detail(detail):
+    # Transport errors quote elapsed times ("after 0 ms"): not comparable.
+    return re.sub(r"\b\d+ (ms|milliseconds|seconds|s)\b", "N \\1", detail)
+
+
+def comparable_outcomes(db, walk_only=False):
+    """(kind, job_id, detail) in sequence order, without seq and time."""
+    return [(o["kind"], o["job_id"], _stable_detail(o["detail"]))
+            for o in db.outcomes()
+            if not walk_only or o["kind"] in WALK_OUTCOMES]
+
+
+def walk_state(db):
+    """What the walk produced, independent of dispatch: jobs (id, kind,
+    member, event line, rtbf), member rows and the walk's outcomes."""
+    return {
+        "jobs": [(j["id"], j["kind"], j["member"], j["event_line"],
+                  bool(j["rtbf"])) for j in db.jobs()],
+        "members": [tuple(m.values()) for m in db.members()],
+        "outcomes": comparable_outcomes(db, walk_only=True),
+    }
+
+
+class OkRegistry:
+    """A registry on 127.0.0.1 that accepts every write (SPEC §6 shapes), for
+    tests that need dispatch to finish its work. Use as a context manager;
+    .url is the registry.url to configure."""
+
+    def __init__(self):
+        self.requests = []
+        registry = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self, status, doc=None):
+                body = b"" if doc is None else json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def handle_any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                registry.requests.append((self.command, self.path, body))
+                if self.command == "PUT":
+                    try:
+                        self.answer(200, json.loads(body or b"{}"))
+                    except ValueError:
+                        self.answer(400, {"error": "bad json"})
+                elif self.command == "DELETE":
+                    self.answer(204)
+                elif "/records?" in self.path:
+                    self.answer(200, {"records": [], "nextCursor": None})
+                else:
+                    self.answer(404, {"error": "absent"})
+
+            do_GET = do_PUT = do_DELETE = do_POST = handle_any
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def error_lines(stderr):
+    """stderr lines that are not info/warning/debug log lines."""
+    keep = []
+    for line in stderr.splitlines():
+        if line.startswith(("vtc-sync: info: ", "vtc-sync: warning: ",
+                            "vtc-sync: debug: ")):
+            continue
+        keep.append(line)
+    return keep

@@ -1,0 +1,708 @@
+#include "store/sqlite_store.hpp"
+
+#include "store/schema.hpp"
+#include "util/error.hpp"
+
+#include "../../support/temp_dir.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace vtc;
+using core::JobKind;
+using core::JobState;
+using core::MemberStatus;
+
+namespace {
+
+struct FixedClock : app::Clock
+{
+  core::TimeNs t = 1'000'000;
+  core::TimeNs now() const override { return t; }
+};
+
+store::Binding binding()
+{
+  return {"did:webvh:QmCommunity:community.example",
+          "https://registry.example:443", "recognise", "trust-graph",
+          "recognition"};
+}
+
+// Every connection the process opens, so the test can read the store's own
+// connection-level pragmas.
+sqlite3* g_last_connection = nullptr;
+
+extern "C" int capture_connection(sqlite3* db, const char** /*err*/,
+                                  const sqlite3_api_routines* /*api*/)
+{
+  g_last_connection = db;
+  return SQLITE_OK;
+}
+
+std::string pragma_text(sqlite3* db, const char* sql)
+{
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const auto* text = sqlite3_column_text(st, 0);
+  std::string out = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+  sqlite3_finalize(st);
+  return out;
+}
+
+app::Cursor cursor_at(std::int64_t line)
+{
+  app::Cursor c;
+  c.line = line;
+  c.entry_hash = "hash-" + std::to_string(line);
+  c.chained = true;
+  c.line_start = static_cast<std::uint64_t>(line) * 100;
+  c.offset = c.line_start + 100;
+  c.device = 7;
+  c.inode = 42;
+  c.size = 5000;
+  return c;
+}
+
+// One member change with a job, as the walk would hand it over.
+app::WalkBatch::Change change(const std::string& did, MemberStatus status,
+                              const std::string& job_id, JobKind kind,
+                              core::TimeNs due, std::int64_t line)
+{
+  app::WalkBatch::Change ch;
+  ch.member.did = did;
+  ch.member.state.status = status;
+  ch.member.state.role = status == MemberStatus::active ? "member" : "";
+  ch.member.state.active_from = 1000 + line;
+  ch.key_id = "key-" + did;
+  ch.target_hash = "hash-" + did;
+  app::NewJob job;
+  job.id = job_id;
+  job.kind = kind;
+  job.due = due;
+  job.event_line = line;
+  job.key_id = ch.key_id;
+  job.target_hash = ch.target_hash;
+  ch.job = job;
+  return ch;
+}
+
+app::WalkBatch batch(std::vector<app::WalkBatch::Change> changes,
+                     std::int64_t cursor_line)
+{
+  app::WalkBatch b;
+  b.entries = static_cast<std::int64_t>(changes.size());
+  b.changes = std::move(changes);
+  b.cursor = cursor_at(cursor_line);
+  return b;
+}
+
+std::vector<std::string> job_ids(const std::vector<app::JobRow>& rows)
+{
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    out.push_back(r.id);
+  }
+  return out;
+}
+
+struct OutcomeRow
+{
+  std::string kind;
+  std::string job_id;
+  std::int64_t attempts;
+  std::string key_id;
+  std::string target_hash;
+  std::string detail;
+};
+
+std::vector<OutcomeRow> outcomes(const std::string& path)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement st(db, "SELECT kind, job_id, attempts, key_id, "
+                           "target_hash, detail FROM outcomes ORDER BY seq");
+  std::vector<OutcomeRow> out;
+  while (st.executeStep()) {
+    out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
+                   st.getColumn(2).getInt64(), st.getColumn(3).getString(),
+                   st.getColumn(4).getString(), st.getColumn(5).getString()});
+  }
+  return out;
+}
+
+void sql(const std::string& path, const std::string& statement)
+{
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  db.exec(statement);
+}
+
+std::int64_t count(const std::string& path, const std::string& query)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return db.execAndGet(query).getInt64();
+}
+
+std::size_t entries_in(const std::string& dir)
+{
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  sqlite3_auto_extension(reinterpret_cast<void (*)()>(capture_connection));
+  g_last_connection = nullptr;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  sqlite3* own = g_last_connection;
+  sqlite3_cancel_auto_extension(
+    reinterpret_cast<void (*)()>(capture_connection));
+  REQUIRE(own != nullptr);
+
+  CHECK(store::current_schema_version() >= 1);
+  CHECK(s.schema_version() == store::current_schema_version());
+
+  // Connection settings of the store's own connection (SPEC §8).
+  CHECK(pragma_text(own, "PRAGMA foreign_keys") == "1");
+  CHECK(pragma_text(own, "PRAGMA secure_delete") == "1");
+  CHECK(pragma_text(own, "PRAGMA synchronous") == "1"); // NORMAL
+  CHECK(pragma_text(own, "PRAGMA busy_timeout") == "5000");
+  CHECK(pragma_text(own, "PRAGMA journal_mode") == "wal");
+
+  // File settings, seen from another connection.
+  SQLite::Database other(path, SQLite::OPEN_READONLY);
+  CHECK(other.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(other.execAndGet("PRAGMA user_version").getInt() ==
+        store::current_schema_version());
+  for (const char* table : {"members", "jobs", "outcomes", "meta"}) {
+    CAPTURE(table);
+    SQLite::Statement st(other,
+                         "SELECT strict FROM pragma_table_list WHERE name = ?");
+    st.bind(1, table);
+    REQUIRE(st.executeStep());
+    CHECK(st.getColumn(0).getInt() == 1);
+  }
+  SQLite::Statement bound(other, "SELECT value FROM meta WHERE key = ?");
+  bound.bind(1, "bind.vtc.did");
+  REQUIRE(bound.executeStep());
+  CHECK(bound.getColumn(0).getString() == binding().vtc_did);
+
+  const auto status = s.status(0);
+  CHECK(status.generation.size() == 32);
+  CHECK(status.generation.find_first_not_of("0123456789abcdef") ==
+        std::string::npos);
+  CHECK_FALSE(status.cursor.has_value());
+}
+
+TEST_CASE("store: a fresh database per file gets its own generation")
+{
+  test::TempDir dir;
+  FixedClock clock;
+  store::SqliteStore a(dir.file("a.db"), store::OpenMode::pass, binding(),
+                       clock);
+  store::SqliteStore b(dir.file("b.db"), store::OpenMode::pass, binding(),
+                       clock);
+  CHECK(a.status(0).generation != b.status(0).generation);
+}
+
+TEST_CASE("store: reopening with another binding is refused naming the key")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  { store::SqliteStore s(path, store::OpenMode::pass, binding(), clock); }
+
+  struct Case
+  {
+    const char* key;
+    std::string store::Binding::*field;
+  };
+  const std::vector<Case> cases{
+    {"vtc.did", &store::Binding::vtc_did},
+    {"registry.url", &store::Binding::registry_origin},
+    {"registry.action", &store::Binding::action},
+    {"registry.resource", &store::Binding::resource},
+    {"registry.record_type", &store::Binding::record_type},
+  };
+  for (const auto& c : cases) {
+    for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                            store::OpenMode::read_only}) {
+      CAPTURE(c.key);
+      CAPTURE(static_cast<int>(mode));
+      store::Binding other = binding();
+      other.*c.field += "-other";
+      bool thrown = false;
+      try {
+        store::SqliteStore s(path, mode, other, clock);
+      } catch (const ConfigError& e) {
+        thrown = true;
+        CHECK(std::string(e.what()).find(c.key) != std::string::npos);
+        CHECK(e.code() == ExitCode::config);
+      }
+      CHECK(thrown);
+    }
+  }
+  // Control: the same binding opens in every mode.
+  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                          store::OpenMode::read_only}) {
+    CHECK_NOTHROW(store::SqliteStore(path, mode, binding(), clock));
+  }
+}
+
+TEST_CASE("store: opening a missing database outside a pass creates nothing")
+{
+  test::TempDir dir;
+  FixedClock clock;
+  for (const auto mode :
+       {store::OpenMode::read_only, store::OpenMode::read_write}) {
+    CAPTURE(static_cast<int>(mode));
+    bool thrown = false;
+    try {
+      store::SqliteStore s(dir.file("state.db"), mode, binding(), clock);
+    } catch (const NoInputError& e) {
+      thrown = true;
+      CHECK(e.code() == ExitCode::no_input);
+      CHECK(std::string(e.what()).find(dir.file("state.db")) !=
+            std::string::npos);
+    }
+    CHECK(thrown);
+    CHECK(entries_in(dir.path()) == 0);
+  }
+}
+
+TEST_CASE("store: a schema newer than the binary is refused")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  { store::SqliteStore s(path, store::OpenMode::pass, binding(), clock); }
+  sql(path, "PRAGMA user_version = " +
+              std::to_string(store::current_schema_version() + 1));
+  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                          store::OpenMode::read_only}) {
+    CAPTURE(static_cast<int>(mode));
+    CHECK_THROWS_AS(store::SqliteStore(path, mode, binding(), clock),
+                    ConfigError);
+  }
+  // Nothing was downgraded.
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() ==
+        store::current_schema_version() + 1);
+}
+
+TEST_CASE("store: an older schema outside a pass says to run tick")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE old_stuff (x INTEGER)");
+  }
+  for (const auto mode :
+       {store::OpenMode::read_only, store::OpenMode::read_write}) {
+    CAPTURE(static_cast<int>(mode));
+    bool thrown = false;
+    try {
+      store::SqliteStore s(path, mode, binding(), clock);
+    } catch (const ConfigError& e) {
+      thrown = true;
+      CHECK(std::string(e.what()).find("run vtc-sync tick to upgrade") !=
+            std::string::npos);
+    }
+    CHECK(thrown);
+  }
+  // Neither mode migrated it.
+  CHECK(count(path, "PRAGMA user_version") == 0);
+  CHECK(count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'jobs'") ==
+        0);
+}
+
+TEST_CASE("store: a pass migrates an empty version-0 database")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE t (x INTEGER); DROP TABLE t;");
+  }
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  CHECK(s.schema_version() == store::current_schema_version());
+}
+
+TEST_CASE("store: commit_walk supersedes pending and failed jobs")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+
+  auto r = s.commit_walk(
+    batch({change("did:key:alice", MemberStatus::active, "j1",
+                  JobKind::publish, 10, 2),
+           change("did:key:bob", MemberStatus::active, "j2", JobKind::publish,
+                  10, 3)},
+          3));
+  CHECK(r.jobs_created == 2);
+  CHECK(r.jobs_superseded == 0);
+  CHECK(s.cursor() == cursor_at(3));
+
+  sql(path, "UPDATE jobs SET state = 'failed', attempts = 3 WHERE id = 'j2'");
+
+  auto alice = change("did:key:alice", MemberStatus::departed, "j3",
+                      JobKind::depart, 20, 9);
+  alice.outcomes.push_back({core::OutcomeKind::policy_override, "j3", 0,
+                            alice.key_id, alice.target_hash,
+                            R"({"reason":"floor"})"});
+  r = s.commit_walk(batch({alice, change("did:key:bob", MemberStatus::active,
+                                         "j4", JobKind::update, 20, 10)},
+                          10));
+  CHECK(r.jobs_created == 2);
+  CHECK(r.jobs_superseded == 2);
+  CHECK(s.cursor() == cursor_at(10));
+
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{"j3", "j4"});
+  // One live job per member.
+  CHECK(count(path, "SELECT count(*) FROM (SELECT member_id FROM jobs GROUP BY "
+                    "member_id HAVING count(*) > 1)") == 0);
+  CHECK(count(path, "SELECT count(*) FROM jobs") == 2);
+
+  const auto out = outcomes(path);
+  REQUIRE(out.size() == 3);
+  // Alice's old job is superseded before her new job's own outcomes.
+  CHECK(out[0].kind == "superseded");
+  CHECK(out[0].job_id == "j1");
+  CHECK(out[0].attempts == 0);
+  CHECK(out[0].key_id == "key-did:key:alice");
+  CHECK(out[0].target_hash == "hash-did:key:alice");
+  CHECK(out[1].kind == "policy_override");
+  CHECK(out[1].job_id == "j3");
+  CHECK(out[2].kind == "superseded");
+  CHECK(out[2].job_id == "j2");
+  CHECK(out[2].attempts == 3);
+  // Outcomes never hold a plaintext DID.
+  for (const auto& o : out) {
+    CHECK(o.detail.find("did:key:") == std::string::npos);
+  }
+
+  const auto m = s.find_member("did:key:alice");
+  REQUIRE(m.has_value());
+  CHECK(m->state.status == MemberStatus::departed);
+  CHECK(m->state.active_from == 1009);
+  CHECK_FALSE(m->state.active_to.has_value());
+  CHECK_FALSE(s.find_member("did:key:nobody").has_value());
+}
+
+TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  const auto r = s.commit_walk(batch(
+    {change("did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10,
+            2),
+     change("did:key:alice", MemberStatus::departed, "j2", JobKind::depart, 10,
+            3)},
+    3));
+  CHECK(r.jobs_created == 2);
+  CHECK(r.jobs_superseded == 1);
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{"j2"});
+}
+
+TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
+                              JobKind::publish, 10, 2)},
+                      2));
+  s.commit_walk(batch({change("did:key:bob", MemberStatus::active, "j5",
+                              JobKind::publish, 10, 3)},
+                      3));
+  const auto outcomes_before = outcomes(path).size();
+
+  // Alice's departure applies first (superseding j1), then Carol's job
+  // collides with Bob's live job id: the whole batch must roll back.
+  CHECK_THROWS_AS(
+    s.commit_walk(batch(
+      {change("did:key:alice", MemberStatus::departed, "j6", JobKind::depart,
+              20, 4),
+       change("did:key:carol", MemberStatus::active, "j5", JobKind::publish,
+              20, 5)},
+      5)),
+    StoreError);
+  CHECK(s.cursor() == cursor_at(3));
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{"j1", "j5"});
+  const auto alice = s.find_member("did:key:alice");
+  REQUIRE(alice.has_value());
+  CHECK(alice->state.status == MemberStatus::active);
+  CHECK_FALSE(s.find_member("did:key:carol").has_value());
+  CHECK(outcomes(path).size() == outcomes_before);
+}
+
+TEST_CASE("store: an in_flight job is never superseded by the walk")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
+                              JobKind::publish, 10, 2)},
+                      2));
+  sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = 'j1'");
+  try {
+    s.commit_walk(batch({change("did:key:alice", MemberStatus::departed, "j2",
+                                JobKind::depart, 20, 3)},
+                        3));
+  } catch (const Error&) {
+    // Refusing is allowed; removing the running job is not.
+  }
+  CHECK(count(path, "SELECT count(*) FROM jobs WHERE id = 'j1' AND state = "
+                    "'in_flight'") == 1);
+  CHECK(count(path, "SELECT count(*) FROM outcomes WHERE kind = 'superseded'") ==
+        0);
+}
+
+TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  clock.t = 5'000'000;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  s.commit_walk(batch(
+    {change("did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10,
+            2),
+     change("did:key:bob", MemberStatus::active, "j2", JobKind::publish, 10,
+            3),
+     change("did:key:carol", MemberStatus::active, "j3", JobKind::publish, 10,
+            4)},
+    4));
+  sql(path, "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = 'j1';"
+            "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = 'j2';"
+            "INSERT INTO attempts(job_id, n, started) VALUES ('j1', 2, 77);");
+
+  std::vector<std::int64_t> asked;
+  const auto n = s.recover_in_flight(16, [&](std::int64_t attempts) {
+    asked.push_back(attempts);
+    return core::TimeNs{900'000 + attempts};
+  });
+  CHECK(n == 2);
+  CHECK(asked == std::vector<std::int64_t>{2});
+
+  const auto pending = s.jobs({JobState::pending, 100});
+  const auto failed = s.jobs({JobState::failed, 100});
+  CHECK(s.jobs({JobState::in_flight, 100}).empty());
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].id == "j2");
+  CHECK(failed[0].last_error == "interrupted");
+  REQUIRE(pending.size() == 2);
+  const auto& j1 = pending[0].id == "j1" ? pending[0] : pending[1];
+  CHECK(j1.id == "j1");
+  CHECK(j1.due == 900'002);
+  CHECK(j1.last_error == "interrupted");
+
+  const auto out = outcomes(path);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == "failed");
+  CHECK(out[0].job_id == "j2");
+  CHECK(out[0].attempts == 16);
+  CHECK(out[0].target_hash == "hash-did:key:bob");
+  CHECK(out[0].detail.find("interrupted") != std::string::npos);
+
+  CHECK(count(path, "SELECT finished FROM attempts WHERE job_id = 'j1'") ==
+        5'000'000);
+  CHECK(count(path, "SELECT count(*) FROM attempts WHERE job_id = 'j1' AND "
+                    "class = 'interrupted'") == 1);
+}
+
+TEST_CASE("store: idle recover and unchanged audit failure write nothing")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
+                              JobKind::publish, 10, 2)},
+                      2));
+  const app::AuditFailure failure{9, "e9", "tampered", "entry_hash differs"};
+  s.set_audit_failure(failure);
+
+  SQLite::Database watcher(path, SQLite::OPEN_READONLY);
+  auto data_version = [&] {
+    return watcher.execAndGet("PRAGMA data_version").getInt64();
+  };
+  const auto wal_size = [&] {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path + "-wal", ec);
+    return ec ? std::uintmax_t{0} : n;
+  };
+  const auto v0 = data_version();
+  const auto w0 = wal_size();
+  CHECK(s.recover_in_flight(16, [](std::int64_t) { return core::TimeNs{1}; }) ==
+        0);
+  s.set_audit_failure(failure); // same value
+  (void)s.status(0);
+  (void)s.jobs({});
+  (void)s.cursor();
+  CHECK(data_version() == v0);
+  CHECK(wal_size() == w0);
+
+  // Control: a real change is visible to the same probe.
+  s.set_audit_failure(std::nullopt);
+  CHECK(data_version() != v0);
+  const auto v1 = data_version();
+  s.set_audit_failure(std::nullopt); // nothing stored: nothing to erase
+  CHECK(data_version() == v1);
+}
+
+TEST_CASE("store: jobs() lists in due order, then creation order, by state")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  // Ids sort against creation order, so a tie in due must follow creation.
+  auto d = change("did:key:d", MemberStatus::purged, "j1", JobKind::erase, 100,
+                  5);
+  d.job->rtbf = true;
+  s.commit_walk(batch(
+    {change("did:key:a", MemberStatus::active, "j4", JobKind::publish, 300, 2),
+     change("did:key:b", MemberStatus::active, "j3", JobKind::publish, 100, 3),
+     change("did:key:c", MemberStatus::departed, "j2", JobKind::depart, 200,
+            4),
+     d},
+    5));
+  CHECK(job_ids(s.jobs({})) ==
+        std::vector<std::string>{"j3", "j1", "j2", "j4"});
+  CHECK(job_ids(s.jobs({std::nullopt, 2})) ==
+        std::vector<std::string>{"j3", "j1"});
+
+  const auto rows = s.jobs({});
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[1].kind == JobKind::erase);
+  CHECK(rows[1].rtbf);
+  CHECK(rows[1].event_line == 5);
+  CHECK(rows[1].due == 100);
+  CHECK(rows[1].target_hash == "hash-did:key:d");
+  CHECK(rows[1].state == JobState::pending);
+  CHECK(rows[1].attempts == 0);
+  CHECK_FALSE(rows[0].rtbf);
+  CHECK(rows[2].kind == JobKind::depart);
+
+  sql(path, "UPDATE jobs SET state = 'failed', attempts = 4 WHERE id = 'j2';"
+            "UPDATE jobs SET state = 'in_flight' WHERE id = 'j4';");
+  CHECK(job_ids(s.jobs({JobState::failed, 100})) ==
+        std::vector<std::string>{"j2"});
+  CHECK(s.jobs({JobState::failed, 100})[0].attempts == 4);
+  CHECK(job_ids(s.jobs({JobState::pending, 100})) ==
+        std::vector<std::string>{"j3", "j1"});
+  CHECK(job_ids(s.jobs({JobState::in_flight, 100})) ==
+        std::vector<std::string>{"j4"});
+}
+
+TEST_CASE("store: status() counts jobs, members, invalid events and passes")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  auto b = batch(
+    {change("did:key:a", MemberStatus::active, "ja", JobKind::publish, 300, 2),
+     change("did:key:b", MemberStatus::active, "jb", JobKind::publish, 100, 3),
+     change("did:key:c", MemberStatus::departed, "jc", JobKind::depart, 200,
+            4),
+     change("did:key:d", MemberStatus::departed, "jd", JobKind::depart, 120,
+            5),
+     change("did:key:e", MemberStatus::purged, "je", JobKind::erase, 50, 6)},
+    6);
+  b.outcomes.push_back({core::OutcomeKind::invalid_event, "x1", 0, "k", "h",
+                        R"({"reason":"invalid_did"})"});
+  b.outcomes.push_back({core::OutcomeKind::invalid_event, "x2", 0, "k", "h",
+                        R"({"reason":"invalid_did"})"});
+  b.outcomes.push_back({core::OutcomeKind::unattributable, "x3", 0, "k", "h",
+                        R"({"reason":"removal"})"});
+  s.commit_walk(b);
+  sql(path, "UPDATE jobs SET state = 'failed' WHERE id = 'jc';"
+            "UPDATE jobs SET state = 'in_flight' WHERE id = 'ja';");
+
+  auto v = s.status(150);
+  CHECK(v.pending == 3);
+  CHECK(v.in_flight == 1);
+  CHECK(v.failed == 1);
+  CHECK(v.members_active == 2);
+  CHECK(v.members_departed == 2);
+  CHECK(v.invalid_events == 2);
+  REQUIRE(v.oldest_due.has_value());
+  CHECK(*v.oldest_due == 50);
+  REQUIRE(v.cursor.has_value());
+  CHECK(*v.cursor == cursor_at(6));
+  CHECK_FALSE(v.last_pass.has_value());
+  CHECK_FALSE(v.audit_failure.has_value());
+  CHECK_FALSE(s.status(49).oldest_due.has_value());
+
+  const app::PassRecord pass{10, 20, 65, 12, 9, 4, 1};
+  s.record_pass(pass);
+  s.set_audit_failure(app::AuditFailure{9, "e9", "tampered", "detail"});
+  v = s.status(150);
+  REQUIRE(v.last_pass.has_value());
+  CHECK(v.last_pass->started == 10);
+  CHECK(v.last_pass->finished == 20);
+  CHECK(v.last_pass->exit_code == 65);
+  CHECK(v.last_pass->entries == 12);
+  CHECK(v.last_pass->jobs_created == 9);
+  CHECK(v.last_pass->jobs_superseded == 4);
+  CHECK(v.last_pass->recovered == 1);
+  REQUIRE(v.audit_failure.has_value());
+  CHECK(v.audit_failure->line == 9);
+  CHECK(v.audit_failure->event_id == "e9");
+  CHECK(v.audit_failure->reason == "tampered");
+  s.set_audit_failure(std::nullopt);
+  CHECK_FALSE(s.status(150).audit_failure.has_value());
+}
+
+TEST_CASE("store: state persists across reopening, read-only included")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+    s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
+                                JobKind::publish, 10, 2)},
+                        2));
+  }
+  store::SqliteStore ro(path, store::OpenMode::read_only, binding(), clock);
+  CHECK(ro.cursor() == cursor_at(2));
+  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{"j1"});
+  CHECK(ro.status(100).pending == 1);
+}
+
+TEST_CASE("store: an in-memory database works in pass mode")
+{
+  FixedClock clock;
+  store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
+  CHECK_FALSE(s.cursor().has_value());
+  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
+                              JobKind::publish, 10, 2)},
+                      2));
+  CHECK(s.cursor() == cursor_at(2));
+}
