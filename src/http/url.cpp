@@ -84,4 +84,20 @@ bool is_loopback(const std::string& host)
   return false;
 }
 
+std::string checked_origin(const std::string& url, const std::string& key)
+{
+  const UrlParts p = parse_url(url, key);
+  if (p.has_userinfo) {
+    // Not echoed: the user information may hold a password.
+    throw ConfigError(fmt::format(
+      "{}: user information in the URL is refused (host {})", key, p.host));
+  }
+  if (p.scheme == "http" && !is_loopback(p.host)) {
+    throw ConfigError(fmt::format(
+      "{} '{}': cleartext http is allowed only to loopback; use https", key,
+      url));
+  }
+  return origin(p);
+}
+
 } // namespace vtc::http
