@@ -43,6 +43,9 @@ Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
   switch (done.step) {
   case core::NextStep::done:
     ++result.succeeded;
+    if (f.sent.method == "DELETE") {
+      ++result.deletes_done;
+    }
     break;
   case core::NextStep::retry:
     ++result.retried;
@@ -108,8 +111,11 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
         std::min<std::int64_t>(o.concurrency - static_cast<std::int64_t>(in_flight.size()),
                                o.max_jobs - result.sent);
       if (want > 0) {
-        auto claimed = store.claim_due(clock.now(), want, o.scope);
-        if (static_cast<std::int64_t>(claimed.size()) < want) {
+        std::int64_t skipped = 0;
+        auto claimed = store.claim_due(clock.now(), want, o.scope,
+                                       o.publish_on_join, skipped);
+        result.skipped += skipped;
+        if (static_cast<std::int64_t>(claimed.size()) + skipped < want) {
           claiming = false; // nothing more is due
         }
         for (auto& job : claimed) {
@@ -121,6 +127,9 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
       }
     }
     if (in_flight.empty()) {
+      if (claiming) {
+        continue; // all claimed jobs were skipped: claim again
+      }
       break;
     }
     if (std::chrono::steady_clock::now() >= o.hard_deadline) {

@@ -255,6 +255,26 @@ struct Finished
 enum class ClaimScope {
   all,
   removals_only, // the walk is incomplete: deletes and departures (§5.5)
+  deletes_only,  // the policy is unreadable: only what needs no policy
+  needing_policy, // (for has_due) publishes, updates and departures
+};
+
+// A member with what the mirror says of its record, for reconcile.
+struct MirroredMember
+{
+  Member member;
+  bool mirror_present = false; // confirmed body below
+  bool mirror_unknown = false; // a write started, not confirmed
+  std::string mirror_body;
+  bool has_live_job = false;
+};
+
+// A job reconcile creates.
+struct ReconcileJob
+{
+  std::string id; // "reconcile:<hash>"
+  std::int64_t member_id = 0;
+  core::JobKind kind = core::JobKind::publish;
 };
 
 // The state database: cursor, members, jobs, outcomes (SPEC §7, §8). Every
@@ -285,15 +305,32 @@ public:
   virtual bool has_due(core::TimeNs now, ClaimScope scope) = 0;
   // Claims up to `limit` jobs due at `now` in due order: in_flight, attempt
   // counted, attempt row started, mirror set to unknown, in one transaction.
+  // With `publish_on_join` false, jobs that would publish a member who never
+  // was published complete as `skipped` instead (§5.3); `skipped` counts
+  // them.
   virtual std::vector<ClaimedJob> claim_due(core::TimeNs now,
                                             std::int64_t limit,
-                                            ClaimScope scope) = 0;
+                                            ClaimScope scope,
+                                            bool publish_on_join,
+                                            std::int64_t& skipped) = 0;
   // Records the ends of requests and the registry's health, in one
   // transaction: jobs removed/rescheduled/failed, attempt rows finished,
   // mirror and outcomes updated; a succeeded delete forgets the member.
   virtual void finish(const std::vector<Finished>& done,
                       const core::Health& health) = 0;
   virtual core::Health health() = 0;
+
+  // A value kept across passes in the database (written only on change).
+  virtual std::optional<std::string> setting(const std::string& key) = 0;
+  virtual void set_setting(const std::string& key, const std::string& value) = 0;
+
+  // Every member with its mirror state, in id order.
+  virtual std::vector<MirroredMember> mirrored_members() = 0;
+  // Inserts reconcile jobs, due now, in one transaction.
+  virtual void add_jobs(const std::vector<ReconcileJob>& jobs) = 0;
+  // Truncates the WAL so deleted rows leave the files (§7). False when
+  // readers kept it busy (try again next pass).
+  virtual bool checkpoint() = 0;
 
   virtual StatusView status(core::TimeNs now) = 0;
   virtual std::vector<JobRow> jobs(const JobQuery& query) = 0;
@@ -319,6 +356,20 @@ public:
   virtual std::size_t running() const = 0;
   // Abandons running requests (their jobs stay in_flight for recovery).
   virtual void abandon() = 0;
+};
+
+} // namespace vtc::app
+
+namespace vtc::app {
+
+// Builds registry records (SPEC §6) for members: the same ids and bodies
+// dispatch sends, so reconcile can compare them with the mirror.
+class RecordBuilder
+{
+public:
+  virtual ~RecordBuilder() = default;
+  virtual std::string id(const std::string& did) const = 0;
+  virtual std::string body(const Member& member) const = 0;
 };
 
 } // namespace vtc::app

@@ -1,5 +1,6 @@
 #include "app/tick.hpp"
 
+#include "app/reconcile.hpp"
 #include "core/job.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -12,10 +13,14 @@ namespace vtc::app {
 
 namespace {
 
+constexpr const char* k_publish_on_join = "policy.publish_on_join";
+constexpr const char* k_checkpoint_due = "checkpoint_due";
+
 std::int64_t draw_jitter(std::int64_t k)
 {
   static std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(k, 0))(rng);
+  return std::uniform_int_distribution<std::int64_t>(
+    0, std::max<std::int64_t>(k, 0))(rng);
 }
 
 void report_failure(const AuditFailure& f)
@@ -26,19 +31,74 @@ void report_failure(const AuditFailure& f)
     f.detail));
 }
 
+// Reads the policy once, on first need; remembers a failure.
+class LazyPolicy
+{
+public:
+  LazyPolicy(const PolicyLoader& load, TickResult& result)
+    : m_load(load), m_result(result)
+  {
+  }
+
+  const core::Policy* get()
+  {
+    if (!m_tried) {
+      m_tried = true;
+      try {
+        m_policy = m_load();
+      } catch (const Error& e) {
+        util::log::error(e.what());
+        m_result.policy_failed = true;
+        m_result.code = worst(m_result.code, e.code());
+      }
+    }
+    return m_policy ? &*m_policy : nullptr;
+  }
+  bool tried() const { return m_tried; }
+  // The policy if it was read successfully, without reading it.
+  const core::Policy* get_if_loaded() const
+  {
+    return m_policy ? &*m_policy : nullptr;
+  }
+
+private:
+  const PolicyLoader& m_load;
+  TickResult& m_result;
+  std::optional<core::Policy> m_policy;
+  bool m_tried = false;
+};
+
+// When the policy's publish_on_join differs from the one the previous pass
+// saw, members skipped (or published) under the old value need jobs.
+std::int64_t reconcile_on_change(const TickPorts& p, const core::Policy& policy)
+{
+  const std::string now_value = policy.publish_on_join ? "true" : "false";
+  const auto before = p.store.setting(k_publish_on_join);
+  std::int64_t made = 0;
+  if (before && *before != now_value) {
+    const auto jobs = plan_reconcile(p.store, p.records, policy);
+    p.store.add_jobs(jobs);
+    made = static_cast<std::int64_t>(jobs.size());
+    util::log::info(fmt::format(
+      "policy publish_on_join changed to {}: reconcile made {} job(s)",
+      now_value, made));
+  }
+  p.store.set_setting(k_publish_on_join, now_value);
+  return made;
+}
+
 } // namespace
 
-TickResult tick(StateStore& store, const LogOpener& open_log,
-                const RegistryOpener& open_registry, const Clock& clock,
-                TickOptions options)
+TickResult tick(const TickPorts& p, TickOptions options)
 {
   TickResult result;
-  const core::TimeNs started = clock.now();
+  const core::TimeNs started = p.clock.now();
+  LazyPolicy policy(p.load_policy, result);
 
-  result.recovered = store.recover_in_flight(
+  result.recovered = p.store.recover_in_flight(
     options.max_attempts, [&](std::int64_t attempts) {
       const int k = static_cast<int>(std::min<std::int64_t>(attempts, 62));
-      return clock.now() +
+      return p.clock.now() +
              core::backoff_seconds(k, draw_jitter(k),
                                    options.max_backoff_seconds) *
                core::k_ns_per_second;
@@ -50,14 +110,15 @@ TickResult tick(StateStore& store, const LogOpener& open_log,
 
   std::unique_ptr<AuditLog> log;
   try {
-    log = open_log();
+    log = p.open_log();
   } catch (const AuditError& e) {
     util::log::error(e.what());
     result.audit_unavailable = true;
     result.code = worst(result.code, e.code());
   }
   if (log) {
-    result.walk = walk(*log, store, clock, options.walk);
+    options.walk.policy = [&] { return policy.get(); };
+    result.walk = walk(*log, p.store, p.clock, options.walk);
     if (result.walk.failure) {
       report_failure(*result.walk.failure);
       result.code = worst(result.code, ExitCode::data_err);
@@ -68,19 +129,33 @@ TickResult tick(StateStore& store, const LogOpener& open_log,
   DispatchOptions& d = options.dispatch;
   d.scope = log && w.complete && !w.failure ? ClaimScope::all
                                             : ClaimScope::removals_only;
+  // Publishes, updates and departures need the policy; read it only if one
+  // of them is due.
+  if (!policy.tried() &&
+      p.store.has_due(p.clock.now(), d.scope == ClaimScope::all
+                                       ? ClaimScope::needing_policy
+                                       : ClaimScope::removals_only)) {
+    policy.get();
+  }
+  if (const core::Policy* current = policy.get_if_loaded()) {
+    d.publish_on_join = current->publish_on_join;
+    result.reconciled = reconcile_on_change(p, *current);
+  } else if (result.policy_failed) {
+    d.scope = ClaimScope::deletes_only;
+  }
   d.max_attempts = options.max_attempts;
   d.max_backoff_seconds = options.max_backoff_seconds;
   d.jitter = draw_jitter;
-  if (store.has_due(clock.now(), d.scope)) {
+  if (p.store.has_due(p.clock.now(), d.scope)) {
     std::unique_ptr<Registry> registry;
     try {
-      registry = open_registry();
+      registry = p.open_registry();
     } catch (const Error& e) {
       util::log::error(e.what());
       result.code = worst(result.code, e.code());
     }
     if (registry) {
-      result.dispatch = dispatch(store, *registry, clock, d);
+      result.dispatch = dispatch(p.store, *registry, p.clock, d);
       if (!result.dispatch.first_error.empty() &&
           result.dispatch.code != ExitCode::ok) {
         util::log::error(result.dispatch.first_error);
@@ -89,31 +164,43 @@ TickResult tick(StateStore& store, const LogOpener& open_log,
     }
   }
 
+  // Forgotten members must leave the files too (§7): truncate the WAL,
+  // and try again next pass if a reader kept it busy.
+  const bool checkpoint_due = p.store.setting(k_checkpoint_due) == "1";
+  if (result.dispatch.deletes_done > 0 || checkpoint_due) {
+    const bool done = p.store.checkpoint();
+    if (done == checkpoint_due) {
+      p.store.set_setting(k_checkpoint_due, done ? "0" : "1");
+    }
+  }
+
   const DispatchResult& s = result.dispatch;
   const bool idle = w.entries == 0 && result.recovered == 0 && s.sent == 0 &&
+                    s.skipped == 0 && result.reconciled == 0 &&
                     result.code == ExitCode::ok;
   const std::string summary = fmt::format(
     "pass: {} entries read, {} jobs created, {} superseded, {} recovered; "
-    "{} sent, {} succeeded, {} retried, {} failed; {} ms",
+    "{} sent, {} succeeded, {} retried, {} failed, {} skipped; {} ms",
     w.entries, w.jobs_created, w.jobs_superseded, result.recovered, s.sent,
-    s.succeeded, s.retried, s.failed, (clock.now() - started) / 1'000'000);
+    s.succeeded, s.retried, s.failed, s.skipped,
+    (p.clock.now() - started) / 1'000'000);
   if (idle) {
     util::log::debug(summary);
-  } else {
-    util::log::info(summary);
-    PassRecord pass;
-    pass.started = started;
-    pass.finished = clock.now();
-    pass.exit_code = static_cast<int>(result.code);
-    pass.entries = w.entries;
-    pass.jobs_created = w.jobs_created;
-    pass.jobs_superseded = w.jobs_superseded;
-    pass.recovered = result.recovered;
-    pass.sent = s.sent;
-    pass.succeeded = s.succeeded;
-    pass.failed = s.failed;
-    store.record_pass(pass);
+    return result;
   }
+  util::log::info(summary);
+  PassRecord pass;
+  pass.started = started;
+  pass.finished = p.clock.now();
+  pass.exit_code = static_cast<int>(result.code);
+  pass.entries = w.entries;
+  pass.jobs_created = w.jobs_created;
+  pass.jobs_superseded = w.jobs_superseded;
+  pass.recovered = result.recovered;
+  pass.sent = s.sent;
+  pass.succeeded = s.succeeded;
+  pass.failed = s.failed;
+  p.store.record_pass(pass);
   return result;
 }
 

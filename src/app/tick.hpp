@@ -3,6 +3,7 @@
 #include "app/dispatch.hpp"
 #include "app/ports.hpp"
 #include "app/walk.hpp"
+#include "core/policy.hpp"
 #include "util/exit_code.hpp"
 
 #include <functional>
@@ -12,7 +13,7 @@ namespace vtc::app {
 
 struct TickOptions
 {
-  WalkOptions walk;
+  WalkOptions walk;         // its policy getter is set by tick()
   DispatchOptions dispatch; // its scope is decided by the walk
   std::int64_t max_attempts = 16;
   std::int64_t max_backoff_seconds = 3600;
@@ -24,6 +25,8 @@ struct TickResult
   std::int64_t recovered = 0;
   WalkResult walk;
   bool audit_unavailable = false; // the source could not be read (74)
+  bool policy_failed = false;     // the policy could not be read (78)
+  std::int64_t reconciled = 0;    // jobs made because publish_on_join changed
   DispatchResult dispatch;
 };
 
@@ -34,12 +37,28 @@ using LogOpener = std::function<std::unique_ptr<AuditLog>()>;
 // file); throws ConfigError (78) when it cannot.
 using RegistryOpener = std::function<std::unique_ptr<Registry>()>;
 
+// Reads the registry policy; throws ConfigError (78) when it cannot be read
+// or is invalid. Called at most once per pass, and only when needed.
+using PolicyLoader = std::function<core::Policy()>;
+
+// What a pass needs from the outside.
+struct TickPorts
+{
+  StateStore& store;
+  const Clock& clock;
+  LogOpener open_log;
+  RegistryOpener open_registry;
+  PolicyLoader load_policy;
+  const RecordBuilder& records;
+};
+
 // One pass (SPEC §1): recover in-flight jobs, walk the log, dispatch due
-// jobs (only deletes and departures after an incomplete walk, §5.5). The
-// caller holds the pass lock. Logs one summary line (info when something happened, debug
-// when idle) and one error line per failed step; returns the exit code.
-TickResult tick(StateStore& store, const LogOpener& open_log,
-                const RegistryOpener& open_registry, const Clock& clock,
-                TickOptions options);
+// jobs (only deletes and departures after an incomplete walk, §5.5; only
+// deletes when the policy cannot be read, §5.3), reconcile when the
+// policy's publish_on_join changed, checkpoint the WAL after deletes. The
+// caller holds the pass lock. Logs one summary line (info when something
+// happened, debug when idle) and one error line per failed step; returns
+// the exit code.
+TickResult tick(const TickPorts& ports, TickOptions options);
 
 } // namespace vtc::app

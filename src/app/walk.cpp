@@ -16,8 +16,9 @@ namespace {
 class BatchBuilder
 {
 public:
-  BatchBuilder(StateStore& store, const Clock& clock, const WalkOptions& o)
-    : m_store(store), m_clock(clock), m_options(o)
+  BatchBuilder(StateStore& store, const Clock& clock, const WalkOptions& o,
+               const core::Policy& policy)
+    : m_store(store), m_clock(clock), m_options(o), m_policy(policy)
   {
   }
 
@@ -40,6 +41,7 @@ private:
   StateStore& m_store;
   const Clock& m_clock;
   const WalkOptions& m_options;
+  const core::Policy& m_policy;
   WalkBatch m_batch;
   std::unordered_map<std::string, Member> m_members;
   // (key id, target hash) → DID for members seen in this batch.
@@ -121,7 +123,7 @@ void BatchBuilder::add(const Entry& e)
   core::DispositionDecision decision;
   WalkBatch::Change change;
   if (*type == core::EventType::member_removed) {
-    decision = core::effective_disposition(m_options.policy, e.disposition,
+    decision = core::effective_disposition(m_policy, e.disposition,
                                            e.self_request);
     if (!decision.override_reason.empty()) {
       change.outcomes.push_back(
@@ -187,7 +189,17 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
     store.set_audit_failure(failure);
     return result;
   }
-  BatchBuilder builder(store, clock, options);
+  if (log.lag_bytes() == 0) {
+    result.complete = true;
+    store.set_audit_failure(std::nullopt);
+    return result; // nothing new: the policy is not needed
+  }
+  const core::Policy* policy = options.policy();
+  if (policy == nullptr) {
+    result.policy_blocked = true;
+    return result;
+  }
+  BatchBuilder builder(store, clock, options, *policy);
   auto flush = [&] {
     WalkBatch& batch = builder.batch();
     if (batch.entries == 0) {

@@ -10,7 +10,13 @@ namespace vtc::app {
 
 struct WalkOptions
 {
-  core::Policy policy;
+  // The registry policy, read when the walk first needs it (there are new
+  // bytes to walk); nullptr when it cannot be read: the walk then does not
+  // run, since a removal could be resolved irreversibly wrong (§5.3).
+  std::function<const core::Policy*()> policy = [] {
+    static const core::Policy k_defaults;
+    return &k_defaults;
+  };
   std::int64_t rtbf_window_hours = 24;
   std::int64_t batch_size = 1000; // entries per transaction
   // Polled at batch boundaries: true ends the walk there (deadline, signal).
@@ -26,6 +32,7 @@ struct WalkResult
   bool complete = false;        // reached the end of the log
   bool incomplete_tail = false; // a final line without LF is waiting
   bool stopped_early = false;   // should_stop() ended it
+  bool policy_blocked = false;  // the policy could not be read: no walk
   std::optional<AuditFailure> failure; // verification failure/discontinuity
 };
 

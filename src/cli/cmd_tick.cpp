@@ -1,6 +1,7 @@
 #include "app/tick.hpp"
 #include "audit/log_file.hpp"
 #include "cli/commands.hpp"
+#include "policy/policy_source.hpp"
 #include "registry/http_registry.hpp"
 #include "store/pass_lock.hpp"
 #include "util/log.hpp"
@@ -73,10 +74,18 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
     return std::make_unique<registry::HttpRegistry>(std::move(r));
   };
 
-  const app::TickResult result = app::tick(
-    db, [&] { return std::make_unique<audit::LogFile>(log_options); },
-    open_registry, clock, options);
-  return result.code;
+  const registry::Records records({cfg.vtc_did, cfg.registry_action,
+                                   cfg.registry_resource,
+                                   cfg.registry_record_type});
+  const app::TickPorts ports{
+    db,
+    clock,
+    [&] { return std::make_unique<audit::LogFile>(log_options); },
+    open_registry,
+    [&] { return policy::load_policy(policy_options(cfg)); },
+    records,
+  };
+  return app::tick(ports, options).code;
 }
 
 } // namespace

@@ -1,6 +1,6 @@
 #include "cli/context.hpp"
 
-#include "registry/record.hpp"
+#include "http/url.hpp"
 
 #include <chrono>
 
@@ -23,8 +23,15 @@ config::Config load_config(const Globals& globals)
 
 store::Binding binding_of(const config::Config& cfg)
 {
-  return {cfg.vtc_did, registry::checked_origin(cfg.registry_url, "registry.url"),
+  return {cfg.vtc_did, http::checked_origin(cfg.registry_url, "registry.url"),
           cfg.registry_action, cfg.registry_resource, cfg.registry_record_type};
+}
+
+policy::PolicyOptions policy_options(const config::Config& cfg)
+{
+  return {cfg.policy_file, cfg.policy_opa_url, cfg.registry_ca_file,
+          static_cast<long>(cfg.registry_connect_timeout_seconds),
+          static_cast<long>(cfg.registry_timeout_seconds)};
 }
 
 std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg,

@@ -2,6 +2,7 @@
 
 #include "app/ports.hpp"
 #include "config/config.hpp"
+#include "policy/policy_source.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <memory>
@@ -32,6 +33,9 @@ config::Config load_config(const Globals& globals);
 // What the database must be bound to, from the configuration. Checks the
 // registry URL rule (78).
 store::Binding binding_of(const config::Config& cfg);
+
+// Where the policy comes from, per the configuration.
+policy::PolicyOptions policy_options(const config::Config& cfg);
 
 // Opens the state database for a command other than tick.
 std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg,

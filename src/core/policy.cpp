@@ -63,6 +63,24 @@ DispositionDecision effective_disposition(
   return out;
 }
 
+bool skipped_by_publish_on_join(bool publish_on_join, MemberStatus status,
+                                bool mirror_absent)
+{
+  if (publish_on_join) {
+    return false;
+  }
+  switch (status) {
+  case MemberStatus::active:
+    return true;
+  case MemberStatus::departed:
+    return mirror_absent;
+  case MemberStatus::unknown:
+  case MemberStatus::purged:
+    break;
+  }
+  return false;
+}
+
 TimeNs rtbf_release_time(TimeNs t, std::int64_t window_hours)
 {
   if (window_hours <= 0) {

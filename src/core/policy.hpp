@@ -40,6 +40,13 @@ DispositionDecision effective_disposition(
   const Policy& policy, const std::optional<std::string>& requested,
   bool self_request);
 
+// True when publish_on_join = false turns a due job into `skipped` without
+// a request (SPEC §5.3): an active member is never sent; a departed one
+// only when the registry may have its record (mirror not absent). Deletes
+// are always sent.
+bool skipped_by_publish_on_join(bool publish_on_join, MemberStatus status,
+                                bool mirror_absent);
+
 // End of the UTC batch window holding `t`: windows of `window_hours` from the
 // epoch, half-open [start, end). 0 hours = `t` itself (released at once).
 TimeNs rtbf_release_time(TimeNs t, std::int64_t window_hours);

@@ -48,24 +48,3 @@ std::string record_body(const RecordKey& key, const std::string& entity_id,
 
 } // namespace vtc::registry
 
-#include "http/url.hpp"
-
-namespace vtc::registry {
-
-std::string checked_origin(const std::string& url, const std::string& key)
-{
-  const http::UrlParts p = http::parse_url(url, key);
-  if (p.has_userinfo) {
-    // Not echoed: the user information may hold a password.
-    throw ConfigError(fmt::format(
-      "{}: user information in the URL is refused (host {})", key, p.host));
-  }
-  if (p.scheme == "http" && !http::is_loopback(p.host)) {
-    throw ConfigError(fmt::format(
-      "{} '{}': cleartext http is allowed only to loopback; use https", key,
-      url));
-  }
-  return http::origin(p);
-}
-
-} // namespace vtc::registry

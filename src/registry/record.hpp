@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/ports.hpp"
 #include "core/member.hpp"
 
 #include <string>
@@ -27,11 +28,25 @@ std::string record_body(const RecordKey& key, const std::string& entity_id,
 
 } // namespace vtc::registry
 
+
 namespace vtc::registry {
 
-// Checks the registry URL rule of SPEC §6 with libcurl's parser (https, or
-// http only to localhost, 127.0.0.0/8 or ::1; no user information) and
-// returns its origin. Throws ConfigError (78) naming `key` and the URL.
-std::string checked_origin(const std::string& url, const std::string& key);
+// Record ids and bodies for one community's records.
+class Records final : public app::RecordBuilder
+{
+public:
+  explicit Records(RecordKey key) : m_key(std::move(key)) {}
+  std::string id(const std::string& did) const override
+  {
+    return record_id(m_key, did);
+  }
+  std::string body(const app::Member& member) const override
+  {
+    return record_body(m_key, member.did, member.state);
+  }
+
+private:
+  RecordKey m_key;
+};
 
 } // namespace vtc::registry

@@ -2,6 +2,8 @@
 
 #include "store/store_impl.hpp"
 
+#include "core/policy.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace vtc::store {
@@ -78,8 +80,18 @@ std::string due_query(app::ClaimScope scope, const char* columns)
     "SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id "
     "WHERE j.state = 'pending' AND j.due <= ? ",
     columns);
-  if (scope == app::ClaimScope::removals_only) {
+  switch (scope) {
+  case app::ClaimScope::all:
+    break;
+  case app::ClaimScope::removals_only:
     sql += "AND m.status IN ('departed', 'purged') ";
+    break;
+  case app::ClaimScope::deletes_only:
+    sql += "AND m.status = 'purged' ";
+    break;
+  case app::ClaimScope::needing_policy:
+    sql += "AND m.status != 'purged' ";
+    break;
   }
   return sql + "ORDER BY j.due, j.rowid LIMIT ?";
 }
@@ -98,14 +110,19 @@ bool SqliteStore::has_due(core::TimeNs now, app::ClaimScope scope)
 
 std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
                                                     std::int64_t limit,
-                                                    app::ClaimScope scope)
+                                                    app::ClaimScope scope,
+                                                    bool publish_on_join,
+                                                    std::int64_t& skipped)
 {
   return guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
     std::vector<app::ClaimedJob> jobs;
+    std::vector<app::ClaimedJob> to_skip;
+    skipped = 0;
     const std::string sql = due_query(
       scope, "j.id, j.kind, j.attempts, j.retries, j.key_id, j.target_hash, "
-             "m.id, m.did, m.status, m.role, m.active_from, m.active_to");
+             "m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
+             "(SELECT count(*) FROM mirror WHERE member_id = m.id) = 0");
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
     WriteTransaction tx(db);
@@ -128,11 +145,26 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       j.member.role = st.getColumn(9).getString();
       j.member.active_from = optional_time(st.getColumn(10));
       j.member.active_to = optional_time(st.getColumn(11));
-      jobs.push_back(std::move(j));
+      const bool mirror_absent = st.getColumn(12).getInt() != 0;
+      if (core::skipped_by_publish_on_join(publish_on_join, j.member.status,
+                                           mirror_absent)) {
+        to_skip.push_back(std::move(j));
+      } else {
+        jobs.push_back(std::move(j));
+      }
     }
-    if (jobs.empty()) {
+    if (jobs.empty() && to_skip.empty()) {
       return jobs; // nothing due: the transaction rolls back, nothing written
     }
+    for (const auto& j : to_skip) {
+      SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
+      del.bind(1, j.id);
+      del.exec();
+      m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
+                           j.key_id, j.target_hash,
+                           R"({"reason":"publish_on_join"})"});
+    }
+    skipped = static_cast<std::int64_t>(to_skip.size());
     SQLite::Statement claim(db, "UPDATE jobs SET state = 'in_flight', "
                                 "attempts = ? WHERE id = ?");
     SQLite::Statement attempt(

@@ -50,10 +50,17 @@ public:
   void record_pass(const app::PassRecord& pass) override;
   bool has_due(core::TimeNs now, app::ClaimScope scope) override;
   std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
-                                         app::ClaimScope scope) override;
+                                         app::ClaimScope scope,
+                                         bool publish_on_join,
+                                         std::int64_t& skipped) override;
   void finish(const std::vector<app::Finished>& done,
               const core::Health& health) override;
   core::Health health() override;
+  std::optional<std::string> setting(const std::string& key) override;
+  void set_setting(const std::string& key, const std::string& value) override;
+  std::vector<app::MirroredMember> mirrored_members() override;
+  void add_jobs(const std::vector<app::ReconcileJob>& jobs) override;
+  bool checkpoint() override;
   app::StatusView status(core::TimeNs now) override;
   std::vector<app::JobRow> jobs(const app::JobQuery& query) override;
 

@@ -552,7 +552,9 @@ TEST_CASE("app: walk: the policy floor overrides removals, RTBF stays purge")
   audit::LogFile log(o);
   store::SqliteStore st(db, store::OpenMode::pass, binding(), clock);
   app::WalkOptions w;
-  w.policy.min_disposition = core::Disposition::historical;
+  core::Policy policy;
+  policy.min_disposition = core::Disposition::historical;
+  w.policy = [&] { return &policy; };
   const auto r = app::walk(log, st, clock, w);
   REQUIRE_FALSE(r.failure.has_value());
 

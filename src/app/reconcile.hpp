@@ -1,0 +1,18 @@
+#pragma once
+
+#include "app/ports.hpp"
+#include "core/policy.hpp"
+
+#include <vector>
+
+namespace vtc::app {
+
+// The jobs that bring the registry to the members' desired records (SPEC
+// §5.3): for every member without a live job whose desired record differs
+// from the mirror (absent, unknown, or another body). With publish_on_join
+// false, members never published stay unpublished. Reads only.
+std::vector<ReconcileJob> plan_reconcile(StateStore& store,
+                                         const RecordBuilder& records,
+                                         const core::Policy& policy);
+
+} // namespace vtc::app

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/policy.hpp"
+
+#include <string>
+
+namespace vtc::policy {
+
+// Where the evaluated registry policy comes from (SPEC §5.3).
+struct PolicyOptions
+{
+  std::string file;    // policy.file
+  std::string opa_url; // policy.opa_url: OPA data API
+  std::string ca_file; // registry.ca_file, also used for OPA
+  long connect_timeout_seconds = 5;
+  long timeout_seconds = 15;
+};
+
+// True when a policy is configured at all (else the defaults apply).
+bool configured(const PolicyOptions& options);
+
+// Parses and validates a policy document strictly: only the four keys of
+// SPEC §5.3, each of its type, values among purge/tombstone/historical,
+// `departure_options` non-empty without repeats. Throws ConfigError (78)
+// naming `origin` and the key.
+core::Policy parse_policy(const std::string& json_text, const std::string& origin);
+
+// Reads the policy from the file, or asks OPA (`POST {opa_url}` with
+// `{"input":{}}`, answer `{"result":{…}}`), or returns the defaults when
+// neither is configured. Throws ConfigError (78) when it cannot be read or
+// is invalid: the caller must then hold back what depends on it.
+core::Policy load_policy(const PolicyOptions& options);
+
+} // namespace vtc::policy

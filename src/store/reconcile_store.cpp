@@ -1,0 +1,117 @@
+// SqliteStore: settings, the member/mirror view reconcile compares, and the
+// WAL checkpoint that makes forgotten members leave the files.
+
+#include "store/store_impl.hpp"
+
+namespace vtc::store {
+
+using detail::guarded;
+using detail::WriteTransaction;
+
+std::optional<std::string> SqliteStore::setting(const std::string& key)
+{
+  return guarded(m_impl->path, [&] {
+    return detail::meta_get(*m_impl->db, ("setting." + key).c_str());
+  });
+}
+
+void SqliteStore::set_setting(const std::string& key, const std::string& value)
+{
+  guarded(m_impl->path, [&] {
+    const std::string name = "setting." + key;
+    if (detail::meta_get(*m_impl->db, name.c_str()) == value) {
+      return;
+    }
+    WriteTransaction tx(*m_impl->db);
+    detail::meta_set(*m_impl->db, name.c_str(), value);
+    tx.commit();
+  });
+}
+
+std::vector<app::MirroredMember> SqliteStore::mirrored_members()
+{
+  return guarded(m_impl->path, [&] {
+    SQLite::Statement st(
+      *m_impl->db,
+      "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
+      "r.state, r.body, j.id IS NOT NULL FROM members m "
+      "LEFT JOIN mirror r ON r.member_id = m.id "
+      "LEFT JOIN jobs j ON j.member_id = m.id "
+      "WHERE m.did IS NOT NULL ORDER BY m.id");
+    std::vector<app::MirroredMember> out;
+    while (st.executeStep()) {
+      app::MirroredMember mm;
+      mm.member.id = st.getColumn(0).getInt64();
+      mm.member.did = st.getColumn(1).getString();
+      mm.member.state.status =
+        core::member_status_from(st.getColumn(2).getString())
+          .value_or(core::MemberStatus::unknown);
+      mm.member.state.role = st.getColumn(3).getString();
+      if (!st.getColumn(4).isNull()) {
+        mm.member.state.active_from = st.getColumn(4).getInt64();
+      }
+      if (!st.getColumn(5).isNull()) {
+        mm.member.state.active_to = st.getColumn(5).getInt64();
+      }
+      const std::string state =
+        st.getColumn(6).isNull() ? "" : st.getColumn(6).getString();
+      mm.mirror_present = state == "present";
+      mm.mirror_unknown = state == "unknown";
+      mm.mirror_body = st.getColumn(7).isNull() ? "" : st.getColumn(7).getString();
+      mm.has_live_job = st.getColumn(8).getInt() != 0;
+      out.push_back(std::move(mm));
+    }
+    return out;
+  });
+}
+
+void SqliteStore::add_jobs(const std::vector<app::ReconcileJob>& jobs)
+{
+  if (jobs.empty()) {
+    return;
+  }
+  guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
+    WriteTransaction tx(db);
+    // The outcomes of a reconcile job name the member by one of its
+    // (key id, target hash) pairs, like every other outcome.
+    SQLite::Statement pair(db, "SELECT key_id, target_hash FROM member_keys "
+                               "WHERE member_id = ? ORDER BY key_id, "
+                               "target_hash LIMIT 1");
+    SQLite::Statement insert(
+      db, "INSERT INTO jobs(id, member_id, kind, state, due, event_line, "
+          "key_id, target_hash, created) VALUES (?, ?, ?, 'pending', ?, 0, ?, "
+          "?, ?)");
+    for (const auto& j : jobs) {
+      pair.bind(1, static_cast<std::int64_t>(j.member_id));
+      std::string key_id;
+      std::string target_hash;
+      if (pair.executeStep()) {
+        key_id = pair.getColumn(0).getString();
+        target_hash = pair.getColumn(1).getString();
+      }
+      pair.reset();
+      insert.bind(1, j.id);
+      insert.bind(2, static_cast<std::int64_t>(j.member_id));
+      insert.bind(3, std::string(core::to_string(j.kind)));
+      insert.bind(4, now);
+      insert.bind(5, key_id);
+      insert.bind(6, target_hash);
+      insert.bind(7, now);
+      insert.exec();
+      insert.reset();
+    }
+    tx.commit();
+  });
+}
+
+bool SqliteStore::checkpoint()
+{
+  return guarded(m_impl->path, [&] {
+    SQLite::Statement st(*m_impl->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    return st.executeStep() && st.getColumn(0).getInt() == 0;
+  });
+}
+
+} // namespace vtc::store
