@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* k_publish_on_join = "policy.publish_on_join";
 constexpr const char* k_checkpoint_due = "checkpoint_due";
+constexpr const char* k_policy_stamp = "policy.stamp";
 
 std::int64_t draw_jitter(std::int64_t k)
 {
@@ -131,11 +132,20 @@ TickResult tick(const TickPorts& p, TickOptions options)
                                             : ClaimScope::removals_only;
   // Publishes, updates and departures need the policy; read it only if one
   // of them is due.
+  // An edited policy file is read even when nothing else needs it, so a
+  // changed publish_on_join takes effect without waiting for new entries.
+  const std::string stamp = p.policy_stamp ? p.policy_stamp() : "";
+  const bool policy_edited =
+    !stamp.empty() && p.store.setting(k_policy_stamp) != stamp;
   if (!policy.tried() &&
-      p.store.has_due(p.clock.now(), d.scope == ClaimScope::all
-                                       ? ClaimScope::needing_policy
-                                       : ClaimScope::removals_only)) {
+      (policy_edited ||
+       p.store.has_due(p.clock.now(), d.scope == ClaimScope::all
+                                        ? ClaimScope::needing_policy
+                                        : ClaimScope::removals_only))) {
     policy.get();
+  }
+  if (policy_edited && policy.get_if_loaded() != nullptr) {
+    p.store.set_setting(k_policy_stamp, stamp);
   }
   if (const core::Policy* current = policy.get_if_loaded()) {
     d.publish_on_join = current->publish_on_join;

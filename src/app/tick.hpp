@@ -41,6 +41,10 @@ using RegistryOpener = std::function<std::unique_ptr<Registry>()>;
 // or is invalid. Called at most once per pass, and only when needed.
 using PolicyLoader = std::function<core::Policy()>;
 
+// Changes when the policy source changed since it was last read ("" when
+// that cannot be told cheaply, as with OPA).
+using PolicyStamp = std::function<std::string()>;
+
 // What a pass needs from the outside.
 struct TickPorts
 {
@@ -49,6 +53,7 @@ struct TickPorts
   LogOpener open_log;
   RegistryOpener open_registry;
   PolicyLoader load_policy;
+  PolicyStamp policy_stamp;
   const RecordBuilder& records;
 };
 

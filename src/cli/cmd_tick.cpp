@@ -83,6 +83,7 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
     [&] { return std::make_unique<audit::LogFile>(log_options); },
     open_registry,
     [&] { return policy::load_policy(policy_options(cfg)); },
+    [&] { return policy::file_stamp(policy_options(cfg)); },
     records,
   };
   return app::tick(ports, options).code;

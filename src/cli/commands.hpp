@@ -18,5 +18,6 @@ using Action = std::function<ExitCode()>;
 void register_tick(CLI::App& app, const Globals& globals, Action& action);
 void register_status(CLI::App& app, const Globals& globals, Action& action);
 void register_queue(CLI::App& app, const Globals& globals, Action& action);
+void register_reconcile(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace vtc::cli

@@ -61,6 +61,7 @@ int run(int argc, char** argv)
   register_tick(app, globals, action);
   register_status(app, globals, action);
   register_queue(app, globals, action);
+  register_reconcile(app, globals, action);
 
   try {
     app.parse(argc, argv);

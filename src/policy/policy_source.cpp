@@ -7,6 +7,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -24,12 +26,12 @@ core::Disposition disposition(const json& v, const std::string& origin,
 {
   if (!v.is_string()) {
     throw ConfigError(fmt::format(
-      "policy {}: {} must be one of purge, tombstone, historical", origin, key));
+      "{}: {} must be one of purge, tombstone, historical", origin, key));
   }
   const auto d = core::disposition_from(v.get<std::string>());
   if (!d) {
     throw ConfigError(fmt::format(
-      "policy {}: {} '{}' is not one of purge, tombstone, historical", origin,
+      "{}: {} '{}' is not one of purge, tombstone, historical", origin,
       key, v.get<std::string>()));
   }
   return *d;
@@ -38,14 +40,14 @@ core::Disposition disposition(const json& v, const std::string& origin,
 core::Policy from_json(const json& doc, const std::string& origin)
 {
   if (!doc.is_object()) {
-    throw ConfigError(fmt::format("policy {}: not a JSON object", origin));
+    throw ConfigError(fmt::format("{}: not a JSON object", origin));
   }
   core::Policy p;
   for (const auto& [key, value] : doc.items()) {
     if (key == "publish_on_join") {
       if (!value.is_boolean()) {
         throw ConfigError(fmt::format(
-          "policy {}: publish_on_join must be true or false", origin));
+          "{}: publish_on_join must be true or false", origin));
       }
       p.publish_on_join = value.get<bool>();
     } else if (key == "min_disposition") {
@@ -55,7 +57,7 @@ core::Policy from_json(const json& doc, const std::string& origin)
     } else if (key == "departure_options") {
       if (!value.is_array() || value.empty()) {
         throw ConfigError(fmt::format(
-          "policy {}: departure_options must be a non-empty list", origin));
+          "{}: departure_options must be a non-empty list", origin));
       }
       p.departure_options.clear();
       for (const auto& v : value) {
@@ -63,13 +65,13 @@ core::Policy from_json(const json& doc, const std::string& origin)
         if (std::find(p.departure_options.begin(), p.departure_options.end(),
                       d) != p.departure_options.end()) {
           throw ConfigError(fmt::format(
-            "policy {}: departure_options lists '{}' twice", origin,
+            "{}: departure_options lists '{}' twice", origin,
             v.get<std::string>()));
         }
         p.departure_options.push_back(d);
       }
     } else {
-      throw ConfigError(fmt::format("policy {}: unknown key '{}'", origin, key));
+      throw ConfigError(fmt::format("{}: unknown key '{}'", origin, key));
     }
   }
   return p;
@@ -100,10 +102,10 @@ json parse_strict(const std::string& text, const std::string& origin)
     },
     false);
   if (doc.is_discarded()) {
-    throw ConfigError(fmt::format("policy {}: not valid JSON", origin));
+    throw ConfigError(fmt::format("{}: not valid JSON", origin));
   }
   if (duplicate) {
-    throw ConfigError(fmt::format("policy {}: a key appears twice", origin));
+    throw ConfigError(fmt::format("{}: a key appears twice", origin));
   }
   return doc;
 }
@@ -132,7 +134,7 @@ core::Policy ask_opa(const PolicyOptions& o)
                         {"Content-Type: application/json"},
                         R"({"input":{}})"};
   const http::Response r = http::perform(client, std::move(request));
-  const std::string origin = "from " + o.opa_url;
+  const std::string origin = "policy.opa_url " + o.opa_url;
   if (r.failure != http::Failure::none) {
     throw ConfigError(fmt::format("policy.opa_url {}: {}", o.opa_url, r.error));
   }
@@ -150,6 +152,19 @@ core::Policy ask_opa(const PolicyOptions& o)
 
 } // namespace
 
+std::string file_stamp(const PolicyOptions& o)
+{
+  if (o.file.empty()) {
+    return {};
+  }
+  struct stat st{};
+  if (::stat(o.file.c_str(), &st) != 0) {
+    return "missing";
+  }
+  return fmt::format("{}:{}:{}.{:09}", st.st_ino, st.st_size,
+                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
 bool configured(const PolicyOptions& o)
 {
   return !o.file.empty() || !o.opa_url.empty();
@@ -163,7 +178,7 @@ core::Policy parse_policy(const std::string& text, const std::string& origin)
 core::Policy load_policy(const PolicyOptions& o)
 {
   if (!o.file.empty()) {
-    return parse_policy(read_file(o.file), o.file);
+    return parse_policy(read_file(o.file), "policy.file " + o.file);
   }
   if (!o.opa_url.empty()) {
     return ask_opa(o);

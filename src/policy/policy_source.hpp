@@ -25,6 +25,11 @@ bool configured(const PolicyOptions& options);
 // naming `origin` and the key.
 core::Policy parse_policy(const std::string& json_text, const std::string& origin);
 
+// A short text that changes when the policy file changes (its inode, size
+// and modification time), so a pass can notice an edited policy without
+// reading it; "" for OPA or no policy.
+std::string file_stamp(const PolicyOptions& options);
+
 // Reads the policy from the file, or asks OPA (`POST {opa_url}` with
 // `{"input":{}}`, answer `{"result":{…}}`), or returns the defaults when
 // neither is configured. Throws ConfigError (78) when it cannot be read or
