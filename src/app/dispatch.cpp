@@ -89,11 +89,79 @@ Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
 
 } // namespace
 
+namespace {
+
+constexpr const char* k_pause_until = "pause_until";
+
+std::optional<core::TimeNs> pause_until(StateStore& store)
+{
+  const auto text = store.setting(k_pause_until);
+  if (!text || text->empty()) {
+    return std::nullopt;
+  }
+  return std::stoll(*text);
+}
+
+// Before any job is sent: honour a 429 pause and an open breaker, and probe
+// when the breaker's time has come or the registry was incompatible.
+// Returns false when nothing may be sent this pass.
+bool may_send(StateStore& store, Registry& registry, const Clock& clock,
+              const DispatchOptions& o, core::Health& health,
+              DispatchResult& result)
+{
+  const core::TimeNs now = clock.now();
+  if (const auto until = pause_until(store); until && now < *until) {
+    result.paused = true;
+    util::log::info(fmt::format("registry asked for a pause (429): "
+                                "nothing sent for {} more s",
+                                (*until - now) / core::k_ns_per_second));
+    return false;
+  }
+  if (core::breaker_open(health, now)) {
+    result.breaker_open = true;
+    util::log::info(fmt::format(
+      "breaker open: nothing sent for {} more s",
+      (*health.breaker_open_until - now) / core::k_ns_per_second));
+    return false;
+  }
+  if (!core::probe_due(health, now)) {
+    return true;
+  }
+  const bool was_incompatible = health.state == core::HealthState::incompatible;
+  const Answer a = registry.probe();
+  health = core::observe_probe(health, a.cls, a.status, a.error, clock.now(),
+                               o.max_backoff_seconds);
+  store.finish({}, health);
+  if (a.cls == core::AnswerClass::success) {
+    util::log::info("probe succeeded: the registry is back");
+    return true;
+  }
+  util::log::warn(fmt::format("probe failed: {}", a.error));
+  result.first_error = "registry probe failed: " + a.error;
+  if (was_incompatible || a.cls == core::AnswerClass::incompatible) {
+    result.incompatible = true;
+  } else {
+    result.breaker_open = true;
+  }
+  return false;
+}
+
+} // namespace
+
 DispatchResult dispatch(StateStore& store, Registry& registry,
                         const Clock& clock, const DispatchOptions& o)
 {
   DispatchResult result;
   core::Health health = store.health();
+  if (!may_send(store, registry, clock, o, health, result)) {
+    result.left_over = true;
+    if (result.incompatible) {
+      result.code = ExitCode::unavailable;
+    }
+    return result;
+  }
+  int last_permanent = 0;
+  std::int64_t permanent_run = 0;
   std::map<std::uint64_t, InFlight> in_flight;
   std::uint64_t next_tag = 0;
   bool claiming = true;
@@ -149,8 +217,45 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
       if (it == in_flight.end()) {
         continue;
       }
-      health = core::observe(health, answer.cls,
-                             answer.error, clock.now());
+      health = core::observe(health, answer.cls, answer.status, answer.error,
+                             clock.now());
+      if (answer.status == 429) {
+        // The whole registry pauses until Retry-After (or the backoff).
+        const Finished& f = finished.emplace_back(
+          conclude(std::move(it->second), std::move(answer), clock, o, result));
+        const core::TimeNs until =
+          std::max(f.due, pause_until(store).value_or(0));
+        store.set_setting(k_pause_until, std::to_string(until));
+        result.paused = true;
+        claiming = false;
+        in_flight.erase(it);
+        continue;
+      }
+      if (answer.cls == core::AnswerClass::permanent) {
+        permanent_run = answer.status == last_permanent ? permanent_run + 1 : 1;
+        last_permanent = answer.status;
+      } else {
+        permanent_run = 0;
+      }
+      if (permanent_run >= o.breaker_failures && !result.rejecting) {
+        // A wrong path or a revoked credential must not fail the whole
+        // queue: stop here, leave the rest untouched.
+        result.rejecting = true;
+        claiming = false;
+        health.state = core::HealthState::degraded;
+        health.since = clock.now();
+        health.last_error = fmt::format("rejecting:{}", answer.status);
+      }
+      if (health.consecutive_failures >= o.breaker_failures &&
+          !result.breaker_open) {
+        health = core::trip(health, clock.now(), o.max_backoff_seconds);
+        result.breaker_open = true;
+        claiming = false;
+        util::log::warn(fmt::format(
+          "{} failures in a row: breaker open for {} s",
+          health.consecutive_failures,
+          (*health.breaker_open_until - clock.now()) / core::k_ns_per_second));
+      }
       finished.push_back(
         conclude(std::move(it->second), std::move(answer), clock, o, result));
       in_flight.erase(it);
@@ -161,7 +266,7 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
     }
   }
 
-  if (result.failed > 0) {
+  if (result.failed > 0 || result.rejecting) {
     result.code = worst(result.code, ExitCode::protocol);
   }
   if (result.incompatible) {

@@ -15,6 +15,7 @@ struct DispatchOptions
   std::int64_t max_jobs = 5000;
   ClaimScope scope = ClaimScope::all;
   bool publish_on_join = true; // the policy's value (§5.3)
+  std::int64_t breaker_failures = 5;
   // No request starts after `deadline`; running ones are abandoned (left
   // in flight for the next pass's recovery) after `hard_deadline`.
   Registry::Deadline deadline = Registry::Deadline::max();
@@ -37,6 +38,9 @@ struct DispatchResult
   bool auth_rejected = false; // 401
   bool tls_failed = false;    // TLS or local certificate problem
   bool incompatible = false;  // 405/501
+  bool paused = false;        // a 429 pause holds sending
+  bool breaker_open = false;  // the breaker holds (or now held) sending
+  bool rejecting = false;     // a run of identical permanent answers
   bool left_over = false;     // stopped with due jobs left (limits, signal)
   std::string first_error;    // for the one error line
   ExitCode code = ExitCode::ok;

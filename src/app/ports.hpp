@@ -356,6 +356,9 @@ public:
   virtual std::size_t running() const = 0;
   // Abandons running requests (their jobs stay in_flight for recovery).
   virtual void abandon() = 0;
+  // Asks the registry for one record of our authority (the breaker's and
+  // incompatibility's probe); waits at most one request timeout.
+  virtual Answer probe() = 0;
 };
 
 } // namespace vtc::app

@@ -1,8 +1,11 @@
 #include "core/health.hpp"
 
+#include <algorithm>
+
 namespace vtc::core {
 
-Health observe(Health h, AnswerClass cls, const std::string& error, TimeNs now)
+Health observe(Health h, AnswerClass cls, int status, const std::string& error,
+               TimeNs now)
 {
   const HealthState before = h.state;
   if (cls == AnswerClass::success) {
@@ -15,7 +18,9 @@ Health observe(Health h, AnswerClass cls, const std::string& error, TimeNs now)
     if (cls == AnswerClass::incompatible) {
       h.state = HealthState::incompatible;
     } else if (cls != AnswerClass::permanent) {
-      ++h.consecutive_failures;
+      if (counts_for_breaker(cls, status)) {
+        ++h.consecutive_failures;
+      }
       if (h.state != HealthState::incompatible) {
         h.state = HealthState::degraded;
       }
@@ -25,6 +30,48 @@ Health observe(Health h, AnswerClass cls, const std::string& error, TimeNs now)
     h.since = now;
   }
   return h;
+}
+
+bool breaker_open(const Health& h, TimeNs now)
+{
+  return h.breaker_open_until && now < *h.breaker_open_until;
+}
+
+bool probe_due(const Health& h, TimeNs now)
+{
+  return (h.breaker_open_until && now >= *h.breaker_open_until) ||
+         h.state == HealthState::incompatible;
+}
+
+Health trip(Health h, TimeNs now, std::int64_t max_backoff_seconds)
+{
+  ++h.breaker_trips;
+  std::int64_t seconds = 30;
+  for (std::int64_t i = 1; i < h.breaker_trips && seconds < max_backoff_seconds;
+       ++i) {
+    seconds *= 2;
+  }
+  seconds = std::min(seconds, max_backoff_seconds);
+  h.breaker_open_until = now + seconds * k_ns_per_second;
+  if (h.state == HealthState::active) {
+    h.state = HealthState::degraded;
+    h.since = now;
+  }
+  return h;
+}
+
+Health observe_probe(Health h, AnswerClass cls, int status,
+                     const std::string& error, TimeNs now,
+                     std::int64_t max_backoff_seconds)
+{
+  if (cls == AnswerClass::success) {
+    h = observe(h, cls, status, error, now);
+    h.breaker_trips = 0;
+    h.breaker_open_until.reset();
+    return h;
+  }
+  h = observe(h, cls, status, error, now);
+  return trip(h, now, max_backoff_seconds);
 }
 
 std::string_view to_string(HealthState state)

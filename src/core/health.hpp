@@ -21,7 +21,9 @@ struct Health
   std::optional<TimeNs> last_success;
   std::optional<TimeNs> last_failure;
   std::string last_error;
-  std::int64_t consecutive_failures = 0;
+  std::int64_t consecutive_failures = 0; // that count for the breaker
+  std::int64_t breaker_trips = 0;        // times opened since last closed
+  std::optional<TimeNs> breaker_open_until;
 
   bool operator==(const Health&) const = default;
 };
@@ -29,8 +31,25 @@ struct Health
 // Folds one answer into the health: a success makes it active, any failure
 // other than a permanent answer degraded, 405/501 incompatible. `error`
 // describes the failure ("503", "connection refused").
-Health observe(Health health, AnswerClass cls, const std::string& error,
-               TimeNs now);
+Health observe(Health health, AnswerClass cls, int status,
+               const std::string& error, TimeNs now);
+
+// The breaker (SPEC §6): open while `breaker_open_until` lies ahead.
+bool breaker_open(const Health& health, TimeNs now);
+
+// True when the next request must be a probe: the breaker's reopen time
+// has come, or the registry was found incompatible.
+bool probe_due(const Health& health, TimeNs now);
+
+// Opens the breaker after `breaker_failures` failures in a row: it stays
+// open min(30 s · 2^(trips−1), max_backoff) seconds.
+Health trip(Health health, TimeNs now, std::int64_t max_backoff_seconds);
+
+// Folds a probe's answer in: success closes the breaker and clears
+// `incompatible`; a failure reopens the breaker for longer.
+Health observe_probe(Health health, AnswerClass cls, int status,
+                     const std::string& error, TimeNs now,
+                     std::int64_t max_backoff_seconds);
 
 std::string_view to_string(HealthState state);
 std::optional<HealthState> health_state_from(std::string_view text);

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <openssl/crypto.h>
 
+#include <cctype>
 #include <map>
 
 namespace vtc::registry {
@@ -133,6 +134,51 @@ std::vector<std::pair<std::uint64_t, app::Answer>> HttpRegistry::wait(
     out.emplace_back(tag, std::move(a));
   }
   return out;
+}
+
+namespace {
+
+std::string url_escape(const std::string& text)
+{
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4U];
+      out += k_hex[c & 15U];
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+app::Answer HttpRegistry::probe()
+{
+  http::Request request;
+  request.method = "GET";
+  request.url = m_impl->base + "/records?authority_id=" +
+                url_escape(m_impl->options.key.authority_id) + "&limit=1";
+  if (!m_impl->options.token.empty()) {
+    request.headers.push_back("Authorization: Bearer " + m_impl->options.token);
+  }
+  constexpr std::uint64_t k_probe_tag = ~std::uint64_t{0};
+  m_impl->methods[k_probe_tag] = "GET";
+  m_impl->transfers.add(k_probe_tag, std::move(request));
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::seconds(m_impl->options.timeout_seconds + 1);
+  while (std::chrono::steady_clock::now() < until) {
+    for (auto& [tag, answer] : wait(until)) {
+      if (tag == k_probe_tag) {
+        return answer;
+      }
+    }
+  }
+  abandon();
+  return {core::AnswerClass::unreachable, 0, std::nullopt, "probe timed out"};
 }
 
 std::size_t HttpRegistry::running() const

@@ -34,6 +34,7 @@ public:
   std::vector<std::pair<std::uint64_t, app::Answer>> wait(Deadline until) override;
   std::size_t running() const override;
   void abandon() override;
+  app::Answer probe() override;
 
 private:
   struct Impl;

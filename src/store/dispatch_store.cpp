@@ -32,7 +32,9 @@ json health_to_json(const core::Health& h)
           {"last_success", opt(h.last_success)},
           {"last_failure", opt(h.last_failure)},
           {"last_error", h.last_error},
-          {"consecutive_failures", h.consecutive_failures}};
+          {"consecutive_failures", h.consecutive_failures},
+          {"breaker_trips", h.breaker_trips},
+          {"breaker_open_until", opt(h.breaker_open_until)}};
 }
 
 core::Health health_from_json(const json& j)
@@ -49,6 +51,10 @@ core::Health health_from_json(const json& j)
   h.last_failure = opt("last_failure");
   h.last_error = j.at("last_error").get<std::string>();
   h.consecutive_failures = j.at("consecutive_failures").get<std::int64_t>();
+  h.breaker_trips = j.value("breaker_trips", std::int64_t{0});
+  if (j.contains("breaker_open_until")) {
+    h.breaker_open_until = opt("breaker_open_until");
+  }
   return h;
 }
 
