@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <random>
 
 namespace vtc::app {
@@ -95,6 +96,12 @@ TickResult tick(const TickPorts& p, TickOptions options)
   TickResult result;
   const core::TimeNs started = p.clock.now();
   LazyPolicy policy(p.load_policy, result);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(std::min<std::int64_t>(
+                          options.max_seconds, 100'000'000));
+  const auto should_stop = [&] {
+    return options.interrupted() || std::chrono::steady_clock::now() >= deadline;
+  };
 
   result.recovered = p.store.recover_in_flight(
     options.max_attempts, [&](std::int64_t attempts) {
@@ -119,6 +126,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
   }
   if (log) {
     options.walk.policy = [&] { return policy.get(); };
+    options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
     if (result.walk.failure) {
       report_failure(*result.walk.failure);
@@ -153,10 +161,16 @@ TickResult tick(const TickPorts& p, TickOptions options)
   } else if (result.policy_failed) {
     d.scope = ClaimScope::deletes_only;
   }
+  if (w.stopped_early) {
+    d.scope = ClaimScope::removals_only; // the walk did not reach the end
+  }
+  d.deadline = deadline;
+  d.hard_deadline = deadline + std::chrono::seconds(options.timeout_seconds);
+  d.should_stop = options.interrupted;
   d.max_attempts = options.max_attempts;
   d.max_backoff_seconds = options.max_backoff_seconds;
   d.jitter = draw_jitter;
-  if (p.store.has_due(p.clock.now(), d.scope)) {
+  if (!should_stop() && p.store.has_due(p.clock.now(), d.scope)) {
     std::unique_ptr<Registry> registry;
     try {
       registry = p.open_registry();
@@ -172,6 +186,26 @@ TickResult tick(const TickPorts& p, TickOptions options)
       }
       result.code = worst(result.code, result.dispatch.code);
     }
+  }
+
+  // A registry unhealthy for too long while work waits is for the operator.
+  const core::Health health = p.store.health();
+  const core::TimeNs now = p.clock.now();
+  if (health.state != core::HealthState::active &&
+      now - health.since >
+        options.degraded_after_seconds * core::k_ns_per_second &&
+      p.store.has_due(now, d.scope)) {
+    util::log::error(fmt::format(
+      "the registry has been {} since {}: {}", core::to_string(health.state),
+      core::format_rfc3339(health.since), health.last_error));
+    result.code = worst(result.code, ExitCode::unavailable);
+  }
+  result.deadline_hit = w.stopped_early || result.dispatch.left_over;
+  if (options.interrupted()) {
+    util::log::warn("interrupted: the pass ended early, its work committed");
+    result.code = worst(result.code, ExitCode::temp_fail);
+  } else if (w.stopped_early) {
+    util::log::info("pass deadline reached: the walk goes on next pass");
   }
 
   // Forgotten members must leave the files too (§7): truncate the WAL,

@@ -17,6 +17,13 @@ struct TickOptions
   DispatchOptions dispatch; // its scope is decided by the walk
   std::int64_t max_attempts = 16;
   std::int64_t max_backoff_seconds = 3600;
+  std::int64_t degraded_after_seconds = 3600;
+  // The pass deadline (§8): the walk stops at the next batch boundary, no
+  // request starts after it, running ones get `timeout_seconds` more.
+  std::int64_t max_seconds = 25;
+  std::int64_t timeout_seconds = 15;
+  // True once SIGTERM or SIGINT arrived: acts as the deadline (exit 75).
+  std::function<bool()> interrupted = [] { return false; };
 };
 
 struct TickResult
@@ -27,6 +34,7 @@ struct TickResult
   bool audit_unavailable = false; // the source could not be read (74)
   bool policy_failed = false;     // the policy could not be read (78)
   std::int64_t reconciled = 0;    // jobs made because publish_on_join changed
+  bool deadline_hit = false;      // work left for the next pass
   DispatchResult dispatch;
 };
 

@@ -5,11 +5,26 @@
 #include "registry/http_registry.hpp"
 #include "store/pass_lock.hpp"
 #include "util/log.hpp"
+
+#include <csignal>
 #include "util/secret_file.hpp"
 
 namespace vtc::cli {
 
 namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+// SIGTERM and SIGINT end the pass early, like its deadline: no new work,
+// what was done committed. No SA_RESTART, so waits return at once.
+void catch_signals()
+{
+  struct sigaction sa{};
+  sa.sa_handler = [](int) { g_interrupted = 1; };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
 
 struct TickFlags
 {
@@ -50,6 +65,12 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
   options.max_attempts = cfg.sync_max_attempts;
   options.max_backoff_seconds = cfg.sync_max_backoff_seconds;
   options.dispatch.concurrency = cfg.registry_concurrency;
+  options.dispatch.breaker_failures = cfg.sync_breaker_failures;
+  options.degraded_after_seconds = cfg.registry_degraded_after_seconds;
+  options.max_seconds = flags.max_seconds.value_or(cfg.sync_max_seconds_per_pass);
+  options.timeout_seconds = cfg.registry_timeout_seconds;
+  options.interrupted = [] { return g_interrupted != 0; };
+  catch_signals();
   options.dispatch.max_jobs = flags.max_jobs.value_or(cfg.sync_max_jobs_per_pass);
 
   const auto open_registry = [&]() -> std::unique_ptr<app::Registry> {
