@@ -14,14 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::optional<core::TimeNs> optional_time(const SQLite::Column& c)
-{
-  if (c.isNull()) {
-    return std::nullopt;
-  }
-  return c.getInt64();
-}
-
 json health_to_json(const core::Health& h)
 {
   auto opt = [](const std::optional<core::TimeNs>& t) {
@@ -144,13 +136,10 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       j.retries = st.getColumn(3).getInt64();
       j.key_id = st.getColumn(4).getString();
       j.target_hash = st.getColumn(5).getString();
-      j.member_id = st.getColumn(6).getInt64();
-      j.did = st.getColumn(7).getString();
-      j.member.status = core::member_status_from(st.getColumn(8).getString())
-                          .value_or(core::MemberStatus::unknown);
-      j.member.role = st.getColumn(9).getString();
-      j.member.active_from = optional_time(st.getColumn(10));
-      j.member.active_to = optional_time(st.getColumn(11));
+      app::Member m = detail::member_from(st, 6);
+      j.member_id = m.id;
+      j.did = std::move(m.did);
+      j.member = m.state;
       const bool mirror_absent = st.getColumn(12).getInt() != 0;
       if (core::skipped_by_publish_on_join(publish_on_join, j.member.status,
                                            mirror_absent)) {

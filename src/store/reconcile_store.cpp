@@ -41,18 +41,7 @@ std::vector<app::MirroredMember> SqliteStore::mirrored_members()
     std::vector<app::MirroredMember> out;
     while (st.executeStep()) {
       app::MirroredMember mm;
-      mm.member.id = st.getColumn(0).getInt64();
-      mm.member.did = st.getColumn(1).getString();
-      mm.member.state.status =
-        core::member_status_from(st.getColumn(2).getString())
-          .value_or(core::MemberStatus::unknown);
-      mm.member.state.role = st.getColumn(3).getString();
-      if (!st.getColumn(4).isNull()) {
-        mm.member.state.active_from = st.getColumn(4).getInt64();
-      }
-      if (!st.getColumn(5).isNull()) {
-        mm.member.state.active_to = st.getColumn(5).getInt64();
-      }
+      mm.member = detail::member_from(st);
       const std::string state =
         st.getColumn(6).isNull() ? "" : st.getColumn(6).getString();
       mm.mirror_present = state == "present";

@@ -9,6 +9,7 @@
 namespace vtc::store {
 
 using detail::guarded;
+using detail::member_from;
 using detail::WriteTransaction;
 using nlohmann::json;
 
@@ -68,14 +69,6 @@ void bind_optional(SQLite::Statement& st, int index,
   }
 }
 
-std::optional<core::TimeNs> optional_time(const SQLite::Column& c)
-{
-  if (c.isNull()) {
-    return std::nullopt;
-  }
-  return c.getInt64();
-}
-
 } // namespace
 
 SqliteStore::SqliteStore(const std::string& path, OpenMode mode,
@@ -105,24 +98,6 @@ std::optional<app::Cursor> SqliteStore::cursor()
   });
 }
 
-namespace {
-
-// Reads the member columns of `st` (id, did, status, role, active_from,
-// active_to) after a successful step.
-app::Member member_from(SQLite::Statement& st)
-{
-  app::Member m;
-  m.id = st.getColumn(0).getInt64();
-  m.did = st.getColumn(1).getString();
-  m.state.status = core::member_status_from(st.getColumn(2).getString())
-                     .value_or(core::MemberStatus::unknown);
-  m.state.role = st.getColumn(3).getString();
-  m.state.active_from = optional_time(st.getColumn(4));
-  m.state.active_to = optional_time(st.getColumn(5));
-  return m;
-}
-
-} // namespace
 
 std::optional<app::Member> SqliteStore::find_member(const std::string& did)
 {

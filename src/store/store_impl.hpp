@@ -23,4 +23,32 @@ struct SqliteStore::Impl
   void supersede(std::int64_t member_id, std::int64_t& superseded);
 };
 
+namespace detail {
+
+// A nullable time column.
+inline std::optional<core::TimeNs> optional_time(const SQLite::Column& c)
+{
+  if (c.isNull()) {
+    return std::nullopt;
+  }
+  return c.getInt64();
+}
+
+// Reads six member columns starting at `first`: id, did, status, role,
+// active_from, active_to — the order every member query selects them in.
+inline app::Member member_from(SQLite::Statement& st, int first = 0)
+{
+  app::Member m;
+  m.id = st.getColumn(first).getInt64();
+  m.did = st.getColumn(first + 1).getString();
+  m.state.status = core::member_status_from(st.getColumn(first + 2).getString())
+                     .value_or(core::MemberStatus::unknown);
+  m.state.role = st.getColumn(first + 3).getString();
+  m.state.active_from = optional_time(st.getColumn(first + 4));
+  m.state.active_to = optional_time(st.getColumn(first + 5));
+  return m;
+}
+
+} // namespace detail
+
 } // namespace vtc::store
