@@ -119,6 +119,7 @@ bool may_send(StateStore& store, Registry& registry, const Clock& clock,
   }
   if (core::breaker_open(health, now)) {
     result.breaker_open = true;
+    result.incompatible = health.state == core::HealthState::incompatible;
     util::log::info(fmt::format(
       "breaker open: nothing sent for {} more s",
       (*health.breaker_open_until - now) / core::k_ns_per_second));
@@ -261,7 +262,7 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
       in_flight.erase(it);
     }
     store.finish(finished, health);
-    if (result.auth_rejected || result.tls_failed) {
+    if (result.auth_rejected || result.tls_failed || result.incompatible) {
       claiming = false; // stop dispatching this pass, no attempts spent
     }
   }

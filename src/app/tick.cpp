@@ -191,10 +191,11 @@ TickResult tick(const TickPorts& p, TickOptions options)
   // A registry unhealthy for too long while work waits is for the operator.
   const core::Health health = p.store.health();
   const core::TimeNs now = p.clock.now();
-  if (health.state != core::HealthState::active &&
-      now - health.since >
-        options.degraded_after_seconds * core::k_ns_per_second &&
-      p.store.has_due(now, d.scope)) {
+  const bool too_long =
+    health.state == core::HealthState::incompatible ||
+    now - health.since > options.degraded_after_seconds * core::k_ns_per_second;
+  if (health.state != core::HealthState::active && too_long &&
+      result.code != ExitCode::unavailable && p.store.has_due(now, d.scope)) {
     util::log::error(fmt::format(
       "the registry has been {} since {}: {}", core::to_string(health.state),
       core::format_rfc3339(health.since), health.last_error));

@@ -11,7 +11,10 @@ Health observe(Health h, AnswerClass cls, int status, const std::string& error,
   if (cls == AnswerClass::success) {
     h.last_success = now;
     h.consecutive_failures = 0;
-    h.state = HealthState::active;
+    // Only a probe clears `incompatible` (observe_probe).
+    if (h.state != HealthState::incompatible) {
+      h.state = HealthState::active;
+    }
   } else {
     h.last_failure = now;
     h.last_error = error;
@@ -66,6 +69,10 @@ Health observe_probe(Health h, AnswerClass cls, int status,
 {
   if (cls == AnswerClass::success) {
     h = observe(h, cls, status, error, now);
+    if (h.state != HealthState::active) {
+      h.state = HealthState::active;
+      h.since = now;
+    }
     h.breaker_trips = 0;
     h.breaker_open_until.reset();
     return h;

@@ -28,8 +28,9 @@ struct Health
   bool operator==(const Health&) const = default;
 };
 
-// Folds one answer into the health: a success makes it active, any failure
-// other than a permanent answer degraded, 405/501 incompatible. `error`
+// Folds one answer into the health: a success makes it active (except
+// from incompatible, which only a probe clears), any failure other than a
+// permanent answer degraded, 405/501 incompatible. `error`
 // describes the failure ("503", "connection refused").
 Health observe(Health health, AnswerClass cls, int status,
                const std::string& error, TimeNs now);
