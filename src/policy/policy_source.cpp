@@ -81,7 +81,7 @@ core::Policy from_json(const json& doc, const std::string& origin)
 // document say two things at once.
 json parse_strict(const std::string& text, const std::string& origin)
 {
-  bool duplicate = false;
+  std::optional<std::string> duplicate;
   std::vector<std::vector<std::string>> seen;
   json doc = json::parse(
     text,
@@ -93,8 +93,8 @@ json parse_strict(const std::string& text, const std::string& origin)
       } else if (event == json::parse_event_t::key && !seen.empty()) {
         const auto k = parsed.get<std::string>();
         auto& keys = seen.back();
-        if (std::find(keys.begin(), keys.end(), k) != keys.end()) {
-          duplicate = true;
+        if (!duplicate && std::find(keys.begin(), keys.end(), k) != keys.end()) {
+          duplicate = k;
         }
         keys.push_back(k);
       }
@@ -105,7 +105,8 @@ json parse_strict(const std::string& text, const std::string& origin)
     throw ConfigError(fmt::format("{}: not valid JSON", origin));
   }
   if (duplicate) {
-    throw ConfigError(fmt::format("{}: a key appears twice", origin));
+    throw ConfigError(
+      fmt::format("{}: key '{}' appears twice", origin, *duplicate));
   }
   return doc;
 }
