@@ -189,6 +189,44 @@ struct JobQuery
   std::int64_t limit = 100;
 };
 
+// One request sent for a job (the attempt history).
+struct AttemptRow
+{
+  std::int64_t n = 0;
+  core::TimeNs started = 0;
+  std::optional<core::TimeNs> finished;
+  std::string method;
+  std::string idempotency_key;
+  std::optional<int> http_status;
+  std::string cls; // answer class, "interrupted", "" while in flight
+  std::string error;
+};
+
+// An outcome as stored (SPEC §7).
+struct OutcomeRow
+{
+  std::int64_t seq = 0;
+  core::TimeNs at = 0;
+  std::string kind;
+  std::string job_id;
+  std::int64_t attempts = 0;
+  std::string key_id;
+  std::string target_hash;
+  std::string detail; // JSON object text or ""
+};
+
+// A job with its history, for `queue show`.
+struct JobDetail
+{
+  JobRow job;
+  std::int64_t retries = 0;
+  std::vector<AttemptRow> attempts;
+  std::vector<OutcomeRow> outcomes;
+};
+
+// What an operator's change did to each job it named.
+enum class JobChange { done, not_found, wrong_state };
+
 // Everything `status` shows from the database.
 struct StatusView
 {
@@ -331,6 +369,20 @@ public:
   // Truncates the WAL so deleted rows leave the files (§7). False when
   // readers kept it busy (try again next pass).
   virtual bool checkpoint() = 0;
+
+  // Operator commands (SPEC §5.4). Both act on failed jobs only, each id
+  // in its own row update, in transactions of at most 500 rows.
+  virtual std::optional<JobDetail> job_detail(const std::string& id) = 0;
+  // Ids of failed jobs, all or one member's (by DID).
+  virtual std::vector<std::string> failed_jobs(
+    const std::optional<std::string>& member_did) = 0;
+  // Retry: attempts reset, due now, retries + 1, outcome `retried`.
+  virtual std::vector<JobChange> retry(const std::vector<std::string>& ids) = 0;
+  // Discard: job removed, outcome `discarded`.
+  virtual std::vector<JobChange> discard(const std::vector<std::string>& ids) = 0;
+  // Outcomes with seq > `since`, in seq order.
+  virtual std::vector<OutcomeRow> outcomes(std::int64_t since,
+                                           std::int64_t limit) = 0;
 
   virtual StatusView status(core::TimeNs now) = 0;
   virtual std::vector<JobRow> jobs(const JobQuery& query) = 0;

@@ -408,8 +408,8 @@ app::StatusView SqliteStore::status(core::TimeNs now)
 std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
 {
   return guarded(m_impl->path, [&] {
-    std::string sql = "SELECT id, kind, state, attempts, due, rtbf, "
-                      "event_line, target_hash, last_error FROM jobs ";
+    std::string sql =
+      fmt::format("SELECT {} FROM jobs ", detail::k_job_columns);
     if (q.state) {
       sql += "WHERE state = ? ";
     }
@@ -422,18 +422,7 @@ std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
     st.bind(i, static_cast<std::int64_t>(q.limit));
     std::vector<app::JobRow> rows;
     while (st.executeStep()) {
-      app::JobRow r;
-      r.id = st.getColumn(0).getString();
-      r.kind = core::job_kind_from(st.getColumn(1).getString())
-                 .value_or(core::JobKind::publish);
-      r.state = core::job_state_from(st.getColumn(2).getString())
-                  .value_or(core::JobState::pending);
-      r.attempts = st.getColumn(3).getInt64();
-      r.due = st.getColumn(4).getInt64();
-      r.rtbf = st.getColumn(5).getInt() != 0;
-      r.event_line = st.getColumn(6).getInt64();
-      r.target_hash = st.getColumn(7).getString();
-      r.last_error = st.getColumn(8).getString();
+      app::JobRow r = detail::job_from(st);
       rows.push_back(std::move(r));
     }
     return rows;

@@ -61,6 +61,13 @@ public:
   std::vector<app::MirroredMember> mirrored_members() override;
   void add_jobs(const std::vector<app::ReconcileJob>& jobs) override;
   bool checkpoint() override;
+  std::optional<app::JobDetail> job_detail(const std::string& id) override;
+  std::vector<std::string> failed_jobs(
+    const std::optional<std::string>& member_did) override;
+  std::vector<app::JobChange> retry(const std::vector<std::string>& ids) override;
+  std::vector<app::JobChange> discard(const std::vector<std::string>& ids) override;
+  std::vector<app::OutcomeRow> outcomes(std::int64_t since,
+                                        std::int64_t limit) override;
   app::StatusView status(core::TimeNs now) override;
   std::vector<app::JobRow> jobs(const app::JobQuery& query) override;
 

@@ -49,6 +49,27 @@ inline app::Member member_from(SQLite::Statement& st, int first = 0)
   return m;
 }
 
+// The job columns job_from() reads, in its order.
+inline constexpr const char* k_job_columns =
+  "id, kind, state, attempts, due, rtbf, event_line, target_hash, last_error";
+
+inline app::JobRow job_from(SQLite::Statement& st)
+{
+  app::JobRow r;
+  r.id = st.getColumn(0).getString();
+  r.kind = core::job_kind_from(st.getColumn(1).getString())
+             .value_or(core::JobKind::publish);
+  r.state = core::job_state_from(st.getColumn(2).getString())
+              .value_or(core::JobState::pending);
+  r.attempts = st.getColumn(3).getInt64();
+  r.due = st.getColumn(4).getInt64();
+  r.rtbf = st.getColumn(5).getInt() != 0;
+  r.event_line = st.getColumn(6).getInt64();
+  r.target_hash = st.getColumn(7).getString();
+  r.last_error = st.getColumn(8).getString();
+  return r;
+}
+
 } // namespace detail
 
 } // namespace vtc::store

@@ -1,0 +1,210 @@
+// SqliteStore: what operators read and change by hand (queue show, retry,
+// discard, outcomes list).
+
+#include "store/store_impl.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace vtc::store {
+
+using detail::guarded;
+using detail::WriteTransaction;
+
+namespace {
+
+// Operator changes commit in chunks: a bulk retry of 100,000 jobs must not
+// hold the write lock against a running pass for long.
+constexpr std::size_t k_chunk = 500;
+
+app::OutcomeRow outcome_from(SQLite::Statement& st)
+{
+  app::OutcomeRow o;
+  o.seq = st.getColumn(0).getInt64();
+  o.at = st.getColumn(1).getInt64();
+  o.kind = st.getColumn(2).getString();
+  o.job_id = st.getColumn(3).getString();
+  o.attempts = st.getColumn(4).getInt64();
+  o.key_id = st.getColumn(5).getString();
+  o.target_hash = st.getColumn(6).getString();
+  o.detail = st.getColumn(7).getString();
+  return o;
+}
+
+constexpr const char* k_outcome_columns =
+  "seq, at, kind, job_id, attempts, key_id, target_hash, detail";
+
+} // namespace
+
+std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
+{
+  return guarded(m_impl->path, [&]() -> std::optional<app::JobDetail> {
+    auto& db = *m_impl->db;
+    // A job that ended still has its history; only an id never seen is
+    // unknown.
+    app::JobDetail d;
+    SQLite::Statement job(db, fmt::format("SELECT {}, retries FROM jobs "
+                                          "WHERE id = ?",
+                                          detail::k_job_columns));
+    job.bind(1, id);
+    const bool live = job.executeStep();
+    if (live) {
+      d.job = detail::job_from(job);
+      d.retries = job.getColumn(9).getInt64();
+    }
+    SQLite::Statement att(
+      db, "SELECT n, started, finished, method, idempotency_key, http_status, "
+          "class, error FROM attempts WHERE job_id = ? ORDER BY n");
+    att.bind(1, id);
+    while (att.executeStep()) {
+      app::AttemptRow a;
+      a.n = att.getColumn(0).getInt64();
+      a.started = att.getColumn(1).getInt64();
+      a.finished = detail::optional_time(att.getColumn(2));
+      a.method = att.getColumn(3).getString();
+      a.idempotency_key = att.getColumn(4).getString();
+      if (!att.getColumn(5).isNull()) {
+        a.http_status = att.getColumn(5).getInt();
+      }
+      a.cls = att.getColumn(6).getString();
+      a.error = att.getColumn(7).getString();
+      d.attempts.push_back(std::move(a));
+    }
+    SQLite::Statement out(db, fmt::format("SELECT {} FROM outcomes WHERE "
+                                          "job_id = ? ORDER BY seq",
+                                          k_outcome_columns));
+    out.bind(1, id);
+    while (out.executeStep()) {
+      d.outcomes.push_back(outcome_from(out));
+    }
+    if (!live && d.attempts.empty() && d.outcomes.empty()) {
+      return std::nullopt;
+    }
+    if (!live) {
+      d.job.id = id;
+    }
+    return d;
+  });
+}
+
+std::vector<std::string> SqliteStore::failed_jobs(
+  const std::optional<std::string>& member_did)
+{
+  return guarded(m_impl->path, [&] {
+    std::string sql = "SELECT j.id FROM jobs j ";
+    if (member_did) {
+      sql += "JOIN members m ON m.id = j.member_id WHERE m.did = ? AND ";
+    } else {
+      sql += "WHERE ";
+    }
+    sql += "j.state = 'failed' ORDER BY j.rowid";
+    SQLite::Statement st(*m_impl->db, sql);
+    if (member_did) {
+      st.bind(1, *member_did);
+    }
+    std::vector<std::string> ids;
+    while (st.executeStep()) {
+      ids.push_back(st.getColumn(0).getString());
+    }
+    return ids;
+  });
+}
+
+namespace {
+
+// Applies `change` to each failed job in chunks; reports per id.
+template<class F>
+std::vector<app::JobChange> change_failed(SQLite::Database& db,
+                                          const std::vector<std::string>& ids,
+                                          F&& change)
+{
+  std::vector<app::JobChange> result;
+  result.reserve(ids.size());
+  for (std::size_t start = 0; start < ids.size(); start += k_chunk) {
+    WriteTransaction tx(db);
+    SQLite::Statement find(db, "SELECT state, attempts, key_id, target_hash, "
+                               "retries FROM jobs WHERE id = ?");
+    for (std::size_t i = start; i < std::min(ids.size(), start + k_chunk);
+         ++i) {
+      find.bind(1, ids[i]);
+      if (!find.executeStep()) {
+        result.push_back(app::JobChange::not_found);
+      } else if (find.getColumn(0).getString() != "failed") {
+        result.push_back(app::JobChange::wrong_state);
+      } else {
+        change(ids[i], find.getColumn(1).getInt64(),
+               find.getColumn(2).getString(), find.getColumn(3).getString(),
+               find.getColumn(4).getInt64());
+        result.push_back(app::JobChange::done);
+      }
+      find.reset();
+    }
+    tx.commit();
+  }
+  return result;
+}
+
+} // namespace
+
+std::vector<app::JobChange> SqliteStore::retry(
+  const std::vector<std::string>& ids)
+{
+  return guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
+    SQLite::Statement up(db, "UPDATE jobs SET state = 'pending', attempts = 0, "
+                             "retries = retries + 1, due = ?, last_error = '' "
+                             "WHERE id = ?");
+    return change_failed(
+      db, ids,
+      [&](const std::string& id, std::int64_t attempts,
+          const std::string& key_id, const std::string& hash,
+          std::int64_t retries) {
+        up.bind(1, now);
+        up.bind(2, id);
+        up.exec();
+        up.reset();
+        m_impl->add_outcome(
+          {core::OutcomeKind::retried, id, attempts, key_id, hash,
+           nlohmann::json{{"retry", retries + 1}}.dump()});
+      });
+  });
+}
+
+std::vector<app::JobChange> SqliteStore::discard(
+  const std::vector<std::string>& ids)
+{
+  return guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
+    return change_failed(
+      db, ids,
+      [&](const std::string& id, std::int64_t attempts,
+          const std::string& key_id, const std::string& hash, std::int64_t) {
+        del.bind(1, id);
+        del.exec();
+        del.reset();
+        m_impl->add_outcome(
+          {core::OutcomeKind::discarded, id, attempts, key_id, hash, ""});
+      });
+  });
+}
+
+std::vector<app::OutcomeRow> SqliteStore::outcomes(std::int64_t since,
+                                                   std::int64_t limit)
+{
+  return guarded(m_impl->path, [&] {
+    SQLite::Statement st(*m_impl->db,
+                         fmt::format("SELECT {} FROM outcomes WHERE seq > ? "
+                                     "ORDER BY seq LIMIT ?",
+                                     k_outcome_columns));
+    st.bind(1, static_cast<std::int64_t>(since));
+    st.bind(2, static_cast<std::int64_t>(limit));
+    std::vector<app::OutcomeRow> out;
+    while (st.executeStep()) {
+      out.push_back(outcome_from(st));
+    }
+    return out;
+  });
+}
+
+} // namespace vtc::store
