@@ -218,6 +218,7 @@ struct OutcomeRow
 // A job with its history, for `queue show`.
 struct JobDetail
 {
+  bool live = false; // false: the job ended; only its history remains
   JobRow job;
   std::int64_t retries = 0;
   std::vector<AttemptRow> attempts;
@@ -425,6 +426,10 @@ public:
   virtual ~RecordBuilder() = default;
   virtual std::string id(const std::string& did) const = 0;
   virtual std::string body(const Member& member) const = 0;
+  // "reconcile:<hash>", a new id (and so a new Idempotency-Key) for every
+  // reconcile of a member, with the DID hashed, never shown.
+  virtual std::string reconcile_job_id(const std::string& did,
+                                       core::TimeNs now) const = 0;
 };
 
 } // namespace vtc::app

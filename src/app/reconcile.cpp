@@ -33,7 +33,8 @@ std::optional<core::JobKind> needed(const MirroredMember& m,
 
 std::vector<ReconcileJob> plan_reconcile(StateStore& store,
                                          const RecordBuilder& records,
-                                         const core::Policy& policy)
+                                         const core::Policy& policy,
+                                         core::TimeNs now)
 {
   std::vector<ReconcileJob> jobs;
   for (const auto& m : store.mirrored_members()) {
@@ -42,7 +43,7 @@ std::vector<ReconcileJob> plan_reconcile(StateStore& store,
     }
     if (const auto kind = needed(m, records, policy)) {
       jobs.push_back(
-        {"reconcile:" + records.id(m.member.did), m.member.id, *kind});
+        {records.reconcile_job_id(m.member.did, now), m.member.id, *kind});
     }
   }
   return jobs;

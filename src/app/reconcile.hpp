@@ -13,6 +13,7 @@ namespace vtc::app {
 // false, members never published stay unpublished. Reads only.
 std::vector<ReconcileJob> plan_reconcile(StateStore& store,
                                          const RecordBuilder& records,
-                                         const core::Policy& policy);
+                                         const core::Policy& policy,
+                                         core::TimeNs now);
 
 } // namespace vtc::app

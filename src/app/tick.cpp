@@ -78,7 +78,7 @@ std::int64_t reconcile_on_change(const TickPorts& p, const core::Policy& policy)
   const auto before = p.store.setting(k_publish_on_join);
   std::int64_t made = 0;
   if (before && *before != now_value) {
-    const auto jobs = plan_reconcile(p.store, p.records, policy);
+    const auto jobs = plan_reconcile(p.store, p.records, policy, p.clock.now());
     p.store.add_jobs(jobs);
     made = static_cast<std::int64_t>(jobs.size());
     util::log::info(fmt::format(

@@ -28,7 +28,7 @@ ExitCode run_reconcile(const Globals& globals, bool dry_run)
   const registry::Records records({cfg.vtc_did, cfg.registry_action,
                                    cfg.registry_resource,
                                    cfg.registry_record_type});
-  const auto jobs = app::plan_reconcile(*store, records, policy);
+  const auto jobs = app::plan_reconcile(*store, records, policy, clock.now());
   std::vector<std::vector<std::string>> rows{{"JOB", "KIND"}};
   for (const auto& j : jobs) {
     rows.push_back({j.id, std::string(core::to_string(j.kind))});

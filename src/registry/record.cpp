@@ -46,5 +46,12 @@ std::string record_body(const RecordKey& key, const std::string& entity_id,
   return nlohmann::ordered_json{{"record", record}}.dump();
 }
 
-} // namespace vtc::registry
+std::string Records::reconcile_job_id(const std::string& did,
+                                      core::TimeNs now) const
+{
+  const std::string digest =
+    util::hex(util::sha256(fmt::format("{}\n{}", record_id(m_key, did), now)));
+  return "reconcile:" + digest.substr(0, 32);
+}
 
+} // namespace vtc::registry

@@ -44,6 +44,8 @@ public:
   {
     return record_body(m_key, member.did, member.state);
   }
+  std::string reconcile_job_id(const std::string& did,
+                               core::TimeNs now) const override;
 
 private:
   RecordKey m_key;
