@@ -1,6 +1,9 @@
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 
+#include "util/error.hpp"
+
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -8,6 +11,33 @@
 namespace vtc::cli {
 
 namespace {
+
+nlohmann::ordered_json job_json(const app::JobRow& r)
+{
+  return {{"id", r.id},
+          {"kind", std::string(core::to_string(r.kind))},
+          {"state", std::string(core::to_string(r.state))},
+          {"attempts", r.attempts},
+          {"due", core::format_rfc3339(r.due)},
+          {"rtbf", r.rtbf},
+          {"event_line", r.event_line},
+          {"member", short_hash(r.target_hash)},
+          {"last_error", r.last_error}};
+}
+
+nlohmann::ordered_json outcome_json(const app::OutcomeRow& o)
+{
+  nlohmann::ordered_json j{{"seq", o.seq},
+                           {"at", core::format_rfc3339(o.at)},
+                           {"kind", o.kind},
+                           {"job_id", o.job_id},
+                           {"attempts", o.attempts},
+                           {"audit_key_id", o.key_id},
+                           {"target_did_hash", o.target_hash}};
+  j["detail"] = o.detail.empty() ? nlohmann::ordered_json::object()
+                                 : nlohmann::ordered_json::parse(o.detail, nullptr, false);
+  return j;
+}
 
 struct ListFlags
 {
@@ -30,16 +60,7 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
   const core::TimeNs now = clock.now();
   if (flags.json) {
     for (const auto& r : rows) {
-      nlohmann::ordered_json j{
-        {"id", r.id},
-        {"kind", std::string(core::to_string(r.kind))},
-        {"state", std::string(core::to_string(r.state))},
-        {"attempts", r.attempts},
-        {"due", core::format_rfc3339(r.due)},
-        {"rtbf", r.rtbf},
-        {"event_line", r.event_line},
-        {"member", short_hash(r.target_hash)},
-        {"last_error", r.last_error}};
+      const auto j = job_json(r);
       std::cout << j.dump() << '\n';
     }
     return ExitCode::ok;
@@ -63,7 +84,84 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
   return ExitCode::ok;
 }
 
+ExitCode show_job(const Globals& globals, const std::string& id, bool json)
+{
+  const config::Config cfg = load_config(globals);
+  SystemClock clock;
+  auto store = open_store(cfg, store::OpenMode::read_only, clock);
+  const auto d = store->job_detail(id);
+  if (!d) {
+    throw NoInputError(fmt::format("unknown job id {}", id));
+  }
+  if (json) {
+    nlohmann::ordered_json j;
+    j["job"] = d->live ? job_json(d->job) : nlohmann::ordered_json(nullptr);
+    j["retries"] = d->retries;
+    j["attempts"] = nlohmann::ordered_json::array();
+    for (const auto& a : d->attempts) {
+      j["attempts"].push_back(
+        {{"n", a.n},
+         {"started", core::format_rfc3339(a.started)},
+         {"finished", a.finished ? nlohmann::ordered_json(core::format_rfc3339(*a.finished))
+                                 : nlohmann::ordered_json(nullptr)},
+         {"method", a.method},
+         {"idempotency_key", a.idempotency_key},
+         {"http_status", a.http_status ? nlohmann::ordered_json(*a.http_status)
+                                       : nlohmann::ordered_json(nullptr)},
+         {"class", a.cls},
+         {"error", a.error}});
+    }
+    j["outcomes"] = nlohmann::ordered_json::array();
+    for (const auto& o : d->outcomes) {
+      j["outcomes"].push_back(outcome_json(o));
+    }
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
+    return ExitCode::ok;
+  }
+  std::vector<std::vector<std::string>> head;
+  head.push_back({"job", id});
+  if (d->live) {
+    const auto& r = d->job;
+    head.push_back({"kind", std::string(core::to_string(r.kind))});
+    head.push_back({"state", std::string(core::to_string(r.state))});
+    head.push_back({"attempts", fmt::format("{} (retried {} time(s))", r.attempts, d->retries)});
+    head.push_back({"due", short_time(r.due)});
+    head.push_back({"member", short_hash(r.target_hash)});
+    head.push_back({"event line", std::to_string(r.event_line)});
+    if (!r.last_error.empty()) {
+      head.push_back({"last error", r.last_error});
+    }
+  } else {
+    head.push_back({"state", "finished (history only)"});
+  }
+  std::cout << table(head) << "\nattempts\n";
+  std::vector<std::vector<std::string>> rows{
+    {"N", "STARTED", "METHOD", "KEY", "HTTP", "CLASS", "ERROR"}};
+  for (const auto& a : d->attempts) {
+    rows.push_back({std::to_string(a.n), short_time(a.started), a.method,
+                    a.idempotency_key,
+                    a.http_status ? std::to_string(*a.http_status) : "-",
+                    a.cls.empty() ? "in flight" : a.cls, a.error});
+  }
+  std::cout << table(rows) << "\noutcomes\n";
+  rows = {{"SEQ", "AT", "KIND", "ATTEMPTS", "DETAIL"}};
+  for (const auto& o : d->outcomes) {
+    rows.push_back({std::to_string(o.seq), short_time(o.at), o.kind,
+                    std::to_string(o.attempts), o.detail});
+  }
+  std::cout << table(rows);
+  return ExitCode::ok;
+}
+
 } // namespace
+
+void print_outcome_json(const app::OutcomeRow& o)
+{
+  std::cout << outcome_json(o).dump(-1, ' ', false,
+                                    nlohmann::json::error_handler_t::replace)
+            << '\n';
+}
 
 void register_queue(CLI::App& app, const Globals& globals, Action& action)
 {
@@ -79,6 +177,20 @@ void register_queue(CLI::App& app, const Globals& globals, Action& action)
   list->callback([&globals, &action, flags] {
     action = [&globals, flags] { return list_jobs(globals, *flags); };
   });
+
+  auto show_id = std::make_shared<std::string>();
+  auto show_json = std::make_shared<bool>(false);
+  CLI::App* show = queue->add_subcommand(
+    "show", "one job's full history: attempts, HTTP statuses, errors, outcomes");
+  show->add_option("JOB_ID", *show_id, "job id")->required();
+  show->add_flag("--json", *show_json, "one JSON document");
+  show->callback([&globals, &action, show_id, show_json] {
+    action = [&globals, show_id, show_json] {
+      return show_job(globals, *show_id, *show_json);
+    };
+  });
+
+  register_queue_changes(*queue, globals, action);
 }
 
 } // namespace vtc::cli

@@ -18,6 +18,12 @@ using Action = std::function<ExitCode()>;
 void register_tick(CLI::App& app, const Globals& globals, Action& action);
 void register_status(CLI::App& app, const Globals& globals, Action& action);
 void register_queue(CLI::App& app, const Globals& globals, Action& action);
+// queue retry and queue discard, on the `queue` subcommand.
+void register_queue_changes(CLI::App& queue, const Globals& globals,
+                            Action& action);
+void register_outcomes(CLI::App& app, const Globals& globals, Action& action);
+// Writes one outcome as the JSON line `outcomes list --json` prints.
+void print_outcome_json(const app::OutcomeRow& o);
 void register_reconcile(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace vtc::cli

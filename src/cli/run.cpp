@@ -62,6 +62,7 @@ int run(int argc, char** argv)
   register_status(app, globals, action);
   register_queue(app, globals, action);
   register_reconcile(app, globals, action);
+  register_outcomes(app, globals, action);
 
   try {
     app.parse(argc, argv);

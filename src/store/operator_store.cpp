@@ -79,6 +79,7 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     if (!live && d.attempts.empty() && d.outcomes.empty()) {
       return std::nullopt;
     }
+    d.live = live;
     if (!live) {
       d.job.id = id;
     }
