@@ -17,11 +17,7 @@ DID = vtcsync.COMMUNITY_DID
 # Before and after Carol's RTBF window (basic vector, 24 h windows).
 BEFORE_WINDOW = "@2026-01-01 12:00:00"
 AFTER_WINDOW = "@2026-01-02 00:00:01"
-LIBFAKETIME = next(
-    (p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                 "/usr/lib/faketime/libfaketime.so.1") if os.path.exists(p)),
-    "libfaketime.so.1")
+LIBFAKETIME = vtcsync.LIBFAKETIME
 FAKETIME_ENV = {"FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 EX_PROTOCOL = 76
 DISPATCH = {"registry": {"concurrency": 4}, "sync": {"max_jobs_per_pass": 5000}}

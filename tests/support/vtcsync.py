@@ -85,8 +85,35 @@ def clean_env(env=None):
     return out
 
 
+LIBFAKETIME = next(
+    (p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                 "/usr/lib/faketime/libfaketime.so.1") if os.path.exists(p)),
+    "libfaketime.so.1")
+
+
+def faketime_env(when, env=None):
+    """env that starts the wall clock at `when` ("@YYYY-MM-DD HH:MM:SS") by
+    preloading libfaketime; the monotonic clock stays real."""
+    out = dict(env or {})
+    out.update(LD_PRELOAD=LIBFAKETIME, FAKETIME=when,
+               FAKETIME_DONT_FAKE_MONOTONIC="1")
+    return out
+
+
+def _unwrap_faketime(wrapper, env):
+    # The faketime wrapper program makes a named semaphore per run, and runs
+    # in parallel then fail with "sem_open: File exists": preload instead.
+    if wrapper and wrapper[0] == "faketime":
+        when = wrapper[-1]
+        return tuple(), faketime_env(when, env)
+    return wrapper, env
+
+
 def run(*args, env=None, timeout=DEFAULT_TIMEOUT, wrapper=()):
-    """Run vtc-sync; returns (exit code, stdout, stderr) as text."""
+    """Run vtc-sync; returns (exit code, stdout, stderr) as text. A
+    ("faketime", "-f", WHEN) wrapper sets the wall clock to WHEN."""
+    wrapper, env = _unwrap_faketime(tuple(wrapper), env)
     cmd = [*wrapper, binary(), *map(str, args)]
     p = subprocess.run(cmd, env=clean_env(env), stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=timeout)
