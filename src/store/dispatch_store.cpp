@@ -162,9 +162,12 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     skipped = static_cast<std::int64_t>(to_skip.size());
     SQLite::Statement claim(db, "UPDATE jobs SET state = 'in_flight', "
                                 "attempts = ? WHERE id = ?");
+    // n numbers every request ever sent for the job, across retries and
+    // unspent attempts, so the history is never overwritten.
     SQLite::Statement attempt(
-      db, "INSERT OR REPLACE INTO attempts(job_id, n, started, method, "
-          "idempotency_key) VALUES (?, ?, ?, ?, ?)");
+      db, "INSERT INTO attempts(job_id, n, started, method, idempotency_key) "
+          "VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE "
+          "job_id = ?1), ?2, ?3, ?4)");
     SQLite::Statement mirror(
       db, "INSERT INTO mirror(member_id, state, updated) VALUES (?, "
           "'unknown', ?) ON CONFLICT(member_id) DO UPDATE SET state = "
@@ -175,10 +178,9 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       claim.exec();
       claim.reset();
       attempt.bind(1, j.id);
-      attempt.bind(2, static_cast<std::int64_t>(j.attempts));
-      attempt.bind(3, static_cast<std::int64_t>(now));
-      attempt.bind(4, std::string(core::request_method(j.member.status)));
-      attempt.bind(5, core::idempotency_key(j.id, j.retries));
+      attempt.bind(2, static_cast<std::int64_t>(now));
+      attempt.bind(3, std::string(core::request_method(j.member.status)));
+      attempt.bind(4, core::idempotency_key(j.id, j.retries));
       attempt.exec();
       attempt.reset();
       mirror.bind(1, static_cast<std::int64_t>(j.member_id));
@@ -200,7 +202,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
     WriteTransaction tx(db);
     SQLite::Statement attempt(
       db, "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
-          "error = ? WHERE job_id = ? AND n = ?");
+          "error = ? WHERE job_id = ? AND finished IS NULL");
     SQLite::Statement counter(
       db, "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
           "DO UPDATE SET value = value + 1");
@@ -216,7 +218,6 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       attempt.bind(3, cls);
       attempt.bind(4, f.answer.error);
       attempt.bind(5, j.id);
-      attempt.bind(6, static_cast<std::int64_t>(j.attempts));
       attempt.exec();
       attempt.reset();
       counter.bind(1, "requests." + cls);

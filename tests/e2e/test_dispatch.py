@@ -192,6 +192,24 @@ class Answers(DispatchCase):
         self.assertEqual(code, 0)
         self.assertIn(failed[0][0], out)
 
+        # Retried by the operator, it goes out with a new key; its history
+        # keeps both requests.
+        job_id = failed[0][0]
+        code, _, err = c.run("queue", "retry", job_id,
+                             wrapper=at("@2026-01-01 13:00:30"), env=FAKETIME_ENV)
+        self.assertEqual(code, 0, err)
+        self.tick(c, "@2026-01-01 13:01:00")
+        self.assertIsNone(self.job(c, job_id))
+        code, out, _ = c.run("queue", "show", job_id, "--json")
+        self.assertEqual(code, 0)
+        shown = json.loads(out)
+        self.assertIsNone(shown["job"])
+        self.assertEqual([(a["n"], a["idempotency_key"], a["http_status"])
+                          for a in shown["attempts"]],
+                         [(1, job_id, 400), (2, job_id + "/r1", 200)])
+        self.assertEqual([o["kind"] for o in shown["outcomes"]],
+                         ["failed", "retried", "succeeded"])
+
     def test_401_exits_78_and_spends_no_attempt(self):
         c = self.community()
         self.registry.inject(method="PUT", status=401, times=-1)
