@@ -210,6 +210,17 @@ class Answers(DispatchCase):
         self.assertEqual([o["kind"] for o in shown["outcomes"]],
                          ["failed", "retried", "succeeded"])
 
+    def test_redirect_is_not_followed_and_fails_the_job(self):
+        c = self.community(extra={"registry": {"concurrency": 1}})
+        target = self.registry.url + "/admin/v1/records/elsewhere"
+        self.registry.inject(method="PUT", status=302, times=1,
+                             headers={"Location": target})
+        self.tick(c, BEFORE_WINDOW, expect=EX_PROTOCOL)
+        paths = [r["path"] for r in self.registry.requests()]
+        self.assertNotIn("/admin/v1/records/elsewhere", paths)
+        failed = self.rows(c, "SELECT attempts, last_error FROM jobs WHERE state = 'failed'")
+        self.assertEqual(failed, [(1, "HTTP 302")])
+
     def test_401_exits_78_and_spends_no_attempt(self):
         c = self.community()
         self.registry.inject(method="PUT", status=401, times=-1)
