@@ -133,14 +133,13 @@ struct WalkBatch
 {
   struct Change
   {
-    Member member; // state after the event; id 0 inserts
+    Member member; // state after the event; empty DID: outcomes only
     std::string key_id;
     std::string target_hash;
     std::optional<NewJob> job;
     std::vector<Outcome> outcomes; // recorded in order, after supersession
   };
   std::vector<Change> changes; // in log order
-  std::vector<Outcome> outcomes; // not tied to a member (invalid_event, …)
   Cursor cursor;
   std::int64_t entries = 0; // entries read in the batch
   std::int64_t legacy = 0;  // version-1 rows among them

@@ -83,8 +83,10 @@ Member BatchBuilder::load(const std::string& did)
 void BatchBuilder::outcome_only(const Entry& e, core::OutcomeKind kind,
                                 const std::string& reason)
 {
-  m_batch.outcomes.push_back(
+  WalkBatch::Change change; // no member: only the outcome, in log order
+  change.outcomes.push_back(
     {kind, e.event_id, 0, e.key_id, e.target_hash, reason_detail(reason)});
+  m_batch.changes.push_back(std::move(change));
 }
 
 void BatchBuilder::add(const Entry& e)
@@ -162,6 +164,16 @@ void BatchBuilder::add(const Entry& e)
     change.outcomes.push_back({core::OutcomeKind::skipped, e.event_id, 0,
                                e.key_id, e.target_hash,
                                reason_detail(t.skip_reason)});
+    if (member.id == 0 && t.after.status == core::MemberStatus::unknown &&
+        m_members.count(did) == 0) {
+      // Never a member: keep the outcome, not the DID of someone we
+      // have no business remembering.
+      change.member = Member{};
+      change.key_id.clear();
+      change.target_hash.clear();
+      m_batch.changes.push_back(std::move(change));
+      return;
+    }
   }
   m_batch.changes.push_back(std::move(change));
   m_keys[{e.key_id, e.target_hash}] = did;

@@ -212,6 +212,12 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
     app::BatchResult result;
     WriteTransaction tx(*m_impl->db);
     for (const auto& change : batch.changes) {
+      if (change.member.did.empty()) {
+        for (const auto& o : change.outcomes) {
+          m_impl->add_outcome(o);
+        }
+        continue;
+      }
       const std::int64_t member_id = m_impl->upsert_member(change);
       if (change.job) {
         const app::NewJob& job = *change.job;
@@ -236,9 +242,6 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
       for (const auto& o : change.outcomes) {
         m_impl->add_outcome(o);
       }
-    }
-    for (const auto& o : batch.outcomes) {
-      m_impl->add_outcome(o);
     }
     detail::meta_set(*m_impl->db, "cursor",
                      cursor_to_json(batch.cursor).dump());

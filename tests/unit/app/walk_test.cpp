@@ -1,21 +1,18 @@
+#include "../../support/temp_dir.hpp"
 #include "app/walk.hpp"
-
 #include "audit/keys.hpp"
 #include "audit/log_file.hpp"
 #include "store/sqlite_store.hpp"
 
-#include "../../support/temp_dir.hpp"
-
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstdio>
+#include <doctest/doctest.h>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 using namespace vtc;
@@ -49,9 +46,11 @@ std::vector<std::string> lines_of(const std::string& path)
 
 store::Binding binding()
 {
-  return {"did:webvh:QmCommunity:community.example",
-          "https://registry.example:443", "recognise", "trust-graph",
-          "recognition"};
+  return { "did:webvh:QmCommunity:community.example",
+           "https://registry.example:443",
+           "recognise",
+           "trust-graph",
+           "recognition" };
 }
 
 std::shared_ptr<const audit::KeyRing> keys(const test::TempDir& dir)
@@ -63,7 +62,8 @@ std::shared_ptr<const audit::KeyRing> keys(const test::TempDir& dir)
 }
 
 // One walk of `log_path` into the database at `db_path`.
-app::WalkResult walk_once(const test::TempDir& dir, const std::string& log_path,
+app::WalkResult walk_once(const test::TempDir& dir,
+                          const std::string& log_path,
                           const std::string& db_path,
                           std::int64_t batch_size = 1000)
 {
@@ -95,14 +95,15 @@ std::map<std::string, LiveJob> live_jobs(const std::string& db_path)
 {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
   SQLite::Statement st(
-    db, "SELECT m.did, j.id, j.kind, j.event_line, j.rtbf, j.due, j.state, "
-        "j.target_hash FROM jobs j JOIN members m ON m.id = j.member_id");
+    db,
+    "SELECT m.did, j.id, j.kind, j.event_line, j.rtbf, j.due, j.state, "
+    "j.target_hash FROM jobs j JOIN members m ON m.id = j.member_id");
   std::map<std::string, LiveJob> out;
   while (st.executeStep()) {
-    LiveJob j{st.getColumn(0).getString(), st.getColumn(1).getString(),
-              st.getColumn(2).getString(), st.getColumn(3).getInt64(),
-              st.getColumn(4).getInt() != 0, st.getColumn(5).getInt64(),
-              st.getColumn(6).getString(), st.getColumn(7).getString()};
+    LiveJob j{ st.getColumn(0).getString(),   st.getColumn(1).getString(),
+               st.getColumn(2).getString(),   st.getColumn(3).getInt64(),
+               st.getColumn(4).getInt() != 0, st.getColumn(5).getInt64(),
+               st.getColumn(6).getString(),   st.getColumn(7).getString() };
     out.emplace(j.did, j);
   }
   return out;
@@ -119,12 +120,14 @@ struct MemberRow
 std::map<std::string, MemberRow> members(const std::string& db_path)
 {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  SQLite::Statement st(db, "SELECT did, status, role, active_from, active_to "
-                           "FROM members WHERE did IS NOT NULL");
+  SQLite::Statement st(db,
+                       "SELECT did, status, role, active_from, active_to "
+                       "FROM members WHERE did IS NOT NULL");
   std::map<std::string, MemberRow> out;
   while (st.executeStep()) {
-    MemberRow m{st.getColumn(1).getString(), st.getColumn(2).getString(), {},
-                {}};
+    MemberRow m{
+      st.getColumn(1).getString(), st.getColumn(2).getString(), {}, {}
+    };
     if (!st.getColumn(3).isNull()) {
       m.active_from = st.getColumn(3).getInt64();
     }
@@ -141,8 +144,9 @@ std::map<std::string, MemberRow> members(const std::string& db_path)
 std::vector<std::string> outcome_rows(const std::string& db_path)
 {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  SQLite::Statement st(db, "SELECT kind, job_id, attempts, key_id, "
-                           "target_hash, detail FROM outcomes ORDER BY seq");
+  SQLite::Statement st(db,
+                       "SELECT kind, job_id, attempts, key_id, "
+                       "target_hash, detail FROM outcomes ORDER BY seq");
   std::vector<std::string> out;
   while (st.executeStep()) {
     std::string row;
@@ -157,10 +161,11 @@ std::vector<std::string> outcome_rows(const std::string& db_path)
 std::vector<std::string> job_rows(const std::string& db_path)
 {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  SQLite::Statement st(db, "SELECT j.id, j.kind, j.state, j.due, j.rtbf, "
-                           "j.event_line, j.key_id, j.target_hash, m.did "
-                           "FROM jobs j JOIN members m ON m.id = j.member_id "
-                           "ORDER BY j.due, j.rowid");
+  SQLite::Statement st(db,
+                       "SELECT j.id, j.kind, j.state, j.due, j.rtbf, "
+                       "j.event_line, j.key_id, j.target_hash, m.did "
+                       "FROM jobs j JOIN members m ON m.id = j.member_id "
+                       "ORDER BY j.due, j.rowid");
   std::vector<std::string> out;
   while (st.executeStep()) {
     std::string row;
@@ -187,7 +192,8 @@ core::TimeNs at(const std::string& text)
 
 } // namespace
 
-TEST_CASE("app: walk: the basic vector gives exactly the jobs of basic.expected.json")
+TEST_CASE(
+  "app: walk: the basic vector gives exactly the jobs of basic.expected.json")
 {
   test::TempDir dir;
   const std::string db = dir.file("state.db");
@@ -201,9 +207,8 @@ TEST_CASE("app: walk: the basic vector gives exactly the jobs of basic.expected.
   CHECK_FALSE(r.incomplete_tail);
   CHECK_FALSE(r.failure.has_value());
   CHECK(r.jobs_superseded == expected["superseded"].get<std::int64_t>());
-  CHECK(r.jobs_created ==
-        static_cast<std::int64_t>(expected["jobs"].size()) +
-          expected["superseded"].get<std::int64_t>());
+  CHECK(r.jobs_created == static_cast<std::int64_t>(expected["jobs"].size()) +
+                            expected["superseded"].get<std::int64_t>());
 
   const auto jobs = live_jobs(db);
   CHECK(jobs.size() == expected["jobs"].size());
@@ -259,8 +264,9 @@ TEST_CASE("app: walk: the basic vector gives exactly the jobs of basic.expected.
   CHECK(count(db, "SELECT count(*) FROM outcomes") ==
         expected["superseded"].get<std::int64_t>());
   // Outcomes never carry a plaintext DID.
-  CHECK(count(db, "SELECT count(*) FROM outcomes WHERE detail LIKE '%did:%' "
-                  "OR job_id LIKE '%did:%' OR target_hash LIKE '%did:%'") == 0);
+  CHECK(count(db,
+              "SELECT count(*) FROM outcomes WHERE detail LIKE '%did:%' "
+              "OR job_id LIKE '%did:%' OR target_hash LIKE '%did:%'") == 0);
 
   // The cursor is on line 12.
   FixedClock clock;
@@ -295,7 +301,7 @@ TEST_CASE("app: walk: batch size does not change jobs or outcomes")
   const std::string log = data("basic.audit.jsonl");
   std::vector<std::vector<std::string>> jobs;
   std::vector<std::vector<std::string>> outs;
-  for (const std::int64_t size : {1000, 1, 5}) {
+  for (const std::int64_t size : { 1000, 1, 5 }) {
     CAPTURE(size);
     const std::string db = dir.file("state-" + std::to_string(size) + ".db");
     const auto r = walk_once(dir, log, db, size);
@@ -345,10 +351,11 @@ TEST_CASE("app: walk: batch size 1 commits the cursor after every entry")
   CHECK(outcome_rows(db) == outcome_rows(db2));
 }
 
-TEST_CASE("app: walk: a verification failure keeps earlier entries and records it")
+TEST_CASE(
+  "app: walk: a verification failure keeps earlier entries and records it")
 {
   test::TempDir dir;
-  for (const std::int64_t size : {1000, 3}) {
+  for (const std::int64_t size : { 1000, 3 }) {
     CAPTURE(size);
     const std::string db = dir.file("tampered-" + std::to_string(size) + ".db");
     const auto r = walk_once(dir, data("tampered.audit.jsonl"), db, size);
@@ -491,14 +498,15 @@ TEST_CASE("app: walk: redacted removals are matched by key id and target hash")
   const auto lines = lines_of(data("redacted.audit.jsonl"));
   std::vector<std::string> want;
   for (const auto& line : expected["unattributable_lines"]) {
-    want.push_back(json::parse(
-      lines[line.get<std::size_t>() - 1])["event_id"].get<std::string>());
+    want.push_back(json::parse(lines[line.get<std::size_t>() - 1])["event_id"]
+                     .get<std::string>());
   }
   std::vector<std::string> got;
   {
     SQLite::Database sdb(db, SQLite::OPEN_READONLY);
-    SQLite::Statement st(sdb, "SELECT job_id FROM outcomes WHERE kind = "
-                              "'unattributable' ORDER BY seq");
+    SQLite::Statement st(sdb,
+                         "SELECT job_id FROM outcomes WHERE kind = "
+                         "'unattributable' ORDER BY seq");
     while (st.executeStep()) {
       got.push_back(st.getColumn(0).getString());
     }
@@ -529,12 +537,13 @@ struct OverrideRow
 std::vector<OverrideRow> overrides(const std::string& db_path)
 {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  SQLite::Statement st(db, "SELECT job_id, detail FROM outcomes WHERE kind = "
-                           "'policy_override' ORDER BY seq");
+  SQLite::Statement st(db,
+                       "SELECT job_id, detail FROM outcomes WHERE kind = "
+                       "'policy_override' ORDER BY seq");
   std::vector<OverrideRow> out;
   while (st.executeStep()) {
-    out.push_back(
-      {st.getColumn(0).getString(), json::parse(st.getColumn(1).getString())});
+    out.push_back({ st.getColumn(0).getString(),
+                    json::parse(st.getColumn(1).getString()) });
   }
   return out;
 }
@@ -590,7 +599,8 @@ TEST_CASE("app: walk: the policy floor overrides removals, RTBF stays purge")
         0);
 }
 
-TEST_CASE("app: walk: an RTBF window of 0 releases the delete at its entry time")
+TEST_CASE(
+  "app: walk: an RTBF window of 0 releases the delete at its entry time")
 {
   test::TempDir dir;
   const std::string db = dir.file("state.db");
@@ -606,7 +616,8 @@ TEST_CASE("app: walk: an RTBF window of 0 releases the delete at its entry time"
         at("2026-01-01T00:00:02.750Z"));
 }
 
-TEST_CASE("app: walk: invalid, non-member and unattributable events make no job")
+TEST_CASE(
+  "app: walk: invalid, non-member and unattributable events make no job")
 {
   test::TempDir dir;
   const std::string db = dir.file("state.db");
@@ -624,8 +635,9 @@ TEST_CASE("app: walk: invalid, non-member and unattributable events make no job"
   CHECK(jobs.count("did:key:z6MkFine") == 1);
 
   SQLite::Database sdb(db, SQLite::OPEN_READONLY);
-  SQLite::Statement st(sdb, "SELECT kind, job_id, detail FROM outcomes "
-                            "ORDER BY seq");
+  SQLite::Statement st(sdb,
+                       "SELECT kind, job_id, detail FROM outcomes "
+                       "ORDER BY seq");
   std::vector<std::string> got;
   while (st.executeStep()) {
     got.push_back(st.getColumn(0).getString() + " " +
@@ -633,34 +645,43 @@ TEST_CASE("app: walk: invalid, non-member and unattributable events make no job"
                   json::parse(st.getColumn(2).getString()).value("reason", ""));
   }
   CHECK(got.size() == 3);
-  CHECK(std::count(got.begin(), got.end(),
+  CHECK(std::count(got.begin(),
+                   got.end(),
                    "invalid_event " + event_id(1) + " invalid_did") == 1);
-  CHECK(std::count(got.begin(), got.end(),
+  CHECK(std::count(got.begin(),
+                   got.end(),
                    "skipped " + event_id(2) + " not_active") == 1);
-  CHECK(std::count(got.begin(), got.end(),
+  CHECK(std::count(got.begin(),
+                   got.end(),
                    "unattributable " + event_id(3) + " removal") == 1);
 
   FixedClock clock;
   store::SqliteStore ro(db, store::OpenMode::read_only, binding(), clock);
   CHECK(ro.status(k_now).invalid_events == 1);
   // The invalid DID is not stored anywhere.
-  CHECK(count(db, "SELECT count(*) FROM members WHERE did = 'did:KEY:z6MkShouty'") ==
-        0);
+  CHECK(
+    count(db,
+          "SELECT count(*) FROM members WHERE did = 'did:KEY:z6MkShouty'") ==
+    0);
+  // Nor is the DID of someone who was never a member (line 2).
+  CHECK(count(db, "SELECT count(*) FROM members WHERE did = "
+                  "'did:key:z6MkStranger'") == 0);
+  CHECK(count(db, "SELECT count(*) FROM members") == 1);
 }
 
 TEST_CASE("app: walk: a log rotated by renaming continues in the new file")
 {
   test::TempDir dir;
   const std::string db = dir.file("state.db");
-  const std::string log = dir.write(
-    "audit.jsonl", test::read_file(data("basic.audit.jsonl")));
+  const std::string log =
+    dir.write("audit.jsonl", test::read_file(data("basic.audit.jsonl")));
   REQUIRE(walk_once(dir, log, db).entries == 12);
   // logrotate: rename the old file away, the VTC starts a new one that
   // continues the chain.
   REQUIRE(::rename(log.c_str(), dir.file("audit.jsonl.1").c_str()) == 0);
-  dir.write("audit.jsonl",
-            test::read_file(std::string(VTC_AUDIT_FIXTURES) +
-                            "/rotated.audit.jsonl"));
+  dir.write(
+    "audit.jsonl",
+    test::read_file(std::string(VTC_AUDIT_FIXTURES) + "/rotated.audit.jsonl"));
   const auto r = walk_once(dir, log, db);
   CHECK_FALSE(r.failure.has_value());
   if (r.failure) {

@@ -1,17 +1,14 @@
-#include "store/sqlite_store.hpp"
-
-#include "store/schema.hpp"
-#include "util/error.hpp"
-
 #include "../../support/temp_dir.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite_store.hpp"
+#include "util/error.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-
 #include <filesystem>
+#include <sqlite3.h>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 using namespace vtc;
@@ -29,16 +26,19 @@ struct FixedClock : app::Clock
 
 store::Binding binding()
 {
-  return {"did:webvh:QmCommunity:community.example",
-          "https://registry.example:443", "recognise", "trust-graph",
-          "recognition"};
+  return { "did:webvh:QmCommunity:community.example",
+           "https://registry.example:443",
+           "recognise",
+           "trust-graph",
+           "recognition" };
 }
 
 // Every connection the process opens, so the test can read the store's own
 // connection-level pragmas.
 sqlite3* g_last_connection = nullptr;
 
-extern "C" int capture_connection(sqlite3* db, const char** /*err*/,
+extern "C" int capture_connection(sqlite3* db,
+                                  const char** /*err*/,
                                   const sqlite3_api_routines* /*api*/)
 {
   g_last_connection = db;
@@ -71,9 +71,12 @@ app::Cursor cursor_at(std::int64_t line)
 }
 
 // One member change with a job, as the walk would hand it over.
-app::WalkBatch::Change change(const std::string& did, MemberStatus status,
-                              const std::string& job_id, JobKind kind,
-                              core::TimeNs due, std::int64_t line)
+app::WalkBatch::Change change(const std::string& did,
+                              MemberStatus status,
+                              const std::string& job_id,
+                              JobKind kind,
+                              core::TimeNs due,
+                              std::int64_t line)
 {
   app::WalkBatch::Change ch;
   ch.member.did = did;
@@ -125,13 +128,17 @@ struct OutcomeRow
 std::vector<OutcomeRow> outcomes(const std::string& path)
 {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
-  SQLite::Statement st(db, "SELECT kind, job_id, attempts, key_id, "
-                           "target_hash, detail FROM outcomes ORDER BY seq");
+  SQLite::Statement st(db,
+                       "SELECT kind, job_id, attempts, key_id, "
+                       "target_hash, detail FROM outcomes ORDER BY seq");
   std::vector<OutcomeRow> out;
   while (st.executeStep()) {
-    out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString(),
-                   st.getColumn(2).getInt64(), st.getColumn(3).getString(),
-                   st.getColumn(4).getString(), st.getColumn(5).getString()});
+    out.push_back({ st.getColumn(0).getString(),
+                    st.getColumn(1).getString(),
+                    st.getColumn(2).getInt64(),
+                    st.getColumn(3).getString(),
+                    st.getColumn(4).getString(),
+                    st.getColumn(5).getString() });
   }
   return out;
 }
@@ -159,6 +166,14 @@ std::size_t entries_in(const std::string& dir)
 }
 
 } // namespace
+
+// Appends a batch entry that records only an outcome (no member).
+void outcome_only(app::WalkBatch& b, app::Outcome o)
+{
+  app::WalkBatch::Change c;
+  c.outcomes.push_back(std::move(o));
+  b.changes.push_back(std::move(c));
+}
 
 TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
 {
@@ -188,7 +203,7 @@ TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
   CHECK(other.execAndGet("PRAGMA journal_mode").getString() == "wal");
   CHECK(other.execAndGet("PRAGMA user_version").getInt() ==
         store::current_schema_version());
-  for (const char* table : {"members", "jobs", "outcomes", "meta"}) {
+  for (const char* table : { "members", "jobs", "outcomes", "meta" }) {
     CAPTURE(table);
     SQLite::Statement st(other,
                          "SELECT strict FROM pragma_table_list WHERE name = ?");
@@ -212,10 +227,10 @@ TEST_CASE("store: a fresh database per file gets its own generation")
 {
   test::TempDir dir;
   FixedClock clock;
-  store::SqliteStore a(dir.file("a.db"), store::OpenMode::pass, binding(),
-                       clock);
-  store::SqliteStore b(dir.file("b.db"), store::OpenMode::pass, binding(),
-                       clock);
+  store::SqliteStore a(
+    dir.file("a.db"), store::OpenMode::pass, binding(), clock);
+  store::SqliteStore b(
+    dir.file("b.db"), store::OpenMode::pass, binding(), clock);
   CHECK(a.status(0).generation != b.status(0).generation);
 }
 
@@ -224,7 +239,9 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   FixedClock clock;
-  { store::SqliteStore s(path, store::OpenMode::pass, binding(), clock); }
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  }
 
   struct Case
   {
@@ -232,15 +249,16 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
     std::string store::Binding::*field;
   };
   const std::vector<Case> cases{
-    {"vtc.did", &store::Binding::vtc_did},
-    {"registry.url", &store::Binding::registry_origin},
-    {"registry.action", &store::Binding::action},
-    {"registry.resource", &store::Binding::resource},
-    {"registry.record_type", &store::Binding::record_type},
+    { "vtc.did", &store::Binding::vtc_did },
+    { "registry.url", &store::Binding::registry_origin },
+    { "registry.action", &store::Binding::action },
+    { "registry.resource", &store::Binding::resource },
+    { "registry.record_type", &store::Binding::record_type },
   };
   for (const auto& c : cases) {
-    for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
-                            store::OpenMode::read_only}) {
+    for (const auto mode : { store::OpenMode::pass,
+                             store::OpenMode::read_write,
+                             store::OpenMode::read_only }) {
       CAPTURE(c.key);
       CAPTURE(static_cast<int>(mode));
       store::Binding other = binding();
@@ -257,8 +275,9 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
     }
   }
   // Control: the same binding opens in every mode.
-  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
-                          store::OpenMode::read_only}) {
+  for (const auto mode : { store::OpenMode::pass,
+                           store::OpenMode::read_write,
+                           store::OpenMode::read_only }) {
     CHECK_NOTHROW(store::SqliteStore(path, mode, binding(), clock));
   }
 }
@@ -268,7 +287,7 @@ TEST_CASE("store: opening a missing database outside a pass creates nothing")
   test::TempDir dir;
   FixedClock clock;
   for (const auto mode :
-       {store::OpenMode::read_only, store::OpenMode::read_write}) {
+       { store::OpenMode::read_only, store::OpenMode::read_write }) {
     CAPTURE(static_cast<int>(mode));
     bool thrown = false;
     try {
@@ -289,11 +308,15 @@ TEST_CASE("store: a schema newer than the binary is refused")
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   FixedClock clock;
-  { store::SqliteStore s(path, store::OpenMode::pass, binding(), clock); }
-  sql(path, "PRAGMA user_version = " +
-              std::to_string(store::current_schema_version() + 1));
-  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
-                          store::OpenMode::read_only}) {
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  }
+  sql(path,
+      "PRAGMA user_version = " +
+        std::to_string(store::current_schema_version() + 1));
+  for (const auto mode : { store::OpenMode::pass,
+                           store::OpenMode::read_write,
+                           store::OpenMode::read_only }) {
     CAPTURE(static_cast<int>(mode));
     CHECK_THROWS_AS(store::SqliteStore(path, mode, binding(), clock),
                     ConfigError);
@@ -314,7 +337,7 @@ TEST_CASE("store: an older schema outside a pass says to run tick")
     db.exec("CREATE TABLE old_stuff (x INTEGER)");
   }
   for (const auto mode :
-       {store::OpenMode::read_only, store::OpenMode::read_write}) {
+       { store::OpenMode::read_only, store::OpenMode::read_write }) {
     CAPTURE(static_cast<int>(mode));
     bool thrown = false;
     try {
@@ -352,34 +375,40 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
 
-  auto r = s.commit_walk(
-    batch({change("did:key:alice", MemberStatus::active, "j1",
-                  JobKind::publish, 10, 2),
-           change("did:key:bob", MemberStatus::active, "j2", JobKind::publish,
-                  10, 3)},
-          3));
+  auto r = s.commit_walk(batch(
+    { change(
+        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2),
+      change(
+        "did:key:bob", MemberStatus::active, "j2", JobKind::publish, 10, 3) },
+    3));
   CHECK(r.jobs_created == 2);
   CHECK(r.jobs_superseded == 0);
   CHECK(s.cursor() == cursor_at(3));
 
   sql(path, "UPDATE jobs SET state = 'failed', attempts = 3 WHERE id = 'j2'");
 
-  auto alice = change("did:key:alice", MemberStatus::departed, "j3",
-                      JobKind::depart, 20, 9);
-  alice.outcomes.push_back({core::OutcomeKind::policy_override, "j3", 0,
-                            alice.key_id, alice.target_hash,
-                            R"({"reason":"floor"})"});
-  r = s.commit_walk(batch({alice, change("did:key:bob", MemberStatus::active,
-                                         "j4", JobKind::update, 20, 10)},
-                          10));
+  auto alice = change(
+    "did:key:alice", MemberStatus::departed, "j3", JobKind::depart, 20, 9);
+  alice.outcomes.push_back({ core::OutcomeKind::policy_override,
+                             "j3",
+                             0,
+                             alice.key_id,
+                             alice.target_hash,
+                             R"({"reason":"floor"})" });
+  r = s.commit_walk(batch(
+    { alice,
+      change(
+        "did:key:bob", MemberStatus::active, "j4", JobKind::update, 20, 10) },
+    10));
   CHECK(r.jobs_created == 2);
   CHECK(r.jobs_superseded == 2);
   CHECK(s.cursor() == cursor_at(10));
 
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{"j3", "j4"});
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ "j3", "j4" });
   // One live job per member.
-  CHECK(count(path, "SELECT count(*) FROM (SELECT member_id FROM jobs GROUP BY "
-                    "member_id HAVING count(*) > 1)") == 0);
+  CHECK(count(path,
+              "SELECT count(*) FROM (SELECT member_id FROM jobs GROUP BY "
+              "member_id HAVING count(*) > 1)") == 0);
   CHECK(count(path, "SELECT count(*) FROM jobs") == 2);
 
   const auto out = outcomes(path);
@@ -415,14 +444,18 @@ TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   const auto r = s.commit_walk(batch(
-    {change("did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10,
-            2),
-     change("did:key:alice", MemberStatus::departed, "j2", JobKind::depart, 10,
-            3)},
+    { change(
+        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2),
+      change("did:key:alice",
+             MemberStatus::departed,
+             "j2",
+             JobKind::depart,
+             10,
+             3) },
     3));
   CHECK(r.jobs_created == 2);
   CHECK(r.jobs_superseded == 1);
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{"j2"});
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ "j2" });
 }
 
 TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
@@ -431,26 +464,34 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
-                              JobKind::publish, 10, 2)},
-                      2));
-  s.commit_walk(batch({change("did:key:bob", MemberStatus::active, "j5",
-                              JobKind::publish, 10, 3)},
-                      3));
+  s.commit_walk(batch(
+    { change(
+      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+    2));
+  s.commit_walk(batch(
+    { change(
+      "did:key:bob", MemberStatus::active, "j5", JobKind::publish, 10, 3) },
+    3));
   const auto outcomes_before = outcomes(path).size();
 
   // Alice's departure applies first (superseding j1), then Carol's job
   // collides with Bob's live job id: the whole batch must roll back.
-  CHECK_THROWS_AS(
-    s.commit_walk(batch(
-      {change("did:key:alice", MemberStatus::departed, "j6", JobKind::depart,
-              20, 4),
-       change("did:key:carol", MemberStatus::active, "j5", JobKind::publish,
-              20, 5)},
-      5)),
-    StoreError);
+  CHECK_THROWS_AS(s.commit_walk(batch({ change("did:key:alice",
+                                               MemberStatus::departed,
+                                               "j6",
+                                               JobKind::depart,
+                                               20,
+                                               4),
+                                        change("did:key:carol",
+                                               MemberStatus::active,
+                                               "j5",
+                                               JobKind::publish,
+                                               20,
+                                               5) },
+                                      5)),
+                  StoreError);
   CHECK(s.cursor() == cursor_at(3));
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{"j1", "j5"});
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ "j1", "j5" });
   const auto alice = s.find_member("did:key:alice");
   REQUIRE(alice.has_value());
   CHECK(alice->state.status == MemberStatus::active);
@@ -464,21 +505,27 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
-                              JobKind::publish, 10, 2)},
-                      2));
+  s.commit_walk(batch(
+    { change(
+      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+    2));
   sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = 'j1'");
   try {
-    s.commit_walk(batch({change("did:key:alice", MemberStatus::departed, "j2",
-                                JobKind::depart, 20, 3)},
+    s.commit_walk(batch({ change("did:key:alice",
+                                 MemberStatus::departed,
+                                 "j2",
+                                 JobKind::depart,
+                                 20,
+                                 3) },
                         3));
   } catch (const Error&) {
     // Refusing is allowed; removing the running job is not.
   }
-  CHECK(count(path, "SELECT count(*) FROM jobs WHERE id = 'j1' AND state = "
-                    "'in_flight'") == 1);
-  CHECK(count(path, "SELECT count(*) FROM outcomes WHERE kind = 'superseded'") ==
-        0);
+  CHECK(count(path,
+              "SELECT count(*) FROM jobs WHERE id = 'j1' AND state = "
+              "'in_flight'") == 1);
+  CHECK(count(path,
+              "SELECT count(*) FROM outcomes WHERE kind = 'superseded'") == 0);
 }
 
 TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
@@ -489,28 +536,29 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
   clock.t = 5'000'000;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   s.commit_walk(batch(
-    {change("did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10,
-            2),
-     change("did:key:bob", MemberStatus::active, "j2", JobKind::publish, 10,
-            3),
-     change("did:key:carol", MemberStatus::active, "j3", JobKind::publish, 10,
-            4)},
+    { change(
+        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2),
+      change(
+        "did:key:bob", MemberStatus::active, "j2", JobKind::publish, 10, 3),
+      change(
+        "did:key:carol", MemberStatus::active, "j3", JobKind::publish, 10, 4) },
     4));
-  sql(path, "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = 'j1';"
-            "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = 'j2';"
-            "INSERT INTO attempts(job_id, n, started) VALUES ('j1', 2, 77);");
+  sql(path,
+      "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = 'j1';"
+      "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = 'j2';"
+      "INSERT INTO attempts(job_id, n, started) VALUES ('j1', 2, 77);");
 
   std::vector<std::int64_t> asked;
   const auto n = s.recover_in_flight(16, [&](std::int64_t attempts) {
     asked.push_back(attempts);
-    return core::TimeNs{900'000 + attempts};
+    return core::TimeNs{ 900'000 + attempts };
   });
   CHECK(n == 2);
-  CHECK(asked == std::vector<std::int64_t>{2});
+  CHECK(asked == std::vector<std::int64_t>{ 2 });
 
-  const auto pending = s.jobs({JobState::pending, 100});
-  const auto failed = s.jobs({JobState::failed, 100});
-  CHECK(s.jobs({JobState::in_flight, 100}).empty());
+  const auto pending = s.jobs({ JobState::pending, 100 });
+  const auto failed = s.jobs({ JobState::failed, 100 });
+  CHECK(s.jobs({ JobState::in_flight, 100 }).empty());
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].id == "j2");
   CHECK(failed[0].last_error == "interrupted");
@@ -530,8 +578,9 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
 
   CHECK(count(path, "SELECT finished FROM attempts WHERE job_id = 'j1'") ==
         5'000'000);
-  CHECK(count(path, "SELECT count(*) FROM attempts WHERE job_id = 'j1' AND "
-                    "class = 'interrupted'") == 1);
+  CHECK(count(path,
+              "SELECT count(*) FROM attempts WHERE job_id = 'j1' AND "
+              "class = 'interrupted'") == 1);
 }
 
 TEST_CASE("store: idle recover and unchanged audit failure write nothing")
@@ -540,10 +589,11 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
-                              JobKind::publish, 10, 2)},
-                      2));
-  const app::AuditFailure failure{9, "e9", "tampered", "entry_hash differs"};
+  s.commit_walk(batch(
+    { change(
+      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+    2));
+  const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs" };
   s.set_audit_failure(failure);
 
   SQLite::Database watcher(path, SQLite::OPEN_READONLY);
@@ -553,12 +603,12 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
   const auto wal_size = [&] {
     std::error_code ec;
     const auto n = std::filesystem::file_size(path + "-wal", ec);
-    return ec ? std::uintmax_t{0} : n;
+    return ec ? std::uintmax_t{ 0 } : n;
   };
   const auto v0 = data_version();
   const auto w0 = wal_size();
-  CHECK(s.recover_in_flight(16, [](std::int64_t) { return core::TimeNs{1}; }) ==
-        0);
+  CHECK(s.recover_in_flight(
+          16, [](std::int64_t) { return core::TimeNs{ 1 }; }) == 0);
   s.set_audit_failure(failure); // same value
   (void)s.status(0);
   (void)s.jobs({});
@@ -581,20 +631,20 @@ TEST_CASE("store: jobs() lists in due order, then creation order, by state")
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   // Ids sort against creation order, so a tie in due must follow creation.
-  auto d = change("did:key:d", MemberStatus::purged, "j1", JobKind::erase, 100,
-                  5);
+  auto d =
+    change("did:key:d", MemberStatus::purged, "j1", JobKind::erase, 100, 5);
   d.job->rtbf = true;
   s.commit_walk(batch(
-    {change("did:key:a", MemberStatus::active, "j4", JobKind::publish, 300, 2),
-     change("did:key:b", MemberStatus::active, "j3", JobKind::publish, 100, 3),
-     change("did:key:c", MemberStatus::departed, "j2", JobKind::depart, 200,
-            4),
-     d},
+    { change("did:key:a", MemberStatus::active, "j4", JobKind::publish, 300, 2),
+      change("did:key:b", MemberStatus::active, "j3", JobKind::publish, 100, 3),
+      change(
+        "did:key:c", MemberStatus::departed, "j2", JobKind::depart, 200, 4),
+      d },
     5));
   CHECK(job_ids(s.jobs({})) ==
-        std::vector<std::string>{"j3", "j1", "j2", "j4"});
-  CHECK(job_ids(s.jobs({std::nullopt, 2})) ==
-        std::vector<std::string>{"j3", "j1"});
+        std::vector<std::string>{ "j3", "j1", "j2", "j4" });
+  CHECK(job_ids(s.jobs({ std::nullopt, 2 })) ==
+        std::vector<std::string>{ "j3", "j1" });
 
   const auto rows = s.jobs({});
   REQUIRE(rows.size() == 4);
@@ -608,15 +658,16 @@ TEST_CASE("store: jobs() lists in due order, then creation order, by state")
   CHECK_FALSE(rows[0].rtbf);
   CHECK(rows[2].kind == JobKind::depart);
 
-  sql(path, "UPDATE jobs SET state = 'failed', attempts = 4 WHERE id = 'j2';"
-            "UPDATE jobs SET state = 'in_flight' WHERE id = 'j4';");
-  CHECK(job_ids(s.jobs({JobState::failed, 100})) ==
-        std::vector<std::string>{"j2"});
-  CHECK(s.jobs({JobState::failed, 100})[0].attempts == 4);
-  CHECK(job_ids(s.jobs({JobState::pending, 100})) ==
-        std::vector<std::string>{"j3", "j1"});
-  CHECK(job_ids(s.jobs({JobState::in_flight, 100})) ==
-        std::vector<std::string>{"j4"});
+  sql(path,
+      "UPDATE jobs SET state = 'failed', attempts = 4 WHERE id = 'j2';"
+      "UPDATE jobs SET state = 'in_flight' WHERE id = 'j4';");
+  CHECK(job_ids(s.jobs({ JobState::failed, 100 })) ==
+        std::vector<std::string>{ "j2" });
+  CHECK(s.jobs({ JobState::failed, 100 })[0].attempts == 4);
+  CHECK(job_ids(s.jobs({ JobState::pending, 100 })) ==
+        std::vector<std::string>{ "j3", "j1" });
+  CHECK(job_ids(s.jobs({ JobState::in_flight, 100 })) ==
+        std::vector<std::string>{ "j4" });
 }
 
 TEST_CASE("store: status() counts jobs, members, invalid events and passes")
@@ -626,23 +677,36 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   auto b = batch(
-    {change("did:key:a", MemberStatus::active, "ja", JobKind::publish, 300, 2),
-     change("did:key:b", MemberStatus::active, "jb", JobKind::publish, 100, 3),
-     change("did:key:c", MemberStatus::departed, "jc", JobKind::depart, 200,
-            4),
-     change("did:key:d", MemberStatus::departed, "jd", JobKind::depart, 120,
-            5),
-     change("did:key:e", MemberStatus::purged, "je", JobKind::erase, 50, 6)},
+    { change("did:key:a", MemberStatus::active, "ja", JobKind::publish, 300, 2),
+      change("did:key:b", MemberStatus::active, "jb", JobKind::publish, 100, 3),
+      change(
+        "did:key:c", MemberStatus::departed, "jc", JobKind::depart, 200, 4),
+      change(
+        "did:key:d", MemberStatus::departed, "jd", JobKind::depart, 120, 5),
+      change("did:key:e", MemberStatus::purged, "je", JobKind::erase, 50, 6) },
     6);
-  b.outcomes.push_back({core::OutcomeKind::invalid_event, "x1", 0, "k", "h",
-                        R"({"reason":"invalid_did"})"});
-  b.outcomes.push_back({core::OutcomeKind::invalid_event, "x2", 0, "k", "h",
-                        R"({"reason":"invalid_did"})"});
-  b.outcomes.push_back({core::OutcomeKind::unattributable, "x3", 0, "k", "h",
-                        R"({"reason":"removal"})"});
+  outcome_only(b, { core::OutcomeKind::invalid_event,
+                         "x1",
+                         0,
+                         "k",
+                         "h",
+                         R"({"reason":"invalid_did"})" });
+  outcome_only(b, { core::OutcomeKind::invalid_event,
+                         "x2",
+                         0,
+                         "k",
+                         "h",
+                         R"({"reason":"invalid_did"})" });
+  outcome_only(b, { core::OutcomeKind::unattributable,
+                         "x3",
+                         0,
+                         "k",
+                         "h",
+                         R"({"reason":"removal"})" });
   s.commit_walk(b);
-  sql(path, "UPDATE jobs SET state = 'failed' WHERE id = 'jc';"
-            "UPDATE jobs SET state = 'in_flight' WHERE id = 'ja';");
+  sql(path,
+      "UPDATE jobs SET state = 'failed' WHERE id = 'jc';"
+      "UPDATE jobs SET state = 'in_flight' WHERE id = 'ja';");
 
   auto v = s.status(150);
   CHECK(v.pending == 3);
@@ -659,9 +723,9 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
   CHECK_FALSE(v.audit_failure.has_value());
   CHECK_FALSE(s.status(49).oldest_due.has_value());
 
-  const app::PassRecord pass{10, 20, 65, 12, 9, 4, 1};
+  const app::PassRecord pass{ 10, 20, 65, 12, 9, 4, 1 };
   s.record_pass(pass);
-  s.set_audit_failure(app::AuditFailure{9, "e9", "tampered", "detail"});
+  s.set_audit_failure(app::AuditFailure{ 9, "e9", "tampered", "detail" });
   v = s.status(150);
   REQUIRE(v.last_pass.has_value());
   CHECK(v.last_pass->started == 10);
@@ -686,13 +750,14 @@ TEST_CASE("store: state persists across reopening, read-only included")
   FixedClock clock;
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
-                                JobKind::publish, 10, 2)},
-                        2));
+    s.commit_walk(batch(
+      { change(
+        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+      2));
   }
   store::SqliteStore ro(path, store::OpenMode::read_only, binding(), clock);
   CHECK(ro.cursor() == cursor_at(2));
-  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{"j1"});
+  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{ "j1" });
   CHECK(ro.status(100).pending == 1);
 }
 
@@ -701,8 +766,9 @@ TEST_CASE("store: an in-memory database works in pass mode")
   FixedClock clock;
   store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
   CHECK_FALSE(s.cursor().has_value());
-  s.commit_walk(batch({change("did:key:alice", MemberStatus::active, "j1",
-                              JobKind::publish, 10, 2)},
-                      2));
+  s.commit_walk(batch(
+    { change(
+      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+    2));
   CHECK(s.cursor() == cursor_at(2));
 }
