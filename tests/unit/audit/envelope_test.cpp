@@ -1,11 +1,9 @@
 #include "audit/envelope.hpp"
 #include "audit/verifier.hpp"
-
 #include "fixtures.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -15,7 +13,8 @@ using nlohmann::ordered_json;
 namespace {
 
 // `text` with the first `from` replaced by `to`; `from` must occur.
-std::string replaced(const std::string& text, const std::string& from,
+std::string replaced(const std::string& text,
+                     const std::string& from,
                      const std::string& to)
 {
   const auto at = text.find(from);
@@ -110,121 +109,143 @@ TEST_CASE("audit: parse_envelope rejects anything but the exact shape")
     std::string line;
   };
   const std::vector<Case> cases{
-    {"empty line", ""},
-    {"not an object", "[]"},
-    {"null", "null"},
-    {"byte-order mark", "\xEF\xBB\xBF" + L},
-    {"duplicated member",
-     replaced(L, R"("event_version":1,)",
-              R"("event_version":1,"event_version":1,)")},
-    {"duplicated entry_hash",
-     replaced(L, R"("event":)",
-              R"("entry_hash":"xJRP5wM7dOF4Vq6Z9tU9n-D5G6pMW2MHXa8zOv_-5bM","event":)")},
-    {"second event member",
-     L.substr(0, L.size() - 1) +
-       R"(,"event":{"type":"MemberAdded","data":{"role":"member"}}})"},
-    {"members out of order",
-     replaced(L, R"("event_version":1,"schema_version":2)",
-              R"("schema_version":2,"event_version":1)")},
-    {"event before the hashes",
-     replaced(replaced(L, R"(,"event":{"type":"MemberAdded","data":{"role":"member"}})", ""),
-              R"("prev_hash")",
-              R"("event":{"type":"MemberAdded","data":{"role":"member"}},"prev_hash")")},
-    {"extra member before event",
-     replaced(L, R"("event":)", R"("extra":null,"event":)")},
-    {"extra member after event", L.substr(0, L.size() - 1) + R"(,"extra":1})"},
-    {"missing member",
-     replaced(L, R"("actor_did_plain":"did:key:z6MkAdminExample",)", "")},
-    {"event with a third member",
-     replaced(L, tail_event, R"("data":{"role":"member"},"x":1})")},
-    {"event with data first",
-     replaced(L, R"({"type":"MemberAdded","data":{"role":"member"}})",
-              R"({"data":{"role":"member"},"type":"MemberAdded"})")},
-    {"event without data",
-     replaced(L, R"({"type":"MemberAdded","data":{"role":"member"}})",
-              R"({"type":"MemberAdded"})")},
-    {"event data not an object",
-     replaced(L, R"("data":{"role":"member"})", R"("data":[1])")},
-    {"event data duplicates role",
-     replaced(L, R"({"role":"member"})", R"({"role":"member","role":"admin"})")},
-    {"CR between members",
-     replaced(L, R"(,"event_version")", ",\r\"event_version\"")},
-    {"CR at the end (CRLF)", L + "\r"},
-    {"CR inside a string",
-     replaced(L, "did:key:z6MkAlice", "did:key:z6Mk\rAlice")},
-    {"raw LF inside a string",
-     replaced(L, "did:key:z6MkAlice", "did:key:z6Mk\nAlice")},
-    {"invalid UTF-8",
-     replaced(L, "did:key:z6MkAlice", "did:key:z6Mk\xC3(lice")},
-    {"overlong UTF-8", replaced(L, "did:key:z6MkAlice", "did:\xC0\xAF")},
-    {"UTF-8 encoded surrogate",
-     replaced(L, "did:key:z6MkAlice", "did:\xED\xA0\x80")},
-    {"stray continuation byte",
-     replaced(L, "did:key:z6MkAlice", "did:\x80")},
-    {"invalid UTF-8 in the event", replaced(L, R"("member")", "\"mem\xFF\"")},
-    {"lone high surrogate escape",
-     replaced(L, "did:key:z6MkAlice", R"(did:key:\ud800)")},
-    {"lone low surrogate escape",
-     replaced(L, "did:key:z6MkAlice", R"(did:key:\udc00)")},
-    {"high surrogate then a non-surrogate",
-     replaced(L, "did:key:z6MkAlice", R"(\ud800\u0041)")},
-    {"lone surrogate in the event",
-     replaced(L, R"("role":"member")", R"("role":"\ud83c")")},
-    {"bad escape", replaced(L, "did:key:z6MkAlice", R"(did:\x41)")},
-    {"non-canonical base64url (unused bits)",
-     replaced(L, "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI",
-              "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXJ")},
-    {"padded base64url",
-     replaced(L, "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI",
-              "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI=")},
-    {"standard alphabet",
-     replaced(L, "604-OeW7BNxo2fkvfB4hnKBGZ-Amq8vmLyLV11LxCbM",
-              "604+OeW7BNxo2fkvfB4hnKBGZ+Amq8vmLyLV11LxCbM")},
-    {"short hash",
-     replaced(L, "xJRP5wM7dOF4Vq6Z9tU9n-D5G6pMW2MHXa8zOv_-5bM",
-              "xJRP5wM7dOF4Vq6Z9tU9n-D5G6pMW2MHXa8zOv_-5b")},
-    {"null actor hash",
-     replaced(L, R"("T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI")", "null")},
-    {"null prev_hash",
-     replaced(L, R"("Eb5dK9c7gOzPQp9HGyjMJ8HV-iwbO1YwLUdnia-UgUE")", "null")},
-    {"bad UUID (not hex)",
-     replaced(L, "bd706120-33e6-4787-adc2-eb036844859e",
-              "bd70612g-33e6-4787-adc2-eb036844859e")},
-    {"bad UUID (hyphen moved)",
-     replaced(L, "bd706120-33e6-4787-adc2-eb036844859e",
-              "bd70612-033e6-4787-adc2-eb036844859e")},
-    {"bad UUID (braces)",
-     replaced(L, "bd706120-33e6-4787-adc2-eb036844859e",
-              "{bd706120-33e6-4787-adc2-eb036844859e}")},
-    {"bad UUID (no hyphens)",
-     replaced(L, "bd706120-33e6-4787-adc2-eb036844859e",
-              "bd70612033e64787adc2eb036844859e")},
-    {"bad key id",
-     replaced(L, "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81",
-              "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a8")},
-    {"trailing bytes", L + "x"},
-    {"trailing object", L + "{}"},
-    {"trailing comma", L + ","},
-    {"leading-zero integer",
-     replaced(L, R"("event_version":1,)", R"("event_version":01,)")},
-    {"negative integer",
-     replaced(L, R"("event_version":1,)", R"("event_version":-1,)")},
-    {"fraction", replaced(L, R"("schema_version":2,)", R"("schema_version":2.0,)")},
-    {"exponent", replaced(L, R"("schema_version":2,)", R"("schema_version":2e0,)")},
-    {"integer as string",
-     replaced(L, R"("schema_version":2,)", R"("schema_version":"2",)")},
-    {"version too large for u32",
-     replaced(L, R"("event_version":1,)", R"("event_version":4294967296,)")},
-    {"version far too large",
-     replaced(L, R"("schema_version":2,)",
-              R"("schema_version":184467440737095516160,)")},
-    {"timestamp with lower-case z",
-     replaced(L, "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.500z")},
-    {"timestamp with an offset",
-     replaced(L, "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.500+00:00")},
-    {"timestamp not a string",
-     replaced(L, R"("2026-01-01T00:00:00.500Z")", "1767225600")},
-    {"unterminated", L.substr(0, L.size() - 1)},
+    { "empty line", "" },
+    { "not an object", "[]" },
+    { "null", "null" },
+    { "byte-order mark", "\xEF\xBB\xBF" + L },
+    { "duplicated member",
+      replaced(L,
+               R"("event_version":1,)",
+               R"("event_version":1,"event_version":1,)") },
+    { "duplicated entry_hash",
+      replaced(
+        L,
+        R"("event":)",
+        R"("entry_hash":"xJRP5wM7dOF4Vq6Z9tU9n-D5G6pMW2MHXa8zOv_-5bM","event":)") },
+    { "second event member",
+      L.substr(0, L.size() - 1) +
+        R"(,"event":{"type":"MemberAdded","data":{"role":"member"}}})" },
+    { "members out of order",
+      replaced(L,
+               R"("event_version":1,"schema_version":2)",
+               R"("schema_version":2,"event_version":1)") },
+    { "event before the hashes",
+      replaced(
+        replaced(
+          L, R"(,"event":{"type":"MemberAdded","data":{"role":"member"}})", ""),
+        R"("prev_hash")",
+        R"("event":{"type":"MemberAdded","data":{"role":"member"}},"prev_hash")") },
+    { "extra member before event",
+      replaced(L, R"("event":)", R"("extra":null,"event":)") },
+    { "extra member after event",
+      L.substr(0, L.size() - 1) + R"(,"extra":1})" },
+    { "missing member",
+      replaced(L, R"("actor_did_plain":"did:key:z6MkAdminExample",)", "") },
+    { "event with a third member",
+      replaced(L, tail_event, R"("data":{"role":"member"},"x":1})") },
+    { "event with data first",
+      replaced(L,
+               R"({"type":"MemberAdded","data":{"role":"member"}})",
+               R"({"data":{"role":"member"},"type":"MemberAdded"})") },
+    { "event without data",
+      replaced(L,
+               R"({"type":"MemberAdded","data":{"role":"member"}})",
+               R"({"type":"MemberAdded"})") },
+    { "event data not an object",
+      replaced(L, R"("data":{"role":"member"})", R"("data":[1])") },
+    { "event data duplicates role",
+      replaced(
+        L, R"({"role":"member"})", R"({"role":"member","role":"admin"})") },
+    { "CR between members",
+      replaced(L, R"(,"event_version")", ",\r\"event_version\"") },
+    { "CR at the end (CRLF)", L + "\r" },
+    { "CR inside a string",
+      replaced(L, "did:key:z6MkAlice", "did:key:z6Mk\rAlice") },
+    { "raw LF inside a string",
+      replaced(L, "did:key:z6MkAlice", "did:key:z6Mk\nAlice") },
+    { "invalid UTF-8",
+      replaced(L, "did:key:z6MkAlice", "did:key:z6Mk\xC3(lice") },
+    { "overlong UTF-8", replaced(L, "did:key:z6MkAlice", "did:\xC0\xAF") },
+    { "UTF-8 encoded surrogate",
+      replaced(L, "did:key:z6MkAlice", "did:\xED\xA0\x80") },
+    { "stray continuation byte", replaced(L, "did:key:z6MkAlice", "did:\x80") },
+    { "invalid UTF-8 in the event", replaced(L, R"("member")", "\"mem\xFF\"") },
+    { "lone high surrogate escape",
+      replaced(L, "did:key:z6MkAlice", R"(did:key:\ud800)") },
+    { "lone low surrogate escape",
+      replaced(L, "did:key:z6MkAlice", R"(did:key:\udc00)") },
+    { "high surrogate then a non-surrogate",
+      replaced(L, "did:key:z6MkAlice", R"(\ud800\u0041)") },
+    { "lone surrogate in the event",
+      replaced(L, R"("role":"member")", R"("role":"\ud83c")") },
+    { "bad escape", replaced(L, "did:key:z6MkAlice", R"(did:\x41)") },
+    { "non-canonical base64url (unused bits)",
+      replaced(L,
+               "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI",
+               "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXJ") },
+    { "padded base64url",
+      replaced(L,
+               "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI",
+               "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI=") },
+    { "standard alphabet",
+      replaced(L,
+               "604-OeW7BNxo2fkvfB4hnKBGZ-Amq8vmLyLV11LxCbM",
+               "604+OeW7BNxo2fkvfB4hnKBGZ+Amq8vmLyLV11LxCbM") },
+    { "short hash",
+      replaced(L,
+               "xJRP5wM7dOF4Vq6Z9tU9n-D5G6pMW2MHXa8zOv_-5bM",
+               "xJRP5wM7dOF4Vq6Z9tU9n-D5G6pMW2MHXa8zOv_-5b") },
+    { "null actor hash",
+      replaced(L, R"("T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI")", "null") },
+    { "null prev_hash",
+      replaced(L, R"("Eb5dK9c7gOzPQp9HGyjMJ8HV-iwbO1YwLUdnia-UgUE")", "null") },
+    { "bad UUID (not hex)",
+      replaced(L,
+               "bd706120-33e6-4787-adc2-eb036844859e",
+               "bd70612g-33e6-4787-adc2-eb036844859e") },
+    { "bad UUID (hyphen moved)",
+      replaced(L,
+               "bd706120-33e6-4787-adc2-eb036844859e",
+               "bd70612-033e6-4787-adc2-eb036844859e") },
+    { "bad UUID (braces)",
+      replaced(L,
+               "bd706120-33e6-4787-adc2-eb036844859e",
+               "{bd706120-33e6-4787-adc2-eb036844859e}") },
+    { "bad UUID (no hyphens)",
+      replaced(L,
+               "bd706120-33e6-4787-adc2-eb036844859e",
+               "bd70612033e64787adc2eb036844859e") },
+    { "bad key id",
+      replaced(L,
+               "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81",
+               "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a8") },
+    { "trailing bytes", L + "x" },
+    { "trailing object", L + "{}" },
+    { "trailing comma", L + "," },
+    { "leading-zero integer",
+      replaced(L, R"("event_version":1,)", R"("event_version":01,)") },
+    { "negative integer",
+      replaced(L, R"("event_version":1,)", R"("event_version":-1,)") },
+    { "fraction",
+      replaced(L, R"("schema_version":2,)", R"("schema_version":2.0,)") },
+    { "exponent",
+      replaced(L, R"("schema_version":2,)", R"("schema_version":2e0,)") },
+    { "integer as string",
+      replaced(L, R"("schema_version":2,)", R"("schema_version":"2",)") },
+    { "version too large for u32",
+      replaced(L, R"("event_version":1,)", R"("event_version":4294967296,)") },
+    { "version far too large",
+      replaced(L,
+               R"("schema_version":2,)",
+               R"("schema_version":184467440737095516160,)") },
+    { "timestamp with lower-case z",
+      replaced(L, "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.500z") },
+    { "timestamp with an offset",
+      replaced(
+        L, "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.500+00:00") },
+    { "timestamp not a string",
+      replaced(L, R"("2026-01-01T00:00:00.500Z")", "1767225600") },
+    { "unterminated", L.substr(0, L.size() - 1) },
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
@@ -241,7 +262,8 @@ TEST_CASE("audit: parse_envelope controls: near misses that are valid")
   audit::Envelope e;
   std::string why;
   REQUIRE(audit::parse_envelope(
-    replaced(L, R"("event_version":1,)", R"("event_version":4294967295,)"), e,
+    replaced(L, R"("event_version":1,)", R"("event_version":4294967295,)"),
+    e,
     why));
   CHECK(e.event_version == 4294967295U);
   // A surrogate pair escape decodes to one code point.
@@ -249,21 +271,27 @@ TEST_CASE("audit: parse_envelope controls: near misses that are valid")
     replaced(L, "did:key:z6MkAlice", R"(did:key:\ud83c\udf31)"), e, why));
   CHECK(e.target_plain == "did:key:\xF0\x9F\x8C\xB1");
   // Upper-case UUID hex is accepted and decodes alike.
-  REQUIRE(audit::parse_envelope(
-    replaced(L, "bd706120-33e6-4787-adc2-eb036844859e",
-             "BD706120-33E6-4787-ADC2-EB036844859E"),
-    e, why));
+  REQUIRE(
+    audit::parse_envelope(replaced(L,
+                                   "bd706120-33e6-4787-adc2-eb036844859e",
+                                   "BD706120-33E6-4787-ADC2-EB036844859E"),
+                          e,
+                          why));
   CHECK(e.event_id_bytes[0] == 0xbd);
   // Unknown data members of any JSON type are skipped.
   REQUIRE(audit::parse_envelope(
-    replaced(L, R"({"role":"member"})",
+    replaced(L,
+             R"({"role":"member"})",
              R"({"x":[1,{"y":null}],"role":"member","z":-1.5e3})"),
-    e, why));
+    e,
+    why));
   CHECK(e.role == "member");
   // Non-ASCII UTF-8 is fine.
   REQUIRE(audit::parse_envelope(
-    replaced(L, R"("role":"member")", "\"role\":\"caf\xC3\xA9 \xF0\x9F\x8C\xB1\""),
-    e, why));
+    replaced(
+      L, R"("role":"member")", "\"role\":\"caf\xC3\xA9 \xF0\x9F\x8C\xB1\""),
+    e,
+    why));
   CHECK(e.role == "caf\xC3\xA9 \xF0\x9F\x8C\xB1");
 }
 
@@ -283,8 +311,9 @@ TEST_CASE("audit: a version-1 row parses without chain fields")
 
 TEST_CASE("audit: chain_digest of every basic line equals its entry_hash")
 {
-  for (const char* file :
-       {"basic.audit.jsonl", "precision.audit.jsonl", "redacted.audit.jsonl"}) {
+  for (const char* file : { "basic.audit.jsonl",
+                            "precision.audit.jsonl",
+                            "redacted.audit.jsonl" }) {
     const auto lines = test::lines_of(test::data(file));
     REQUIRE_FALSE(lines.empty());
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -293,7 +322,8 @@ TEST_CASE("audit: chain_digest of every basic line equals its entry_hash")
       audit::Envelope e;
       std::string why;
       REQUIRE(audit::parse_envelope(lines[i], e, why));
-      CHECK(util::base64url_encode(audit::chain_digest(e)) == e.entry_hash_text);
+      CHECK(util::base64url_encode(audit::chain_digest(e)) ==
+            e.entry_hash_text);
     }
   }
   const auto rotated = test::lines_of(test::fixture("rotated.audit.jsonl"));
@@ -310,36 +340,41 @@ TEST_CASE("audit: chain_digest hashes the event bytes and the canonical time")
   const std::string L = basic_line(2);
   audit::Envelope e;
   std::string why;
+  std::string line; // e.event_raw views into it: keep it alive
   // Same event value, other bytes: the digest must change (never
   // re-serialised).
   REQUIRE(audit::parse_envelope(
-    replaced(L, R"({"type":"MemberAdded","data")",
-             R"({"type":"MemberAdded", "data")"),
-    e, why));
+    line = replaced(
+      L, R"({"type":"MemberAdded","data")", R"({"type":"MemberAdded", "data")"),
+    e,
+    why));
   CHECK(audit::chain_digest(e) != e.entry_hash);
   // Same instant, other spelling: the digest renders the time itself.
   REQUIRE(audit::parse_envelope(
-    replaced(L, "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.5Z"), e, why));
+    line = replaced(L, "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.5Z"),
+    e,
+    why));
   CHECK(audit::chain_digest(e) == e.entry_hash);
   // Plaintexts are outside the digest: redaction keeps it.
   REQUIRE(audit::parse_envelope(
-    replaced(L, R"("did:key:z6MkAlice")", "null"), e, why));
+    line = replaced(L, R"("did:key:z6MkAlice")", "null"), e, why));
   CHECK(audit::chain_digest(e) == e.entry_hash);
   // Every hashed field counts.
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-         {R"("event_version":1)", R"("event_version":7)"},
-         {"2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.501Z"},
-         {"bd706120-33e6", "bd706121-33e6"},
-         {"3b0a9c52-6d1e", "3b0a9c53-6d1e"},
-         {"T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI",
-          "U19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI"},
-         {R"("604-OeW7BNxo2fkvfB4hnKBGZ-Amq8vmLyLV11LxCbM")", "null"},
-         {"Eb5dK9c7gOzPQp9HGyjMJ8HV-iwbO1YwLUdnia-UgUE",
-          "Fb5dK9c7gOzPQp9HGyjMJ8HV-iwbO1YwLUdnia-UgUE"},
-         {R"("role":"member")", R"("role":"membe")"},
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{
+         { R"("event_version":1)", R"("event_version":7)" },
+         { "2026-01-01T00:00:00.500Z", "2026-01-01T00:00:00.501Z" },
+         { "bd706120-33e6", "bd706121-33e6" },
+         { "3b0a9c52-6d1e", "3b0a9c53-6d1e" },
+         { "T19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI",
+           "U19wzXOL9E0hHn795P2QKCLfqjDT4exNy4a2YmYKIXI" },
+         { R"("604-OeW7BNxo2fkvfB4hnKBGZ-Amq8vmLyLV11LxCbM")", "null" },
+         { "Eb5dK9c7gOzPQp9HGyjMJ8HV-iwbO1YwLUdnia-UgUE",
+           "Fb5dK9c7gOzPQp9HGyjMJ8HV-iwbO1YwLUdnia-UgUE" },
+         { R"("role":"member")", R"("role":"membe")" },
        }) {
     CAPTURE(from);
-    REQUIRE(audit::parse_envelope(replaced(L, from, to), e, why));
+    REQUIRE(audit::parse_envelope(line = replaced(L, from, to), e, why));
     CHECK(audit::chain_digest(e) != e.entry_hash);
   }
 }

@@ -1,15 +1,12 @@
 #include "audit/log_file.hpp"
-
+#include "fixtures.hpp"
 #include "util/error.hpp"
 
-#include "fixtures.hpp"
-
+#include <cstdio>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
-
-#include <cstdio>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 using namespace vtc;
@@ -30,7 +27,8 @@ std::string event_id_of(const std::string& line)
 
 std::uint64_t inode_of(const std::string& path)
 {
-  struct stat st{};
+  struct stat st
+  {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return st.st_ino;
 }
@@ -38,7 +36,8 @@ std::uint64_t inode_of(const std::string& path)
 // Reads a whole copy of basic.audit.jsonl's first `n` lines and returns the
 // cursor after them.
 app::Cursor cursor_after(const test::TempDir& dir,
-                         const std::vector<std::string>& lines, std::size_t n)
+                         const std::vector<std::string>& lines,
+                         std::size_t n)
 {
   const std::string path = dir.write("first.jsonl", test::join(lines, 0, n));
   audit::LogFile log(test::options(path));
@@ -142,17 +141,17 @@ TEST_CASE("audit: swapped-did passes in chain mode and fails in strict mode")
     REQUIRE(r.last == app::ReadStatus::failure);
     CHECK(r.failure.line == 12);
     CHECK(r.failure.reason == "hmac");
-    CHECK(r.failure.event_id ==
-          event_id_of(test::lines_of(path)[11]));
+    CHECK(r.failure.event_id == event_id_of(test::lines_of(path)[11]));
   }
 }
 
 TEST_CASE("audit: strict mode refuses a key id missing from the key file")
 {
   // Only the first key of basic.keys.json: basic rotates at line 8.
-  const auto only_first = std::make_shared<const audit::KeyRing>(
-    audit::KeyRing::parse(R"({"keys":[{"key_id":"3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81","key":"XV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV0"}]})",
-                          "test"));
+  const auto only_first = std::make_shared<
+    const audit::KeyRing>(audit::KeyRing::parse(
+    R"({"keys":[{"key_id":"3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81","key":"XV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV0"}]})",
+    "test"));
   audit::LogFile log(
     test::options(test::data("basic.audit.jsonl"), only_first));
   REQUIRE_FALSE(log.seek(std::nullopt).has_value());
@@ -177,12 +176,18 @@ TEST_CASE("audit: strict mode checks both plaintext DIDs against their HMACs")
   };
   // Plaintexts are outside the chain digest: only the HMAC catches these.
   const std::vector<Case> cases{
-    {"actor replaced", 3, R"("actor_did_plain":"did:key:z6MkAdminExample")",
-     R"("actor_did_plain":"did:key:z6MkMallory")"},
-    {"target replaced", 3, R"("target_did_plain":"did:key:z6MkBob")",
-     R"("target_did_plain":"did:key:z6MkMallory")"},
-    {"target plaintext with a null hash", 1, R"("target_did_plain":null)",
-     R"("target_did_plain":"did:key:z6MkAdminExample")"},
+    { "actor replaced",
+      3,
+      R"("actor_did_plain":"did:key:z6MkAdminExample")",
+      R"("actor_did_plain":"did:key:z6MkMallory")" },
+    { "target replaced",
+      3,
+      R"("target_did_plain":"did:key:z6MkBob")",
+      R"("target_did_plain":"did:key:z6MkMallory")" },
+    { "target plaintext with a null hash",
+      1,
+      R"("target_did_plain":null)",
+      R"("target_did_plain":"did:key:z6MkAdminExample")" },
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
@@ -216,7 +221,8 @@ TEST_CASE("audit: precision, legacy-prefix and redacted verify fully")
   test::TempDir dir;
   const auto keys = test::strict_keys(dir);
   {
-    audit::LogFile log(test::options(test::data("precision.audit.jsonl"), keys));
+    audit::LogFile log(
+      test::options(test::data("precision.audit.jsonl"), keys));
     REQUIRE_FALSE(log.seek(std::nullopt).has_value());
     const ReadAll r = test::read_all(log);
     CHECK(r.last == app::ReadStatus::end);
@@ -288,12 +294,12 @@ TEST_CASE("audit: an unparseable line fails as unparseable with its line")
 {
   test::TempDir dir;
   const auto lines = test::lines_of(test::data("basic.audit.jsonl"));
-  for (const std::string& bad :
-       {std::string(""), std::string("{}"), lines[2] + "\r",
-        "\xEF\xBB\xBF" + lines[2]}) {
-    const std::string path =
-      dir.write("bad.jsonl", test::join(lines, 0, 2) + bad + "\n" +
-                               test::join(lines, 2));
+  for (const std::string& bad : { std::string(""),
+                                  std::string("{}"),
+                                  lines[2] + "\r",
+                                  "\xEF\xBB\xBF" + lines[2] }) {
+    const std::string path = dir.write(
+      "bad.jsonl", test::join(lines, 0, 2) + bad + "\n" + test::join(lines, 2));
     audit::LogFile log(test::options(path));
     REQUIRE_FALSE(log.seek(std::nullopt).has_value());
     const ReadAll r = test::read_all(log);
@@ -382,7 +388,8 @@ TEST_CASE("audit: after reading, seek(position) returns only appended lines")
   CHECK(log.position().offset == test::read_file(path).size());
 }
 
-TEST_CASE("audit: a growing file resumes at the stored offset without re-reading")
+TEST_CASE(
+  "audit: a growing file resumes at the stored offset without re-reading")
 {
   test::TempDir dir;
   const auto lines = test::lines_of(test::data("basic.audit.jsonl"));
@@ -481,8 +488,8 @@ TEST_CASE("audit: position() right after a re-read seek describes the new file")
   const app::Cursor c = cursor_after(dir, lines, 6);
   auto redacted = lines;
   const std::string from = R"("target_did_plain":"did:key:z6MkAlice")";
-  redacted[1].replace(redacted[1].find(from), from.size(),
-                      R"("target_did_plain":null)");
+  redacted[1].replace(
+    redacted[1].find(from), from.size(), R"("target_did_plain":null)");
   const std::string path = dir.write("redacted.jsonl", test::join(redacted));
   audit::LogFile log(test::options(path));
   REQUIRE_FALSE(log.seek(c).has_value());
@@ -506,10 +513,10 @@ TEST_CASE("audit: a renamed-and-continued log continues from its line 1")
   audit::LogFile log(test::options(path, test::strict_keys(dir)));
   const auto failure = log.seek(c);
   CHECK_MESSAGE(!failure.has_value(),
-                (failure ? failure->reason + " at line " +
-                             std::to_string(failure->line) + ": " +
-                             failure->detail
-                         : std::string()));
+                (failure
+                   ? failure->reason + " at line " +
+                       std::to_string(failure->line) + ": " + failure->detail
+                   : std::string()));
   if (failure) {
     return;
   }
@@ -551,7 +558,8 @@ TEST_CASE("audit: a truncated file or another chain is a discontinuity")
   const auto lines = test::lines_of(test::data("basic.audit.jsonl"));
   const app::Cursor c = cursor_after(dir, lines, 12);
   {
-    const std::string path = dir.write("truncated.jsonl", test::join(lines, 0, 6));
+    const std::string path =
+      dir.write("truncated.jsonl", test::join(lines, 0, 6));
     audit::LogFile log(test::options(path));
     const auto failure = log.seek(c);
     REQUIRE(failure.has_value());
@@ -579,9 +587,9 @@ TEST_CASE("audit: a line over max_line_bytes fails as too-long")
   test::TempDir dir;
   const auto lines = test::lines_of(test::data("basic.audit.jsonl"));
   const std::string long_line(5000, 'x');
-  const std::string path = dir.write(
-    "audit.jsonl", test::join(lines, 0, 2) + long_line + "\n" +
-                     test::join(lines, 2));
+  const std::string path = dir.write("audit.jsonl",
+                                     test::join(lines, 0, 2) + long_line +
+                                       "\n" + test::join(lines, 2));
   audit::LogFile log(test::options(path, {}, 4096));
   REQUIRE_FALSE(log.seek(std::nullopt).has_value());
   const ReadAll r = test::read_all(log);

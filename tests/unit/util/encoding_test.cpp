@@ -1,8 +1,7 @@
 #include "util/encoding.hpp"
 
-#include <doctest/doctest.h>
-
 #include <cstdint>
+#include <doctest/doctest.h>
 #include <string>
 #include <vector>
 
@@ -12,7 +11,7 @@ namespace {
 
 std::span<const std::uint8_t> bytes_of(const std::string& s)
 {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+  return { reinterpret_cast<const std::uint8_t*>(s.data()), s.size() };
 }
 
 } // namespace
@@ -25,12 +24,16 @@ TEST_CASE("util: base64url_encode matches RFC 4648 vectors, unpadded")
     std::string encoded;
   };
   const std::vector<Case> cases{
-    {"", ""},           {"f", "Zg"},         {"fo", "Zm8"},
-    {"foo", "Zm9v"},    {"foob", "Zm9vYg"},  {"fooba", "Zm9vYmE"},
-    {"foobar", "Zm9vYmFy"},
-    {"\xfb\xff", "-_8"}, // the URL alphabet, not + and /
-    {"\xff\xff\xff", "____"},
-    {std::string("\0\0\0", 3), "AAAA"},
+    { "", "" },
+    { "f", "Zg" },
+    { "fo", "Zm8" },
+    { "foo", "Zm9v" },
+    { "foob", "Zm9vYg" },
+    { "fooba", "Zm9vYmE" },
+    { "foobar", "Zm9vYmFy" },
+    { "\xfb\xff", "-_8" }, // the URL alphabet, not + and /
+    { "\xff\xff\xff", "____" },
+    { std::string("\0\0\0", 3), "AAAA" },
   };
   for (const auto& c : cases) {
     CAPTURE(c.encoded);
@@ -66,21 +69,15 @@ TEST_CASE("util: base64url round-trips every length and byte value")
 TEST_CASE("util: base64url_decode refuses non-canonical and foreign spellings")
 {
   const std::vector<std::string> bad{
-    "Zh",       // "Zg" with a non-zero unused bit
-    "Zm9=",     // padding
-    "Zg==",
-    "Zm8=",
-    "Zm9vYmE=",
-    "Zm9vYg=",
-    "Zm+v",     // standard alphabet
+    "Zh",   // "Zg" with a non-zero unused bit
+    "Zm9=", // padding
+    "Zg==",    "Zm8=",   "Zm9vYmE=", "Zm9vYg=",
+    "Zm+v", // standard alphabet
     "Zm/v",
-    "Z",        // a length no encoding has
-    "Zm9vY",
-    "Zm9v\n",
-    "Zm 9v",
-    "Zm9v.",
-    "-_9",      // "-_8" with a non-zero unused bit
-    "Zm9vYmF",  // unused bits set ("Zm9vYmE" is canonical)
+    "Z", // a length no encoding has
+    "Zm9vY",   "Zm9v\n", "Zm 9v",    "Zm9v.",
+    "-_9",     // "-_8" with a non-zero unused bit
+    "Zm9vYmF", // unused bits set ("Zm9vYmE" is canonical)
   };
   for (const auto& text : bad) {
     CAPTURE(text);
@@ -109,13 +106,13 @@ TEST_CASE("util: decode_digest takes exactly the 43-character form")
   REQUIRE(b33.size() == 44);
   CHECK_FALSE(decode_digest(b33).has_value());
   // 43 characters but a wrong alphabet.
-  CHECK_FALSE(decode_digest("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0")
-                .has_value());
+  CHECK_FALSE(
+    decode_digest("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0").has_value());
 }
 
 TEST_CASE("util: hex is lowercase, two digits per byte")
 {
   CHECK(hex(std::vector<std::uint8_t>{}).empty());
-  CHECK(hex(std::vector<std::uint8_t>{0x00, 0x0f, 0xa0, 0xff, 0x5c}) ==
+  CHECK(hex(std::vector<std::uint8_t>{ 0x00, 0x0f, 0xa0, 0xff, 0x5c }) ==
         "000fa0ff5c");
 }
