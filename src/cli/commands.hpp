@@ -24,6 +24,7 @@ void register_queue_changes(CLI::App& queue, const Globals& globals,
 void register_outcomes(CLI::App& app, const Globals& globals, Action& action);
 // Writes one outcome as the JSON line `outcomes list --json` prints.
 void print_outcome_json(const app::OutcomeRow& o);
+void register_audit(CLI::App& app, const Globals& globals, Action& action);
 void register_reconcile(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace vtc::cli

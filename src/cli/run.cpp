@@ -63,6 +63,7 @@ int run(int argc, char** argv)
   register_queue(app, globals, action);
   register_reconcile(app, globals, action);
   register_outcomes(app, globals, action);
+  register_audit(app, globals, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,126 @@
+"""End to end: the operator's commands — queue show/retry/discard, outcomes
+list, audit verify — as case tables of arguments → exit code and output."""
+
+import json
+import unittest
+
+import vtcsync
+from registry import Registry
+from vtcsync import Community
+
+AT = "@2026-01-01 12:00:00"  # before Carol's RTBF window ends
+EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
+
+
+class Operator(unittest.TestCase):
+    def setUp(self):
+        self.registry = Registry()
+        self.registry.start()
+        self.addCleanup(self.registry.__exit__, None, None, None)
+        self.c = Community(registry_url=self.registry.url,
+                           extra={"registry": {"concurrency": 1},
+                                  "sync": {"max_jobs_per_pass": 100}})
+        self.addCleanup(self.c.cleanup)
+
+    def run_at(self, *args, when=AT):
+        return self.c.run(*args, wrapper=("faketime", "-f", when))
+
+    def failed_ids(self):
+        return [r["id"] for r in self.c.db.query(
+            "SELECT id FROM jobs WHERE state = 'failed' ORDER BY rowid")]
+
+    def fail_two_writes(self):
+        self.registry.inject(method="PUT", status=400, times=2)
+        code, _, err = self.run_at("tick")
+        self.assertEqual(code, 76, err)
+        ids = self.failed_ids()
+        self.assertEqual(len(ids), 2)
+        return ids
+
+    def test_show_retry_and_their_errors(self):
+        failed = self.fail_two_writes()
+        pending = [r["id"] for r in self.c.db.query(
+            "SELECT id FROM jobs WHERE state = 'pending'")]
+        self.assertTrue(pending)  # Carol's held delete
+        cases = [
+            # (args, exit code, stdout contains, stderr contains)
+            (("queue", "show", failed[0]), 0, "HTTP 400", ""),
+            (("queue", "show", "no-such-job"), EX_NOINPUT, "", "unknown job id no-such-job"),
+            (("queue", "retry", "no-such-job"), EX_NOINPUT, "", "unknown job id"),
+            (("queue", "retry", pending[0]), EX_USAGE, "", "not failed"),
+            (("queue", "retry", "--all-failed"), EX_USAGE, "", "add --yes"),
+            (("queue", "retry", "--all-failed", "--dry-run"), 0, failed[1], "would retry 2"),
+            (("queue", "retry"), EX_USAGE, "", "one of them"),
+            (("queue", "retry", failed[0], "--all-failed"), EX_USAGE, "", "one of them"),
+        ]
+        for args, code, out_has, err_has in cases:
+            with self.subTest(args=args):
+                got, out, err = self.run_at(*args)
+                self.assertEqual(got, code, err)
+                self.assertIn(out_has, out)
+                self.assertIn(err_has, err)
+                if code != 0:
+                    self.assertEqual(len(vtcsync.error_lines(err)), 1, err)
+        # None of that changed anything.
+        self.assertEqual(self.failed_ids(), failed)
+
+        code, out, err = self.run_at("queue", "retry", "--all-failed", "--yes")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.failed_ids(), [])
+        code, _, err = self.run_at("tick", when="@2026-01-01 12:01:00")
+        self.assertEqual(code, 0, err)
+        keys = [r["idempotency_key"] for r in self.registry.requests("PUT")]
+        self.assertEqual(sorted(k for k in keys if k.endswith("/r1")),
+                         sorted(f + "/r1" for f in failed))
+
+        # outcomes list --json --since: NDJSON, exclusive, no DIDs.
+        code, out, _ = self.run_at("outcomes", "list", "--json")
+        self.assertEqual(code, 0)
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual([r["seq"] for r in rows], sorted(r["seq"] for r in rows))
+        self.assertEqual([r["kind"] for r in rows if r["job_id"] == failed[0]],
+                         ["failed", "retried", "succeeded"])
+        self.assertNotIn("did:key:", out)
+        code, out2, _ = self.run_at("outcomes", "list", "--json", "--since", rows[1]["seq"])
+        self.assertEqual([json.loads(l)["seq"] for l in out2.splitlines()],
+                         [r["seq"] for r in rows[2:]])
+
+    def test_discard_needs_force_for_a_delete(self):
+        # Carol's delete fails: a DELETE answered 400.
+        self.registry.inject(method="DELETE", status=400, times=1)
+        code, _, err = self.run_at("tick", when="@2026-01-02 00:00:01")
+        self.assertEqual(code, 76, err)
+        [delete] = [r["id"] for r in self.c.db.query(
+            "SELECT id FROM jobs WHERE state = 'failed' AND kind = 'delete'")]
+        code, _, err = self.run_at("queue", "discard", delete)
+        self.assertEqual(code, EX_USAGE, err)
+        self.assertIn("--force", err)
+        self.assertEqual(self.failed_ids(), [delete])
+        code, _, err = self.run_at("queue", "discard", delete, "--force")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.failed_ids(), [])
+        kinds = [r["kind"] for r in self.c.db.query(
+            "SELECT kind FROM outcomes WHERE job_id = ? ORDER BY seq", (delete,))]
+        self.assertEqual(kinds, ["failed", "discarded"])
+
+    def test_audit_verify(self):
+        code, out, err = self.c.run("audit", "verify", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        last = json.loads(self.c.lines()[-1])
+        self.assertEqual((doc["ok"], doc["entries"], doc["head"]["line"],
+                          doc["head"]["entry_hash"]), (True, 12, 12, last["entry_hash"]))
+        self.assertEqual(doc["events"]["MemberAdded"], 5)
+        self.c.copy_log("tampered.audit.jsonl")
+        code, out, err = self.c.run("audit", "verify", "--json")
+        self.assertEqual(code, EX_DATAERR)
+        doc = json.loads(out)
+        self.assertEqual((doc["ok"], doc["entries"], doc["failure"]["line"],
+                          doc["failure"]["reason"]), (False, 8, 9, "tampered"))
+        self.assertIn("line 9", err)
+        # audit verify reads no database and creates none.
+        self.assertFalse(self.c.db_path.exists())
+
+
+if __name__ == "__main__":
+    unittest.main()
