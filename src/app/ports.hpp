@@ -244,6 +244,7 @@ struct StatusView
   std::optional<AuditFailure> audit_failure; // where the walk stopped
   std::string generation;
   core::Health health;
+  std::optional<core::TimeNs> pause_until; // a 429 pause
 };
 
 // A due job claimed for sending, with its member's current state: the

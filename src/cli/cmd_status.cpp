@@ -5,14 +5,37 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <iostream>
 
 namespace vtc::cli {
 
 namespace {
 
+// Bytes of the audit log after the cursor (new entries, a bad entry, an
+// incomplete line); nullopt when the file cannot be read.
+std::optional<std::int64_t> audit_lag(const config::Config& cfg,
+                                      const app::StatusView& v)
+{
+  struct stat st{};
+  if (::stat(cfg.audit_source.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  const std::int64_t offset =
+    v.cursor ? static_cast<std::int64_t>(v.cursor->offset) : 0;
+  return std::max<std::int64_t>(st.st_size - offset, 0);
+}
+
+std::optional<core::TimeNs> future(const std::optional<core::TimeNs>& t,
+                                   core::TimeNs now)
+{
+  return t && *t > now ? t : std::nullopt;
+}
+
 nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
-                               bool running)
+                               bool running, std::optional<std::int64_t> lag)
 {
   nlohmann::ordered_json j;
   j["generation"] = v.generation;
@@ -34,7 +57,10 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
     {"last_success", time_or_null(v.health.last_success)},
     {"last_failure", time_or_null(v.health.last_failure)},
     {"last_error", v.health.last_error},
-    {"consecutive_failures", v.health.consecutive_failures}};
+    {"consecutive_failures", v.health.consecutive_failures},
+    {"breaker_open_until", time_or_null(future(v.health.breaker_open_until, now))},
+    {"paused_until", time_or_null(future(v.pause_until, now))}};
+  j["audit_lag_bytes"] = lag ? nlohmann::json(*lag) : nlohmann::json(nullptr);
   j["jobs"] = {{"pending", v.pending},
                {"in_flight", v.in_flight},
                {"failed", v.failed}};
@@ -73,7 +99,8 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   return j;
 }
 
-std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
+std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
+                    std::optional<std::int64_t> lag)
 {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pass", running ? "running now" : "not running"});
@@ -82,6 +109,8 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
                                       v.cursor->line, v.cursor->offset,
                                       v.cursor->entry_hash)
                         : "none (the log has not been walked yet)"});
+  rows.push_back({"audit lag", lag ? fmt::format("{} bytes after the cursor", *lag)
+                                  : std::string("audit source unreadable")});
   rows.push_back({"audit", v.audit_failure
                              ? fmt::format("STOPPED at line {}{}: {}: {}",
                                            v.audit_failure->line,
@@ -101,6 +130,15 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running)
     {"registry", h.since == 0 ? std::string(core::to_string(h.state))
                               : fmt::format("{} since {}", core::to_string(h.state),
                                             short_time(h.since))});
+  if (const auto until = future(h.breaker_open_until, now)) {
+    rows.push_back({"breaker", fmt::format("open until {} ({} more)",
+                                           short_time(*until),
+                                           human_duration(*until - now))});
+  }
+  if (const auto until = future(v.pause_until, now)) {
+    rows.push_back({"paused", fmt::format("by the registry (429) until {}",
+                                          short_time(*until))});
+  }
   rows.push_back({"last success", ago(h.last_success)});
   rows.push_back({"last failure", h.last_failure
                                     ? ago(h.last_failure) + ": " + h.last_error
@@ -160,10 +198,11 @@ void register_status(CLI::App& app, const Globals& globals, Action& action)
       const core::TimeNs now = clock.now();
       const app::StatusView v = store->status(now);
       const bool running = store::PassLock::held(cfg.state_db);
+      const auto lag = audit_lag(cfg, v);
       if (*json) {
-        std::cout << to_json(v, now, running).dump() << '\n';
+        std::cout << to_json(v, now, running, lag).dump() << '\n';
       } else {
-        std::cout << to_text(v, now, running);
+        std::cout << to_text(v, now, running, lag);
       }
       return ExitCode::ok;
     };

@@ -404,6 +404,10 @@ app::StatusView SqliteStore::status(core::TimeNs now)
     }
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();
+    if (const auto pause = detail::meta_get(db, "setting.pause_until");
+        pause && !pause->empty()) {
+      v.pause_until = std::stoll(*pause);
+    }
     return v;
   });
 }
