@@ -121,7 +121,17 @@ std::optional<app::AuditFailure> LogFile::seek(
     return std::nullopt;
   }
   const app::Cursor& c = *cursor;
+  const bool new_file =
+    c.device != m_reader.device() || c.inode != m_reader.inode();
   // 1. The file grew in place: the line before the offset is ours.
+  if (new_file && m_reader.size() == 0) {
+    // Rotated by renaming, the new file not written yet: nothing to walk
+    // until it is (an emptied old file is still a discontinuity).
+    m_reader.seek(0, 0);
+    m_last_hash = c.entry_hash;
+    m_chained = c.chained;
+    return std::nullopt;
+  }
   if (matches_at_hint(c)) {
     m_reader.seek(c.offset, c.line);
     m_line_start = c.line_start;

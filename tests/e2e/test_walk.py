@@ -414,6 +414,24 @@ class WalkTest(unittest.TestCase):
         self.assertEqual(state_of(c.db), self.fresh_walk(basic))
 
     # -- truncation, rotation, anchors ---------------------------------
+    def test_new_empty_file_after_rename_waits_but_emptied_log_is_discontinuity(self):
+        c = self.community()
+        self.tick_ok(c)
+        cursor = c.db.cursor()
+        # logrotate renamed the log; the writer has not written the new one.
+        os.rename(c.audit, c.dir / "audit.jsonl.1")
+        c.audit.write_bytes(b"")
+        self.tick_ok(c)
+        self.assertEqual(c.db.cursor(), cursor)
+        # The same file emptied in place is not a rotation.
+        os.rename(c.dir / "audit.jsonl.1", c.audit)
+        with open(c.audit, "r+b") as f:
+            f.truncate(0)
+        rc, _, err = c.tick()
+        self.assertEqual(rc, EX_DATAERR, err)
+        self.assertIn("discontinuity", err)
+        self.assertEqual(c.db.cursor(), cursor)
+
     def test_truncated_log_is_discontinuity(self):
         c = self.community()
         self.tick_ok(c)
