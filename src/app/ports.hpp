@@ -179,12 +179,18 @@ struct JobRow
   std::int64_t event_line = 0;
   std::string target_hash; // identifies the member without its DID
   std::string last_error;
+  std::int64_t seq = 0; // creation order, ties in due order
 };
 
 // Filters and paging for listing jobs. Rows come in due order, then creation order.
 struct JobQuery
 {
   std::optional<core::JobState> state; // nullopt = all
+  std::optional<core::JobKind> kind;
+  std::optional<std::string> member_did;
+  // Resume after this (due, seq) position: paging that stays stable while
+  // passes add and remove jobs.
+  std::optional<std::pair<core::TimeNs, std::int64_t>> after;
   std::int64_t limit = 100;
 };
 

@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 
+#include "util/encoding.hpp"
 #include "util/error.hpp"
 
 #include <fmt/core.h>
@@ -42,9 +43,43 @@ nlohmann::ordered_json outcome_json(const app::OutcomeRow& o)
 struct ListFlags
 {
   std::string state = "all";
+  std::optional<std::string> member;
+  std::optional<std::string> kind;
+  std::optional<std::string> after;
   std::int64_t limit = 100;
   bool json = false;
 };
+
+// The opaque paging token: where a page ended, as (due, seq).
+std::string page_token(const app::JobRow& r)
+{
+  const std::string raw = fmt::format("{}.{}", r.due, r.seq);
+  return util::base64url_encode(std::span(
+    reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+}
+
+std::pair<core::TimeNs, std::int64_t> parse_page_token(const std::string& token)
+{
+  const auto raw = util::base64url_decode(token);
+  const auto dot = raw ? raw->find('.') : std::string::npos;
+  try {
+    if (dot != std::string::npos) {
+      std::size_t used_due = 0;
+      std::size_t used_seq = 0;
+      const std::string due = raw->substr(0, dot);
+      const std::string seq = raw->substr(dot + 1);
+      const auto d = std::stoll(due, &used_due);
+      const auto q = std::stoll(seq, &used_seq);
+      if (used_due == due.size() && used_seq == seq.size()) {
+        return {d, q};
+      }
+    }
+  } catch (const std::exception&) {
+  }
+  throw UsageError(fmt::format("--after '{}': not a token a previous page "
+                               "printed",
+                               token));
+}
 
 ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
 {
@@ -55,12 +90,20 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
   if (flags.state != "all") {
     query.state = core::job_state_from(flags.state);
   }
+  if (flags.kind) {
+    query.kind = core::job_kind_from(*flags.kind);
+  }
+  query.member_did = flags.member;
+  if (flags.after) {
+    query.after = parse_page_token(*flags.after);
+  }
   query.limit = flags.limit;
   const auto rows = store->jobs(query);
   const core::TimeNs now = clock.now();
   if (flags.json) {
     for (const auto& r : rows) {
-      const auto j = job_json(r);
+      auto j = job_json(r);
+      j["after"] = page_token(r);
       std::cout << j.dump() << '\n';
     }
     return ExitCode::ok;
@@ -81,6 +124,10 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
                           std::to_string(r.event_line), note});
   }
   std::cout << table(table_rows);
+  if (static_cast<std::int64_t>(rows.size()) == flags.limit) {
+    std::cerr << fmt::format("vtc-sync: more may follow: --after {}\n",
+                             page_token(rows.back()));
+  }
   return ExitCode::ok;
 }
 
@@ -171,6 +218,11 @@ void register_queue(CLI::App& app, const Globals& globals, Action& action)
   CLI::App* list = queue->add_subcommand("list", "list live jobs in due order");
   list->add_option("--state", flags->state, "pending|in_flight|failed|all")
     ->check(CLI::IsMember({"pending", "in_flight", "failed", "all"}));
+  list->add_option("--member", flags->member, "only this member's job (DID)");
+  list->add_option("--kind", flags->kind, "publish|update|depart|delete")
+    ->check(CLI::IsMember({"publish", "update", "depart", "delete"}));
+  list->add_option("--after", flags->after,
+                   "continue after the row this token (from a previous page) names");
   list->add_option("--limit", flags->limit, "at most N rows (default 100)")
     ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000}));
   list->add_flag("--json", flags->json, "NDJSON, one job per line");

@@ -42,14 +42,14 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     // A job that ended still has its history; only an id never seen is
     // unknown.
     app::JobDetail d;
-    SQLite::Statement job(db, fmt::format("SELECT {}, retries FROM jobs "
-                                          "WHERE id = ?",
+    SQLite::Statement job(db, fmt::format("SELECT {}, j.retries FROM jobs j "
+                                          "WHERE j.id = ?",
                                           detail::k_job_columns));
     job.bind(1, id);
     const bool live = job.executeStep();
     if (live) {
       d.job = detail::job_from(job);
-      d.retries = job.getColumn(9).getInt64();
+      d.retries = job.getColumn(10).getInt64();
     }
     SQLite::Statement att(
       db, "SELECT n, started, finished, method, idempotency_key, http_status, "

@@ -415,22 +415,43 @@ app::StatusView SqliteStore::status(core::TimeNs now)
 std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
 {
   return guarded(m_impl->path, [&] {
-    std::string sql =
-      fmt::format("SELECT {} FROM jobs ", detail::k_job_columns);
-    if (q.state) {
-      sql += "WHERE state = ? ";
+    std::string sql = fmt::format("SELECT {} FROM jobs j ", detail::k_job_columns);
+    std::vector<std::string> where;
+    if (q.member_did) {
+      sql += "JOIN members m ON m.id = j.member_id ";
+      where.emplace_back("m.did = :did");
     }
-    sql += "ORDER BY due, rowid LIMIT ?";
+    if (q.state) {
+      where.emplace_back("j.state = :state");
+    }
+    if (q.kind) {
+      where.emplace_back("j.kind = :kind");
+    }
+    if (q.after) {
+      where.emplace_back("(j.due, j.rowid) > (:due, :seq)");
+    }
+    for (std::size_t i = 0; i < where.size(); ++i) {
+      sql += (i == 0 ? "WHERE " : "AND ") + where[i] + " ";
+    }
+    sql += "ORDER BY j.due, j.rowid LIMIT :limit";
     SQLite::Statement st(*m_impl->db, sql);
-    int i = 1;
-    if (q.state) {
-      st.bind(i++, std::string(core::to_string(*q.state)));
+    if (q.member_did) {
+      st.bind(":did", *q.member_did);
     }
-    st.bind(i, static_cast<std::int64_t>(q.limit));
+    if (q.state) {
+      st.bind(":state", std::string(core::to_string(*q.state)));
+    }
+    if (q.kind) {
+      st.bind(":kind", std::string(core::to_string(*q.kind)));
+    }
+    if (q.after) {
+      st.bind(":due", static_cast<std::int64_t>(q.after->first));
+      st.bind(":seq", static_cast<std::int64_t>(q.after->second));
+    }
+    st.bind(":limit", static_cast<std::int64_t>(q.limit));
     std::vector<app::JobRow> rows;
     while (st.executeStep()) {
-      app::JobRow r = detail::job_from(st);
-      rows.push_back(std::move(r));
+      rows.push_back(detail::job_from(st));
     }
     return rows;
   });

@@ -51,8 +51,10 @@ inline app::Member member_from(SQLite::Statement& st, int first = 0)
 
 // The job columns job_from() reads, in its order.
 inline constexpr const char* k_job_columns =
-  "id, kind, state, attempts, due, rtbf, event_line, target_hash, last_error";
+  "j.id, j.kind, j.state, j.attempts, j.due, j.rtbf, j.event_line, "
+  "j.target_hash, j.last_error, j.rowid";
 
+// Reads the k_job_columns of a query on `jobs j`.
 inline app::JobRow job_from(SQLite::Statement& st)
 {
   app::JobRow r;
@@ -67,6 +69,7 @@ inline app::JobRow job_from(SQLite::Statement& st)
   r.event_line = st.getColumn(6).getInt64();
   r.target_hash = st.getColumn(7).getString();
   r.last_error = st.getColumn(8).getString();
+  r.seq = st.getColumn(9).getInt64();
   return r;
 }
 

@@ -103,6 +103,37 @@ class Operator(unittest.TestCase):
             "SELECT kind FROM outcomes WHERE job_id = ? ORDER BY seq", (delete,))]
         self.assertEqual(kinds, ["failed", "discarded"])
 
+    def test_queue_list_pages_with_after_and_filters(self):
+        self.registry.inject(method=None, status=503, times=-1)
+        c2 = Community(registry_url=self.registry.url,
+                       extra={"registry": {"concurrency": 1},
+                              "sync": {"max_jobs_per_pass": 1}})
+        self.addCleanup(c2.cleanup)
+        code, _, err = c2.run("tick", wrapper=("faketime", "-f", AT))
+        full = [json.loads(l) for l in
+                c2.run("queue", "list", "--json")[1].splitlines()]
+        self.assertEqual(len(full), 5)
+        seen, after = [], None
+        while True:
+            args = ["queue", "list", "--json", "--limit", "2"]
+            if after:
+                args += ["--after", after]
+            code, out, err = c2.run(*args)
+            self.assertEqual(code, 0, err)
+            page = [json.loads(l) for l in out.splitlines()]
+            if not page:
+                break
+            seen += page
+            after = page[-1]["after"]
+        self.assertEqual([j["id"] for j in seen], [j["id"] for j in full])
+        code, out, _ = c2.run("queue", "list", "--json", "--kind", "depart")
+        self.assertEqual(sorted(json.loads(l)["event_line"] for l in out.splitlines()), [9, 10])
+        code, out, _ = c2.run("queue", "list", "--json", "--member", "did:key:z6MkErin")
+        self.assertEqual([json.loads(l)["event_line"] for l in out.splitlines()], [12])
+        for bad in ("garbage", "MTIz"):  # not base64 of "due.seq"
+            code, _, err = c2.run("queue", "list", "--after", bad)
+            self.assertEqual(code, EX_USAGE, err)
+
     def test_audit_verify(self):
         code, out, err = self.c.run("audit", "verify", "--json")
         self.assertEqual(code, 0, err)

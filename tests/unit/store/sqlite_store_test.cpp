@@ -175,6 +175,15 @@ void outcome_only(app::WalkBatch& b, app::Outcome o)
   b.changes.push_back(std::move(c));
 }
 
+// A job listing filtered by state only.
+app::JobQuery query(std::optional<JobState> state, std::int64_t limit)
+{
+  app::JobQuery q;
+  q.state = state;
+  q.limit = limit;
+  return q;
+}
+
 TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
 {
   test::TempDir dir;
@@ -556,9 +565,9 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
   CHECK(n == 2);
   CHECK(asked == std::vector<std::int64_t>{ 2 });
 
-  const auto pending = s.jobs({ JobState::pending, 100 });
-  const auto failed = s.jobs({ JobState::failed, 100 });
-  CHECK(s.jobs({ JobState::in_flight, 100 }).empty());
+  const auto pending = s.jobs(query(JobState::pending, 100));
+  const auto failed = s.jobs(query(JobState::failed, 100));
+  CHECK(s.jobs(query(JobState::in_flight, 100)).empty());
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].id == "j2");
   CHECK(failed[0].last_error == "interrupted");
@@ -643,7 +652,7 @@ TEST_CASE("store: jobs() lists in due order, then creation order, by state")
     5));
   CHECK(job_ids(s.jobs({})) ==
         std::vector<std::string>{ "j3", "j1", "j2", "j4" });
-  CHECK(job_ids(s.jobs({ std::nullopt, 2 })) ==
+  CHECK(job_ids(s.jobs(query(std::nullopt, 2))) ==
         std::vector<std::string>{ "j3", "j1" });
 
   const auto rows = s.jobs({});
@@ -661,12 +670,12 @@ TEST_CASE("store: jobs() lists in due order, then creation order, by state")
   sql(path,
       "UPDATE jobs SET state = 'failed', attempts = 4 WHERE id = 'j2';"
       "UPDATE jobs SET state = 'in_flight' WHERE id = 'j4';");
-  CHECK(job_ids(s.jobs({ JobState::failed, 100 })) ==
+  CHECK(job_ids(s.jobs(query(JobState::failed, 100))) ==
         std::vector<std::string>{ "j2" });
-  CHECK(s.jobs({ JobState::failed, 100 })[0].attempts == 4);
-  CHECK(job_ids(s.jobs({ JobState::pending, 100 })) ==
+  CHECK(s.jobs(query(JobState::failed, 100))[0].attempts == 4);
+  CHECK(job_ids(s.jobs(query(JobState::pending, 100))) ==
         std::vector<std::string>{ "j3", "j1" });
-  CHECK(job_ids(s.jobs({ JobState::in_flight, 100 })) ==
+  CHECK(job_ids(s.jobs(query(JobState::in_flight, 100))) ==
         std::vector<std::string>{ "j4" });
 }
 
