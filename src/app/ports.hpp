@@ -390,6 +390,8 @@ public:
   // Outcomes with seq > `since`, in seq order.
   virtual std::vector<OutcomeRow> outcomes(std::int64_t since,
                                            std::int64_t limit) = 0;
+  // Removes outcomes with seq < `before`, in chunks; returns how many.
+  virtual std::int64_t prune_outcomes(std::int64_t before) = 0;
 
   virtual StatusView status(core::TimeNs now) = 0;
   virtual std::vector<JobRow> jobs(const JobQuery& query) = 0;

@@ -23,23 +23,6 @@ struct ChangeFlags
   bool force = false;
 };
 
-// Bulk changes ask on a terminal and refuse without one unless --yes.
-void confirm(const std::string& question, bool yes)
-{
-  if (yes) {
-    return;
-  }
-  if (isatty(STDIN_FILENO) == 0 || isatty(STDERR_FILENO) == 0) {
-    throw UsageError(question + ": no terminal to confirm on; add --yes");
-  }
-  std::cerr << question << " [y/N] " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "y" && answer != "yes") {
-    throw UsageError("not confirmed; nothing changed");
-  }
-}
-
 ExitCode run_change(const Globals& globals, const ChangeFlags& f,
                     const std::string& verb)
 {

@@ -2,7 +2,12 @@
 
 #include "http/url.hpp"
 
+#include "util/error.hpp"
+
+#include <unistd.h>
+
 #include <chrono>
+#include <iostream>
 
 namespace vtc::cli {
 
@@ -32,6 +37,22 @@ policy::PolicyOptions policy_options(const config::Config& cfg)
   return {cfg.policy_file, cfg.policy_opa_url, cfg.registry_ca_file,
           static_cast<long>(cfg.registry_connect_timeout_seconds),
           static_cast<long>(cfg.registry_timeout_seconds)};
+}
+
+void confirm(const std::string& question, bool yes)
+{
+  if (yes) {
+    return;
+  }
+  if (isatty(STDIN_FILENO) == 0 || isatty(STDERR_FILENO) == 0) {
+    throw UsageError(question + ": no terminal to confirm on; add --yes");
+  }
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "y" && answer != "yes") {
+    throw UsageError("not confirmed; nothing changed");
+  }
 }
 
 std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg,

@@ -37,6 +37,10 @@ store::Binding binding_of(const config::Config& cfg);
 // Where the policy comes from, per the configuration.
 policy::PolicyOptions policy_options(const config::Config& cfg);
 
+// Asks `question` on a terminal unless `yes`; without a terminal refuses.
+// Throws UsageError (64) when not confirmed (SPEC §1: bulk changes).
+void confirm(const std::string& question, bool yes);
+
 // Opens the state database for a command other than tick.
 std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg,
                                                store::OpenMode mode,

@@ -208,4 +208,26 @@ std::vector<app::OutcomeRow> SqliteStore::outcomes(std::int64_t since,
   });
 }
 
+std::int64_t SqliteStore::prune_outcomes(std::int64_t before)
+{
+  return guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    std::int64_t total = 0;
+    for (;;) {
+      WriteTransaction tx(db);
+      SQLite::Statement del(
+        db, "DELETE FROM outcomes WHERE seq IN (SELECT seq FROM outcomes "
+            "WHERE seq < ? ORDER BY seq LIMIT ?)");
+      del.bind(1, static_cast<std::int64_t>(before));
+      del.bind(2, static_cast<std::int64_t>(k_chunk));
+      const int n = del.exec();
+      tx.commit();
+      total += n;
+      if (n < static_cast<int>(k_chunk)) {
+        return total;
+      }
+    }
+  });
+}
+
 } // namespace vtc::store

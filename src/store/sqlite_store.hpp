@@ -68,6 +68,7 @@ public:
   std::vector<app::JobChange> discard(const std::vector<std::string>& ids) override;
   std::vector<app::OutcomeRow> outcomes(std::int64_t since,
                                         std::int64_t limit) override;
+  std::int64_t prune_outcomes(std::int64_t before) override;
   app::StatusView status(core::TimeNs now) override;
   std::vector<app::JobRow> jobs(const app::JobQuery& query) override;
 
