@@ -25,14 +25,6 @@ std::int64_t draw_jitter(std::int64_t k)
     0, std::max<std::int64_t>(k, 0))(rng);
 }
 
-void report_failure(const AuditFailure& f)
-{
-  util::log::error(fmt::format(
-    "audit log line {}{}: {}: {}", f.line,
-    f.event_id.empty() ? "" : fmt::format(" (event {})", f.event_id), f.reason,
-    f.detail));
-}
-
 // Reads the policy once, on first need; remembers a failure.
 class LazyPolicy
 {
@@ -129,7 +121,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
     if (result.walk.failure) {
-      report_failure(*result.walk.failure);
+      util::log::error(describe(*result.walk.failure));
       result.code = worst(result.code, ExitCode::data_err);
     }
   }

@@ -2,6 +2,7 @@
 
 #include "core/member.hpp"
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -190,6 +191,14 @@ std::optional<Member> BatchBuilder::find_by_key(const std::string& key_id,
     return load(it->second);
   }
   return m_store.find_member_by_key(key_id, hash);
+}
+
+std::string describe(const AuditFailure& f)
+{
+  return fmt::format(
+    "audit log line {}{}: {}: {}", f.line,
+    f.event_id.empty() ? "" : fmt::format(" (event {})", f.event_id), f.reason,
+    f.detail);
 }
 
 WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace vtc::app {
 
@@ -35,6 +36,10 @@ struct WalkResult
   bool policy_blocked = false;  // the policy could not be read: no walk
   std::optional<AuditFailure> failure; // verification failure/discontinuity
 };
+
+// "audit log line N (event ID): reason: detail", the one line that names a
+// verification failure wherever it is reported.
+std::string describe(const AuditFailure& failure);
 
 // Reads the log past the stored cursor, verifying every entry, and turns
 // membership events into member state, jobs and outcomes (SPEC §4, §5.1,

@@ -1,3 +1,4 @@
+#include "app/walk.hpp"
 #include "audit/log_file.hpp"
 #include "cli/commands.hpp"
 #include "util/log.hpp"
@@ -15,16 +16,7 @@ namespace {
 ExitCode verify_log(const Globals& globals, bool json)
 {
   const config::Config cfg = load_config(globals);
-  audit::LogOptions o;
-  o.path = cfg.audit_source;
-  o.max_line_bytes = static_cast<std::size_t>(cfg.audit_max_line_bytes);
-  if (!cfg.audit_anchor.empty()) {
-    o.anchor = util::decode_digest(cfg.audit_anchor);
-  }
-  if (cfg.audit_verify == config::VerifyMode::strict) {
-    o.keys = std::make_shared<audit::KeyRing>(
-      audit::KeyRing::load(cfg.audit_key_file));
-  }
+  const audit::LogOptions o = log_options(cfg);
   audit::LogFile log(o);
   (void)log.seek(std::nullopt);
 
@@ -73,10 +65,7 @@ ExitCode verify_log(const Globals& globals, bool json)
     }
   }
   if (broken) {
-    util::log::error(fmt::format(
-      "audit log line {}{}: {}: {}", failure.line,
-      failure.event_id.empty() ? "" : " (event " + failure.event_id + ")",
-      failure.reason, failure.detail));
+    util::log::error(app::describe(failure));
     return ExitCode::data_err;
   }
   return ExitCode::ok;
