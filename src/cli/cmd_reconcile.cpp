@@ -25,9 +25,7 @@ ExitCode run_reconcile(const Globals& globals, bool dry_run)
   auto store = open_store(
     cfg, dry_run ? store::OpenMode::read_only : store::OpenMode::read_write,
     clock);
-  const registry::Records records({cfg.vtc_did, cfg.registry_action,
-                                   cfg.registry_resource,
-                                   cfg.registry_record_type});
+  const registry::Records records(record_key(cfg));
   const auto jobs = app::plan_reconcile(*store, records, policy, clock.now());
   std::vector<std::vector<std::string>> rows{{"JOB", "KIND"}};
   for (const auto& j : jobs) {

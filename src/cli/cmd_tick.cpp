@@ -39,11 +39,8 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
   const config::Config cfg = load_config(globals);
   const store::Binding binding = binding_of(cfg);
   // Secrets and keys are checked before anything is locked or written.
-  std::shared_ptr<const audit::KeyRing> keys;
-  if (cfg.audit_verify == config::VerifyMode::strict) {
-    keys = std::make_shared<audit::KeyRing>(
-      audit::KeyRing::load(cfg.audit_key_file));
-  } else {
+  const audit::LogOptions log_opts = log_options(cfg);
+  if (!log_opts.keys) {
     util::log::warn("audit.verify = chain: the hash chain is checked, but "
                     "plaintext DIDs are not authenticated");
   }
@@ -51,14 +48,6 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
   store::PassLock lock(cfg.state_db);
   SystemClock clock;
   store::SqliteStore db(cfg.state_db, store::OpenMode::pass, binding, clock);
-
-  audit::LogOptions log_options;
-  log_options.path = cfg.audit_source;
-  log_options.max_line_bytes = static_cast<std::size_t>(cfg.audit_max_line_bytes);
-  if (!cfg.audit_anchor.empty()) {
-    log_options.anchor = util::decode_digest(cfg.audit_anchor);
-  }
-  log_options.keys = keys;
 
   app::TickOptions options;
   options.walk.rtbf_window_hours = cfg.sync_rtbf_batch_window_hours;
@@ -80,8 +69,7 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
     if (!cfg.registry_token_file.empty()) {
       r.token = registry::read_token(cfg.registry_token_file);
     }
-    r.key = {cfg.vtc_did, cfg.registry_action, cfg.registry_resource,
-             cfg.registry_record_type};
+    r.key = record_key(cfg);
     r.ca_file = cfg.registry_ca_file;
     r.client_cert = cfg.registry_client_cert;
     r.client_key = cfg.registry_client_key;
@@ -95,13 +83,11 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
     return std::make_unique<registry::HttpRegistry>(std::move(r));
   };
 
-  const registry::Records records({cfg.vtc_did, cfg.registry_action,
-                                   cfg.registry_resource,
-                                   cfg.registry_record_type});
+  const registry::Records records(record_key(cfg));
   const app::TickPorts ports{
     db,
     clock,
-    [&] { return std::make_unique<audit::LogFile>(log_options); },
+    [&] { return std::make_unique<audit::LogFile>(log_opts); },
     open_registry,
     [&] { return policy::load_policy(policy_options(cfg)); },
     [&] { return policy::file_stamp(policy_options(cfg)); },

@@ -28,8 +28,31 @@ config::Config load_config(const Globals& globals)
 
 store::Binding binding_of(const config::Config& cfg)
 {
-  return {cfg.vtc_did, http::checked_origin(cfg.registry_url, "registry.url"),
-          cfg.registry_action, cfg.registry_resource, cfg.registry_record_type};
+  const registry::RecordKey key = record_key(cfg);
+  return {key.authority_id,
+          http::checked_origin(cfg.registry_url, "registry.url"), key.action,
+          key.resource, key.record_type};
+}
+
+audit::LogOptions log_options(const config::Config& cfg)
+{
+  audit::LogOptions o;
+  o.path = cfg.audit_source;
+  o.max_line_bytes = static_cast<std::size_t>(cfg.audit_max_line_bytes);
+  if (!cfg.audit_anchor.empty()) {
+    o.anchor = util::decode_digest(cfg.audit_anchor);
+  }
+  if (cfg.audit_verify == config::VerifyMode::strict) {
+    o.keys = std::make_shared<audit::KeyRing>(
+      audit::KeyRing::load(cfg.audit_key_file));
+  }
+  return o;
+}
+
+registry::RecordKey record_key(const config::Config& cfg)
+{
+  return {cfg.vtc_did, cfg.registry_action, cfg.registry_resource,
+          cfg.registry_record_type};
 }
 
 policy::PolicyOptions policy_options(const config::Config& cfg)

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "app/ports.hpp"
+#include "audit/log_file.hpp"
 #include "config/config.hpp"
 #include "policy/policy_source.hpp"
+#include "registry/record.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <memory>
@@ -33,6 +35,13 @@ config::Config load_config(const Globals& globals);
 // What the database must be bound to, from the configuration. Checks the
 // registry URL rule (78).
 store::Binding binding_of(const config::Config& cfg);
+
+// How to read the audit log; loads the key file in strict mode (78 when
+// it breaks the secret-file rule or is malformed).
+audit::LogOptions log_options(const config::Config& cfg);
+
+// The fields that identify this community's records.
+registry::RecordKey record_key(const config::Config& cfg);
 
 // Where the policy comes from, per the configuration.
 policy::PolicyOptions policy_options(const config::Config& cfg);
