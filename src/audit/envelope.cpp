@@ -1,24 +1,11 @@
 #include "audit/envelope.hpp"
 
 #include "audit/json_scan.hpp"
+#include "util/encoding.hpp"
 
 namespace vtc::audit {
 
 namespace {
-
-int hex_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 bool fail(std::string& why, const char* what)
 {
@@ -120,8 +107,8 @@ std::optional<Uuid> parse_uuid(std::string_view t)
       ++i;
       continue;
     }
-    const int hi = hex_value(t[i]);
-    const int lo = hex_value(t[i + 1]);
+    const int hi = util::hex_digit_value(t[i]);
+    const int lo = util::hex_digit_value(t[i + 1]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }

@@ -1,22 +1,9 @@
 #include "audit/json_scan.hpp"
+#include "util/encoding.hpp"
 
 namespace vtc::audit {
 
 namespace {
-
-int hex_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 void append_utf8(std::string& out, std::uint32_t cp)
 {
@@ -163,7 +150,7 @@ bool JsonScanner::string(std::string& out)
         }
         v = 0;
         for (int k = 0; k < 4; ++k) {
-          const int h = hex_value(m_text[m_pos++]);
+          const int h = util::hex_digit_value(m_text[m_pos++]);
           if (h < 0) {
             return false;
           }

@@ -100,6 +100,20 @@ std::optional<Digest> decode_digest(std::string_view text)
   return d;
 }
 
+int hex_digit_value(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
 std::string hex(std::span<const std::uint8_t> bytes)
 {
   static constexpr char k_digits[] = "0123456789abcdef";

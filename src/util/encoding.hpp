@@ -22,6 +22,9 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // Decodes the 43-character canonical spelling of 32 bytes.
 std::optional<Digest> decode_digest(std::string_view text);
 
+// The value of one hexadecimal digit (either case), or -1.
+int hex_digit_value(char c);
+
 // Lowercase hexadecimal.
 std::string hex(std::span<const std::uint8_t> bytes);
 
