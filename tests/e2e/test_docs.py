@@ -25,7 +25,7 @@ vtcsync.binary()  # fail at once, clearly, when VTC_SYNC is not set
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MAN1 = REPO / "man" / "vtc-sync.1.scd"
 MAN5 = REPO / "man" / "vtc-sync.toml.5.scd"
-COMPLETION = REPO / "completion" / "vtc-sync.bash"
+COMPLETION = REPO / "scripts" / "completion" / "vtc-sync.bash"
 
 # SPEC §2.
 EXIT_CODES = {0, 1, 64, 65, 66, 69, 70, 74, 75, 76, 78}
