@@ -2,6 +2,7 @@
 
 #include "core/health.hpp"
 #include "http/transfer.hpp"
+#include "registry/urls.hpp"
 #include "util/error.hpp"
 #include "util/secret_file.hpp"
 
@@ -71,11 +72,7 @@ struct HttpRegistry::Impl
                                     options.timeout_seconds,
                                     options.concurrency})
   {
-    std::string url = options.url;
-    while (!url.empty() && url.back() == '/') {
-      url.pop_back();
-    }
-    base = url + options.admin_path;
+    base = admin_base(options.url, options.admin_path);
   }
 };
 
@@ -94,16 +91,10 @@ HttpRegistry::~HttpRegistry()
 app::SentRequest HttpRegistry::submit(std::uint64_t tag,
                                       const app::ClaimedJob& job)
 {
-  app::SentRequest sent;
-  sent.method = std::string(core::request_method(job.member.status));
-  sent.idempotency_key = core::idempotency_key(job.id, job.retries);
-  sent.record_id = record_id(m_impl->options.key, job.did);
-  if (sent.method == "PUT") {
-    sent.body = record_body(m_impl->options.key, job.did, job.member);
-  }
+  app::SentRequest sent = request_for(m_impl->options.key, job);
   http::Request request;
   request.method = sent.method;
-  request.url = m_impl->base + "/records/" + sent.record_id;
+  request.url = record_url(m_impl->base, sent.record_id);
   request.body = sent.body;
   request.headers.push_back("Idempotency-Key: " + sent.idempotency_key);
   if (!sent.body.empty()) {
@@ -136,32 +127,12 @@ std::vector<std::pair<std::uint64_t, app::Answer>> HttpRegistry::wait(
   return out;
 }
 
-namespace {
-
-std::string url_escape(const std::string& text)
-{
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4U];
-      out += k_hex[c & 15U];
-    }
-  }
-  return out;
-}
-
-} // namespace
 
 app::Answer HttpRegistry::probe()
 {
   http::Request request;
   request.method = "GET";
-  request.url = m_impl->base + "/records?authority_id=" +
-                url_escape(m_impl->options.key.authority_id) + "&limit=1";
+  request.url = listing_url(m_impl->base, m_impl->options.key.authority_id, 1);
   if (!m_impl->options.token.empty()) {
     request.headers.push_back("Authorization: Bearer " + m_impl->options.token);
   }

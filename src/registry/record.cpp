@@ -1,5 +1,6 @@
 #include "registry/record.hpp"
 
+#include "core/health.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 
@@ -44,6 +45,18 @@ std::string record_body(const RecordKey& key, const std::string& entity_id,
   record["recognized"] = active;
   record["context"] = context;
   return nlohmann::ordered_json{{"record", record}}.dump();
+}
+
+app::SentRequest request_for(const RecordKey& key, const app::ClaimedJob& job)
+{
+  app::SentRequest sent;
+  sent.method = std::string(core::request_method(job.member.status));
+  sent.idempotency_key = core::idempotency_key(job.id, job.retries);
+  sent.record_id = record_id(key, job.did);
+  if (sent.method == "PUT") {
+    sent.body = record_body(key, job.did, job.member);
+  }
+  return sent;
 }
 
 std::string Records::reconcile_job_id(const std::string& did,

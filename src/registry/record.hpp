@@ -26,6 +26,11 @@ std::string record_id(const RecordKey& key, const std::string& entity_id);
 std::string record_body(const RecordKey& key, const std::string& entity_id,
                         const core::MemberState& state);
 
+// The request a claimed job calls for, built from its member's current
+// state (SPEC §5.2): PUT with the record body, or DELETE; the
+// Idempotency-Key names the job and its retry round.
+app::SentRequest request_for(const RecordKey& key, const app::ClaimedJob& job);
+
 } // namespace vtc::registry
 
 
