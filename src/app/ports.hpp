@@ -68,6 +68,7 @@ struct AuditFailure
   std::string event_id; // "" when the line could not be parsed that far
   std::string reason;   // SPEC §4.3 names, or "discontinuity"
   std::string detail;   // one human sentence
+  std::string source;   // the audit file, for messages ("" when unknown)
 };
 
 enum class ReadStatus {

@@ -196,7 +196,8 @@ std::optional<Member> BatchBuilder::find_by_key(const std::string& key_id,
 std::string describe(const AuditFailure& f)
 {
   return fmt::format(
-    "audit log line {}{}: {}: {}", f.line,
+    "audit log {}line {}{}: {}: {}",
+    f.source.empty() ? "" : f.source + " ", f.line,
     f.event_id.empty() ? "" : fmt::format(" (event {})", f.event_id), f.reason,
     f.detail);
 }
@@ -227,6 +228,9 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
       return;
     }
     batch.cursor = log.position();
+    if (options.before_commit) {
+      options.before_commit(batch);
+    }
     const BatchResult r = store.commit_walk(batch);
     result.entries += batch.entries;
     result.legacy += batch.legacy;

@@ -16,7 +16,7 @@ std::string legacy_fingerprint(std::string_view line)
 app::AuditFailure failure_at(std::int64_t line, const Envelope& e,
                              std::string reason, std::string detail)
 {
-  return {line, e.event_id, std::move(reason), std::move(detail)};
+  return {line, e.event_id, std::move(reason), std::move(detail), ""};
 }
 
 } // namespace
@@ -147,7 +147,8 @@ std::optional<app::AuditFailure> LogFile::seek(
       c.line, "", "discontinuity",
       fmt::format("the log no longer holds line {} with entry_hash {}, and "
                   "does not continue it",
-                  c.line, c.entry_hash)};
+                  c.line, c.entry_hash),
+      m_options.path};
   }
   m_last_hash = c.entry_hash;
   m_chained = c.chained;
@@ -172,7 +173,8 @@ app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
   case LineReader::Result::too_long:
     failure = {m_reader.line(), "", "too-long",
                fmt::format("line exceeds audit.max_line_bytes {}",
-                           m_options.max_line_bytes)};
+                           m_options.max_line_bytes),
+               m_options.path};
     return app::ReadStatus::failure;
   case LineReader::Result::line:
     break;
@@ -184,6 +186,7 @@ app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
     if (*reason == "unparseable") {
       failure.event_id.clear();
     }
+    failure.source = m_options.path;
     return app::ReadStatus::failure;
   }
   entry = app::Entry{};

@@ -400,7 +400,7 @@ app::StatusView SqliteStore::status(core::TimeNs now)
     if (const auto j = meta_json(db, "audit_failure")) {
       v.audit_failure = app::AuditFailure{
         j->at("line").get<std::int64_t>(), j->at("event_id").get<std::string>(),
-        j->at("reason").get<std::string>(), j->at("detail").get<std::string>()};
+        j->at("reason").get<std::string>(), j->at("detail").get<std::string>(), ""};
     }
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();

@@ -602,7 +602,7 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
     { change(
       "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
     2));
-  const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs" };
+  const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs", "" };
   s.set_audit_failure(failure);
 
   SQLite::Database watcher(path, SQLite::OPEN_READONLY);
@@ -734,7 +734,7 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
 
   const app::PassRecord pass{ 10, 20, 65, 12, 9, 4, 1 };
   s.record_pass(pass);
-  s.set_audit_failure(app::AuditFailure{ 9, "e9", "tampered", "detail" });
+  s.set_audit_failure(app::AuditFailure{ 9, "e9", "tampered", "detail", "" });
   v = s.status(150);
   REQUIRE(v.last_pass.has_value());
   CHECK(v.last_pass->started == 10);
