@@ -7,7 +7,6 @@
 #include "util/log.hpp"
 
 #include <csignal>
-#include "util/secret_file.hpp"
 
 namespace vtc::cli {
 
@@ -26,14 +25,6 @@ void catch_signals()
   sigaction(SIGINT, &sa, nullptr);
 }
 
-struct TickFlags
-{
-  bool dry_run = false;
-  bool json = false;
-  std::optional<std::int64_t> max_jobs;
-  std::optional<std::int64_t> max_seconds;
-};
-
 ExitCode run_tick(const Globals& globals, const TickFlags& flags)
 {
   const config::Config cfg = load_config(globals);
@@ -49,38 +40,14 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
   SystemClock clock;
   store::SqliteStore db(cfg.state_db, store::OpenMode::pass, binding, clock);
 
-  app::TickOptions options;
-  options.walk.rtbf_window_hours = cfg.sync_rtbf_batch_window_hours;
-  options.max_attempts = cfg.sync_max_attempts;
-  options.max_backoff_seconds = cfg.sync_max_backoff_seconds;
-  options.dispatch.concurrency = cfg.registry_concurrency;
-  options.dispatch.breaker_failures = cfg.sync_breaker_failures;
-  options.degraded_after_seconds = cfg.registry_degraded_after_seconds;
-  options.max_seconds = flags.max_seconds.value_or(cfg.sync_max_seconds_per_pass);
-  options.timeout_seconds = cfg.registry_timeout_seconds;
+  app::TickOptions options = tick_options(cfg);
+  options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
+  options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
   options.interrupted = [] { return g_interrupted != 0; };
   catch_signals();
-  options.dispatch.max_jobs = flags.max_jobs.value_or(cfg.sync_max_jobs_per_pass);
 
   const auto open_registry = [&]() -> std::unique_ptr<app::Registry> {
-    registry::RegistryOptions r;
-    r.url = cfg.registry_url;
-    r.admin_path = cfg.registry_admin_path;
-    if (!cfg.registry_token_file.empty()) {
-      r.token = registry::read_token(cfg.registry_token_file);
-    }
-    r.key = record_key(cfg);
-    r.ca_file = cfg.registry_ca_file;
-    r.client_cert = cfg.registry_client_cert;
-    r.client_key = cfg.registry_client_key;
-    if (!r.client_key.empty()) {
-      util::check_secret_file(r.client_key, "registry.client_key");
-    }
-    r.proxy = cfg.registry_proxy;
-    r.connect_timeout_seconds = static_cast<long>(cfg.registry_connect_timeout_seconds);
-    r.timeout_seconds = static_cast<long>(cfg.registry_timeout_seconds);
-    r.concurrency = static_cast<long>(cfg.registry_concurrency);
-    return std::make_unique<registry::HttpRegistry>(std::move(r));
+    return std::make_unique<registry::HttpRegistry>(registry_options(cfg));
   };
 
   const registry::Records records(record_key(cfg));
@@ -103,17 +70,18 @@ void register_tick(CLI::App& app, const Globals& globals, Action& action)
   auto flags = std::make_shared<TickFlags>();
   CLI::App* cmd = app.add_subcommand("tick", "run one pass: recover, walk, dispatch");
   cmd->add_flag("--dry-run", flags->dry_run,
-                "show what the pass would do; change nothing (not yet available)");
-  cmd->add_flag("--json", flags->json, "with --dry-run: JSON output");
+                "show what the pass would do; send and write nothing");
+  cmd->add_flag("--json", flags->json, "with --dry-run: JSON output")
+    ->needs("--dry-run");
   cmd->add_option("--max-jobs", flags->max_jobs, "requests at most N jobs")
     ->check(CLI::PositiveNumber);
   cmd->add_option("--max-seconds", flags->max_seconds, "pass deadline in seconds")
     ->check(CLI::PositiveNumber);
   cmd->callback([&globals, &action, flags] {
-    if (flags->dry_run) {
-      throw CLI::ValidationError("--dry-run", "not available in this version");
-    }
-    action = [&globals, flags] { return run_tick(globals, *flags); };
+    action = [&globals, flags] {
+      return flags->dry_run ? run_dry_run(globals, *flags)
+                            : run_tick(globals, *flags);
+    };
   });
 }
 

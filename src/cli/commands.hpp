@@ -16,6 +16,20 @@ using Action = std::function<ExitCode()>;
 // subcommand is chosen its callback stores the action to run in `action`.
 // `globals` is filled by the parser before the action runs.
 void register_tick(CLI::App& app, const Globals& globals, Action& action);
+
+// tick's options.
+struct TickFlags
+{
+  bool dry_run = false;
+  bool json = false;
+  std::optional<std::int64_t> max_jobs;
+  std::optional<std::int64_t> max_seconds;
+};
+
+// tick --dry-run (SPEC §1): the pass run on a private in-memory copy of the
+// database against a registry that sends nothing; prints what it would do.
+// Returns the code the walk would give (0, 65, 74 or 78).
+ExitCode run_dry_run(const Globals& globals, const TickFlags& flags);
 void register_status(CLI::App& app, const Globals& globals, Action& action);
 void register_queue(CLI::App& app, const Globals& globals, Action& action);
 // queue retry and queue discard, on the `queue` subcommand.

@@ -3,6 +3,7 @@
 #include "http/url.hpp"
 
 #include "util/error.hpp"
+#include "util/secret_file.hpp"
 
 #include <unistd.h>
 
@@ -53,6 +54,43 @@ registry::RecordKey record_key(const config::Config& cfg)
 {
   return {cfg.vtc_did, cfg.registry_action, cfg.registry_resource,
           cfg.registry_record_type};
+}
+
+registry::RegistryOptions registry_options(const config::Config& cfg)
+{
+  registry::RegistryOptions r;
+  r.url = cfg.registry_url;
+  r.admin_path = cfg.registry_admin_path;
+  if (!cfg.registry_token_file.empty()) {
+    r.token = registry::read_token(cfg.registry_token_file);
+  }
+  r.key = record_key(cfg);
+  r.ca_file = cfg.registry_ca_file;
+  r.client_cert = cfg.registry_client_cert;
+  r.client_key = cfg.registry_client_key;
+  if (!r.client_key.empty()) {
+    util::check_secret_file(r.client_key, "registry.client_key");
+  }
+  r.proxy = cfg.registry_proxy;
+  r.connect_timeout_seconds = static_cast<long>(cfg.registry_connect_timeout_seconds);
+  r.timeout_seconds = static_cast<long>(cfg.registry_timeout_seconds);
+  r.concurrency = static_cast<long>(cfg.registry_concurrency);
+  return r;
+}
+
+app::TickOptions tick_options(const config::Config& cfg)
+{
+  app::TickOptions o;
+  o.walk.rtbf_window_hours = cfg.sync_rtbf_batch_window_hours;
+  o.max_attempts = cfg.sync_max_attempts;
+  o.max_backoff_seconds = cfg.sync_max_backoff_seconds;
+  o.dispatch.concurrency = cfg.registry_concurrency;
+  o.dispatch.breaker_failures = cfg.sync_breaker_failures;
+  o.dispatch.max_jobs = cfg.sync_max_jobs_per_pass;
+  o.degraded_after_seconds = cfg.registry_degraded_after_seconds;
+  o.max_seconds = cfg.sync_max_seconds_per_pass;
+  o.timeout_seconds = cfg.registry_timeout_seconds;
+  return o;
 }
 
 policy::PolicyOptions policy_options(const config::Config& cfg)

@@ -2,8 +2,10 @@
 
 #include "app/ports.hpp"
 #include "audit/log_file.hpp"
+#include "app/tick.hpp"
 #include "config/config.hpp"
 #include "policy/policy_source.hpp"
+#include "registry/http_registry.hpp"
 #include "registry/record.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -42,6 +44,14 @@ audit::LogOptions log_options(const config::Config& cfg);
 
 // The fields that identify this community's records.
 registry::RecordKey record_key(const config::Config& cfg);
+
+// How to reach the registry, per the configuration; reads the token file
+// and checks the client key's file mode (78 when unusable).
+registry::RegistryOptions registry_options(const config::Config& cfg);
+
+// The pass's limits and retry rules, per the configuration (tick's flags
+// applied by the caller).
+app::TickOptions tick_options(const config::Config& cfg);
 
 // Where the policy comes from, per the configuration.
 policy::PolicyOptions policy_options(const config::Config& cfg);

@@ -2,6 +2,8 @@
 
 #include "store/schema.hpp"
 
+#include <SQLiteCpp/Backup.h>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -142,10 +144,42 @@ void meta_erase(SQLite::Database& db, const char* key)
   st.exec();
 }
 
+namespace {
+
+// A private in-memory database holding what `path` holds, read through a
+// read-only connection (nothing when the file does not exist yet).
+std::unique_ptr<SQLite::Database> scratch_copy(const std::string& path)
+{
+  auto copy = std::make_unique<SQLite::Database>(
+    ":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  if (exists(path)) {
+    SQLite::Database file(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW);
+    file.setBusyTimeout(5000);
+    SQLite::Backup backup(*copy, file);
+    // All pages in one step, so in one read transaction: a consistent copy.
+    if (backup.executeStep() != SQLITE_DONE) {
+      throw StoreError(fmt::format(
+        "state database {}: could not be read (busy)", path));
+    }
+  }
+  copy->exec("PRAGMA foreign_keys = ON");
+  return copy;
+}
+
+} // namespace
+
 std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
                                                   OpenMode mode,
                                                   const Binding& binding)
 {
+  if (mode == OpenMode::scratch) {
+    return guarded(path, [&] {
+      auto db = scratch_copy(path);
+      migrate(*db, path);
+      bind(*db, path, binding, true);
+      return db;
+    });
+  }
   const bool memory = path == ":memory:";
   if (mode != OpenMode::pass && !memory && !exists(path)) {
     throw NoInputError(fmt::format(

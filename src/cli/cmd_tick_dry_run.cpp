@@ -1,0 +1,277 @@
+// tick --dry-run: the real pass, run on a private in-memory copy of the
+// state database against a registry that sends nothing, so what it shows is
+// what a pass would do, by the same code.
+
+#include "app/tick.hpp"
+#include "audit/log_file.hpp"
+#include "cli/commands.hpp"
+#include "cli/render.hpp"
+#include "registry/dry_run_registry.hpp"
+#include "registry/urls.hpp"
+#include "store/pass_lock.hpp"
+#include "util/log.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <limits>
+#include <map>
+
+#include <unistd.h>
+
+namespace vtc::cli {
+
+namespace {
+
+struct PlannedJob
+{
+  std::string id;
+  core::JobKind kind = core::JobKind::publish;
+  std::string member; // target hash
+  std::optional<core::TimeNs> due;
+};
+
+struct Plan
+{
+  bool pass_running = false;
+  bool database_exists = true;
+  std::vector<app::JobRow> in_flight;
+  std::vector<PlannedJob> created;
+  std::vector<PlannedJob> superseded;
+  std::vector<registry::PlannedRequest> requests;
+};
+
+// Before each walk batch commits: the jobs it creates, and the live job
+// each of them replaces (one live job per member, SPEC §5.2).
+void note_batch(app::StateStore& store, const app::WalkBatch& batch, Plan& plan)
+{
+  std::map<std::string, PlannedJob> made_here; // DID → job, this batch
+  for (const auto& change : batch.changes) {
+    if (!change.job || change.member.did.empty()) {
+      continue;
+    }
+    const std::string& did = change.member.did;
+    if (auto it = made_here.find(did); it != made_here.end()) {
+      plan.superseded.push_back(it->second);
+    } else {
+      app::JobQuery q;
+      q.member_did = did;
+      q.limit = 1;
+      for (const app::JobRow& live : store.jobs(q)) {
+        plan.superseded.push_back({live.id, live.kind, live.target_hash, std::nullopt});
+      }
+    }
+    const app::NewJob& job = *change.job;
+    PlannedJob made{job.id, job.kind, job.target_hash, job.due};
+    made_here[did] = made;
+    plan.created.push_back(std::move(made));
+  }
+}
+
+// The code the walk gives (SPEC §2): dispatch's own codes do not count,
+// since nothing was sent.
+ExitCode walk_code(ExitCode code)
+{
+  switch (code) {
+  case ExitCode::unavailable:
+  case ExitCode::protocol:
+  case ExitCode::temp_fail:
+    return ExitCode::ok;
+  default:
+    return code;
+  }
+}
+
+void print_text(const Plan& plan, const app::TickResult& r)
+{
+  fmt::print("dry run: nothing was sent and nothing was written\n");
+  if (!plan.database_exists) {
+    fmt::print("no state database yet: this is what the first pass would do\n");
+  }
+  if (!plan.in_flight.empty()) {
+    if (plan.pass_running) {
+      fmt::print("recover: {} job(s) in flight belong to the pass running now\n",
+                 plan.in_flight.size());
+    } else {
+      fmt::print("recover: {} job(s) a dead pass left in flight would be put back\n",
+                 plan.in_flight.size());
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& j : plan.in_flight) {
+      rows.push_back({"  " + j.id, std::string(core::to_string(j.kind)),
+                      "member " + short_hash(j.target_hash),
+                      fmt::format("attempt {}", j.attempts)});
+    }
+    fmt::print("{}", table(rows));
+  }
+  const app::WalkResult& w = r.walk;
+  std::string walk_end;
+  if (r.audit_unavailable) {
+    walk_end = "the audit log cannot be read";
+  } else if (w.policy_blocked) {
+    walk_end = "blocked: the policy cannot be read";
+  } else if (w.failure) {
+    walk_end = fmt::format("stops before line {}: {}", w.failure->line,
+                           w.failure->reason);
+  } else if (w.stopped_early) {
+    walk_end = "stops at the pass deadline";
+  } else {
+    walk_end = w.incomplete_tail ? "reaches the end (a last line is still being written)"
+                                 : "reaches the end of the log";
+  }
+  fmt::print("walk: {} entries would be read, {} jobs created, {} superseded; {}\n",
+             w.entries, plan.created.size(), plan.superseded.size(), walk_end);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : plan.superseded) {
+    rows.push_back({"  supersede", j.id, std::string(core::to_string(j.kind)),
+                    "member " + short_hash(j.member), ""});
+  }
+  for (const auto& j : plan.created) {
+    rows.push_back({"  create", j.id, std::string(core::to_string(j.kind)),
+                    "member " + short_hash(j.member),
+                    j.due ? "due " + short_time(*j.due) : ""});
+  }
+  fmt::print("{}", table(rows));
+  if (r.reconciled > 0) {
+    fmt::print("reconcile: {} job(s) for the changed publish_on_join\n",
+               r.reconciled);
+  }
+  fmt::print("dispatch: {} request(s) would be sent", plan.requests.size());
+  if (r.dispatch.skipped > 0) {
+    fmt::print(", {} job(s) skipped (publish_on_join is false)", r.dispatch.skipped);
+  }
+  fmt::print("\n");
+  rows.clear();
+  for (const auto& q : plan.requests) {
+    rows.push_back({"  " + q.method, q.url,
+                    q.idempotency_key.empty() ? "(probe)"
+                                              : "Idempotency-Key: " + q.idempotency_key});
+  }
+  fmt::print("{}", table(rows));
+}
+
+nlohmann::ordered_json job_json(const PlannedJob& j)
+{
+  nlohmann::ordered_json o{{"id", j.id},
+                           {"kind", std::string(core::to_string(j.kind))},
+                           {"member", short_hash(j.member)}};
+  if (j.due) {
+    o["due"] = core::format_rfc3339(*j.due);
+  }
+  return o;
+}
+
+void print_json(const Plan& plan, const app::TickResult& r, ExitCode code)
+{
+  nlohmann::ordered_json doc;
+  doc["exit_code"] = static_cast<int>(code);
+  doc["database_exists"] = plan.database_exists;
+  doc["pass_running"] = plan.pass_running;
+  auto& rec = doc["in_flight"] = nlohmann::ordered_json::array();
+  for (const auto& j : plan.in_flight) {
+    rec.push_back({{"id", j.id},
+                   {"kind", std::string(core::to_string(j.kind))},
+                   {"member", short_hash(j.target_hash)},
+                   {"attempts", j.attempts},
+                   {"action", plan.pass_running ? "running" : "recover"}});
+  }
+  const app::WalkResult& w = r.walk;
+  nlohmann::ordered_json walk{{"entries", w.entries},
+                              {"complete", w.complete && !w.failure},
+                              {"incomplete_tail", w.incomplete_tail},
+                              {"audit_unavailable", r.audit_unavailable},
+                              {"policy_blocked", w.policy_blocked}};
+  walk["failure"] = nullptr;
+  if (w.failure) {
+    walk["failure"] = {{"line", w.failure->line},
+                       {"event_id", w.failure->event_id},
+                       {"reason", w.failure->reason},
+                       {"detail", w.failure->detail}};
+  }
+  doc["walk"] = walk;
+  auto& created = doc["created"] = nlohmann::ordered_json::array();
+  for (const auto& j : plan.created) {
+    created.push_back(job_json(j));
+  }
+  auto& superseded = doc["superseded"] = nlohmann::ordered_json::array();
+  for (const auto& j : plan.superseded) {
+    superseded.push_back(job_json(j));
+  }
+  doc["reconciled"] = r.reconciled;
+  doc["skipped"] = r.dispatch.skipped;
+  auto& requests = doc["requests"] = nlohmann::ordered_json::array();
+  for (const auto& q : plan.requests) {
+    nlohmann::ordered_json o{{"method", q.method}, {"url", q.url}};
+    o["job_id"] = nullptr;
+    if (!q.job_id.empty()) {
+      o["job_id"] = q.job_id;
+    }
+    o["idempotency_key"] = nullptr;
+    if (!q.idempotency_key.empty()) {
+      o["idempotency_key"] = q.idempotency_key;
+    }
+    requests.push_back(std::move(o));
+  }
+  std::cout << doc.dump() << '\n';
+}
+
+} // namespace
+
+ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
+{
+  const config::Config cfg = load_config(globals);
+  const store::Binding binding = binding_of(cfg);
+  const audit::LogOptions log_opts = log_options(cfg);
+
+  Plan plan;
+  // The lock is only tried, never kept: a dry run runs beside a real pass.
+  plan.pass_running = store::PassLock::held(cfg.state_db);
+  plan.database_exists = ::access(cfg.state_db.c_str(), F_OK) == 0;
+  SystemClock clock;
+  store::SqliteStore db(cfg.state_db, store::OpenMode::scratch, binding, clock);
+  {
+    app::JobQuery q;
+    q.state = core::JobState::in_flight;
+    q.limit = std::numeric_limits<std::int64_t>::max();
+    plan.in_flight = db.jobs(q);
+  }
+
+  app::TickOptions options = tick_options(cfg);
+  options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
+  options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
+  options.walk.before_commit = [&](const app::WalkBatch& batch) {
+    note_batch(db, batch, plan);
+  };
+
+  const registry::Records records(record_key(cfg));
+  const app::TickPorts ports{
+    db,
+    clock,
+    [&] { return std::make_unique<audit::LogFile>(log_opts); },
+    [&]() -> std::unique_ptr<app::Registry> {
+      // The token and client key are checked as a pass would; nothing is sent.
+      const registry::RegistryOptions r = registry_options(cfg);
+      return std::make_unique<registry::DryRunRegistry>(
+        r.key, registry::admin_base(r.url, r.admin_path), plan.requests);
+    },
+    [&] { return policy::load_policy(policy_options(cfg)); },
+    [&] { return policy::file_stamp(policy_options(cfg)); },
+    records,
+  };
+  // The pass's own log lines would tell of requests sent and jobs
+  // recovered: only its errors are shown; stdout tells what would happen.
+  util::log::configure(globals.log_format == "json" ? util::log::Format::json
+                                                    : util::log::Format::text,
+                       util::log::Level::error);
+  const app::TickResult result = app::tick(ports, options);
+  const ExitCode code = walk_code(result.code);
+  if (flags.json) {
+    print_json(plan, result, code);
+  } else {
+    print_text(plan, result);
+  }
+  return code;
+}
+
+} // namespace vtc::cli
