@@ -219,6 +219,7 @@ struct OutcomeRow
   std::string key_id;
   std::string target_hash;
   std::string detail; // JSON object text or ""
+  std::string generation; // the database's generation id (SPEC §7)
 };
 
 // A job with its history, for `queue show`.
@@ -439,6 +440,35 @@ public:
   // reconcile of a member, with the DID hashed, never shown.
   virtual std::string reconcile_job_id(const std::string& did,
                                        core::TimeNs now) const = 0;
+};
+
+} // namespace vtc::app
+
+namespace vtc::app {
+
+// One record of the registry's listing for our authority.
+struct ListedRecord
+{
+  std::string id;     // the record id (SPEC §6) of its key fields
+  std::string record; // the record object as JSON text
+};
+
+// One page of the listing; `next_cursor` is "" on the last page.
+struct ListingPage
+{
+  std::vector<ListedRecord> records;
+  std::string next_cursor;
+};
+
+// The registry's own paged listing of our authority's records (drift).
+class RegistryListing
+{
+public:
+  virtual ~RegistryListing() = default;
+  // The page after `cursor` ("" = the first). Throws Error: 69 when the
+  // registry cannot be reached or answers 5xx/429, 78 on 401 or a TLS
+  // failure, 76 on any other answer or a malformed page.
+  virtual ListingPage page(const std::string& cursor) = 0;
 };
 
 } // namespace vtc::app

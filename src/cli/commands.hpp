@@ -40,5 +40,7 @@ void register_outcomes(CLI::App& app, const Globals& globals, Action& action);
 void print_outcome_json(const app::OutcomeRow& o);
 void register_audit(CLI::App& app, const Globals& globals, Action& action);
 void register_reconcile(CLI::App& app, const Globals& globals, Action& action);
+void register_records(CLI::App& app, const Globals& globals, Action& action);
+void register_drift(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace vtc::cli

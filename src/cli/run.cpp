@@ -62,6 +62,8 @@ int run(int argc, char** argv)
   register_status(app, globals, action);
   register_queue(app, globals, action);
   register_reconcile(app, globals, action);
+  register_records(app, globals, action);
+  register_drift(app, globals, action);
   register_outcomes(app, globals, action);
   register_audit(app, globals, action);
 
