@@ -28,7 +28,8 @@ nlohmann::ordered_json job_json(const app::JobRow& r)
 
 nlohmann::ordered_json outcome_json(const app::OutcomeRow& o)
 {
-  nlohmann::ordered_json j{{"seq", o.seq},
+  nlohmann::ordered_json j{{"generation", o.generation},
+                           {"seq", o.seq},
                            {"at", core::format_rfc3339(o.at)},
                            {"kind", o.kind},
                            {"job_id", o.job_id},

@@ -27,11 +27,14 @@ app::OutcomeRow outcome_from(SQLite::Statement& st)
   o.key_id = st.getColumn(5).getString();
   o.target_hash = st.getColumn(6).getString();
   o.detail = st.getColumn(7).getString();
+  o.generation = st.getColumn(8).getString();
   return o;
 }
 
+// The database's generation id rides along on every outcome (SPEC §7).
 constexpr const char* k_outcome_columns =
-  "seq, at, kind, job_id, attempts, key_id, target_hash, detail";
+  "seq, at, kind, job_id, attempts, key_id, target_hash, detail, "
+  "(SELECT value FROM meta WHERE key = 'generation')";
 
 } // namespace
 
