@@ -17,6 +17,7 @@ _vtc_sync_subcommands()
     case $1 in
         queue) echo 'list show retry discard' ;;
         outcomes) echo 'list prune' ;;
+        records) echo 'list show' ;;
         audit) echo 'verify' ;;
     esac
 }
@@ -36,6 +37,9 @@ _vtc_sync_options()
         'outcomes list') echo '--since --limit --json' ;;
         'outcomes prune') echo '--before --yes' ;;
         'audit verify') echo '--json' ;;
+        'records list') echo '--json' ;;
+        'records show') echo '--json' ;;
+        drift) echo '--json' ;;
     esac
 }
 
@@ -163,7 +167,7 @@ _vtc_sync()
     fi
 
     if [[ -z $cmd ]]; then
-        _vtc_sync_words 'tick status queue reconcile outcomes audit' "$cur"
+        _vtc_sync_words 'tick status queue reconcile records drift outcomes audit' "$cur"
         return 0
     fi
     if [[ -n $subs && -z $sub ]]; then

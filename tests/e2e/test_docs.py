@@ -344,6 +344,24 @@ class JsonOutputTest(unittest.TestCase):
         self.documented("audit verify --json",
                         json.loads(self.run_ok(c, "audit", "verify", "--json")))
 
+        with vtcsync.OkRegistry() as registry:
+            synced = Community(registry_url=registry.url,
+                               extra={"sync": {"max_jobs_per_pass": 100}})
+            self.addCleanup(synced.cleanup)
+            self.run_ok(synced, "tick")
+        records = [json.loads(l) for l in
+                   self.run_ok(synced, "records", "list", "--json").splitlines()]
+        self.assertTrue(records, "the basic community wrote no record")
+        self.documented("records list --json", records[0])
+        self.documented("records show --json", json.loads(self.run_ok(
+            synced, "records", "show", records[0]["record"]["entity_id"], "--json")))
+
+        c.copy_log("basic.audit.jsonl")  # as if new: a plan with every list
+        c.db_path.unlink()
+        plan = json.loads(self.run_ok(c, "tick", "--dry-run", "--json"))
+        self.assertTrue(plan["created"] and plan["superseded"] and plan["requests"])
+        self.documented("tick --dry-run --json", plan)
+
     def test_members_of_failure_reports_are_documented(self):
         c = Community(log="tampered.audit.jsonl")
         self.addCleanup(c.cleanup)
