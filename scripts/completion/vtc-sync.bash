@@ -9,7 +9,7 @@
 
 # Options that take a value (the next word, or --option=value).
 _vtc_sync_with_value='-c --config --db --log-format --max-jobs --max-seconds
---state --member --kind --after --limit --since --before'
+--state --member --kind --after --limit --since --before --event-id'
 
 # Prints the subcommands of command $1 (nothing for a command without).
 _vtc_sync_subcommands()
@@ -18,7 +18,7 @@ _vtc_sync_subcommands()
         queue) echo 'list show retry discard' ;;
         outcomes) echo 'list prune' ;;
         records) echo 'list show' ;;
-        audit) echo 'verify' ;;
+        audit) echo 'verify skip' ;;
     esac
 }
 
@@ -37,6 +37,7 @@ _vtc_sync_options()
         'outcomes list') echo '--since --limit --json' ;;
         'outcomes prune') echo '--before --yes' ;;
         'audit verify') echo '--json' ;;
+        'audit skip') echo '--event-id --yes' ;;
         'records list') echo '--json' ;;
         'records show') echo '--json' ;;
         drift) echo '--json' ;;

@@ -71,6 +71,14 @@ struct AuditFailure
   std::string source;   // the audit file, for messages ("" when unknown)
 };
 
+// The entry `audit skip` steps over.
+struct SteppedOver
+{
+  std::string event_id;
+  std::string key_id;
+  std::string target_hash;
+};
+
 enum class ReadStatus {
   entry,      // `entry` filled
   end,        // clean end of the log
@@ -93,6 +101,11 @@ public:
   virtual Cursor position() const = 0;
   // Bytes of the file not yet read as entries (incomplete tail included).
   virtual std::uint64_t lag_bytes() const = 0;
+  // After next() returned a failure: moves past that line as if it had
+  // been processed with the entry_hash it declares, so the next entry must
+  // link to that hash (SPEC §4.6). Returns the entry's identity, or nullopt
+  // when the line declares no entry_hash (unparseable, too long, version 1).
+  virtual std::optional<SteppedOver> step_over() = 0;
 };
 
 // ---- state ----------------------------------------------------------------
@@ -341,6 +354,12 @@ public:
   // Remembers where the walk stopped (nullopt: it did not stop on a bad
   // entry). Writes only when the value changes.
   virtual void set_audit_failure(const std::optional<AuditFailure>& f) = 0;
+  virtual std::optional<AuditFailure> audit_failure() = 0;
+  // audit skip (SPEC §4.6): moves the cursor from `from` to `to` past one
+  // bad entry, forgets the failure and records `skipped`, in one
+  // transaction. Throws Error (75) when the cursor is no longer `from`.
+  virtual void skip_entry(const std::optional<Cursor>& from, const Cursor& to,
+                          const Outcome& skipped) = 0;
   // Puts jobs a dead pass left in_flight back: each counts its attempt and
   // is due at `due_after(attempts)`, or fails after `max_attempts`.
   virtual std::int64_t recover_in_flight(

@@ -217,4 +217,29 @@ app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
   return app::ReadStatus::entry;
 }
 
+std::optional<app::SteppedOver> LogFile::step_over()
+{
+  if (m_reader.offset() - m_reader.line_start() > m_options.max_line_bytes + 1) {
+    return std::nullopt; // too long to be an entry
+  }
+  std::string bytes;
+  if (!m_reader.read_range(m_reader.line_start(), m_reader.offset(), bytes) ||
+      bytes.empty() || bytes.back() != '\n') {
+    return std::nullopt;
+  }
+  bytes.pop_back();
+  Envelope e;
+  std::string why;
+  if (!parse_envelope(bytes, e, why) || !e.chained) {
+    return std::nullopt;
+  }
+  m_last_hash = e.entry_hash_text;
+  m_chained = true;
+  m_line = m_reader.line();
+  m_line_start = m_reader.line_start();
+  m_offset = m_reader.offset();
+  m_verifier.reset(e.entry_hash, true);
+  return app::SteppedOver{e.event_id, e.key_id, e.target_hash_text};
+}
+
 } // namespace vtc::audit

@@ -33,6 +33,7 @@ public:
   app::ReadStatus next(app::Entry& entry, app::AuditFailure& failure) override;
   app::Cursor position() const override;
   std::uint64_t lag_bytes() const override;
+  std::optional<app::SteppedOver> step_over() override;
 
 private:
   util::Digest start_hash() const;

@@ -1,6 +1,8 @@
+#include "app/skip.hpp"
 #include "app/walk.hpp"
 #include "audit/log_file.hpp"
 #include "cli/commands.hpp"
+#include "store/pass_lock.hpp"
 #include "util/log.hpp"
 
 #include <fmt/core.h>
@@ -71,6 +73,38 @@ ExitCode verify_log(const Globals& globals, bool json)
   return ExitCode::ok;
 }
 
+struct SkipFlags
+{
+  std::int64_t line = 0;
+  std::string event_id;
+  bool yes = false;
+};
+
+ExitCode skip_line(const Globals& globals, const SkipFlags& flags)
+{
+  const config::Config cfg = load_config(globals);
+  const audit::LogOptions o = log_options(cfg);
+  SystemClock clock;
+  auto store = open_store(cfg, store::OpenMode::read_write, clock);
+  // The cursor is a pass's business: hold the lock like one.
+  store::PassLock lock(cfg.state_db);
+  if (const auto f = store->audit_failure();
+      f && f->line == flags.line && f->event_id == flags.event_id) {
+    confirm(fmt::format("skip audit log line {} (event {}, {}: {}); nothing "
+                        "from it will ever be applied",
+                        f->line, f->event_id, f->reason, f->detail),
+            flags.yes);
+  }
+  audit::LogFile log(o);
+  const app::AuditFailure skipped =
+    app::skip_entry(log, *store, flags.line, flags.event_id);
+  std::cout << fmt::format("skipped line {} (event {}, {}); the next entry must "
+                           "link to its entry_hash {}\n",
+                           skipped.line, skipped.event_id, skipped.reason,
+                           log.position().entry_hash);
+  return ExitCode::ok;
+}
+
 } // namespace
 
 void register_audit(CLI::App& app, const Globals& globals, Action& action)
@@ -83,6 +117,20 @@ void register_audit(CLI::App& app, const Globals& globals, Action& action)
   verify->add_flag("--json", *json, "one JSON document");
   verify->callback([&globals, &action, json] {
     action = [&globals, json] { return verify_log(globals, *json); };
+  });
+
+  auto skip_flags = std::make_shared<SkipFlags>();
+  CLI::App* skip = audit->add_subcommand(
+    "skip", "step over the one entry the walk stopped at (after review)");
+  skip->add_option("LINE", skip_flags->line, "the line the walk stopped at")
+    ->required()
+    ->check(CLI::PositiveNumber);
+  skip->add_option("--event-id", skip_flags->event_id,
+                   "the event id of that line, as status shows it")
+    ->required();
+  skip->add_flag("--yes", skip_flags->yes, "do not ask for confirmation");
+  skip->callback([&globals, &action, skip_flags] {
+    action = [&globals, skip_flags] { return skip_line(globals, *skip_flags); };
   });
 }
 

@@ -271,6 +271,39 @@ void SqliteStore::set_audit_failure(const std::optional<app::AuditFailure>& f)
   });
 }
 
+std::optional<app::AuditFailure> SqliteStore::audit_failure()
+{
+  return guarded(m_impl->path, [&]() -> std::optional<app::AuditFailure> {
+    const auto j = meta_json(*m_impl->db, "audit_failure");
+    if (!j) {
+      return std::nullopt;
+    }
+    return app::AuditFailure{
+      j->at("line").get<std::int64_t>(), j->at("event_id").get<std::string>(),
+      j->at("reason").get<std::string>(), j->at("detail").get<std::string>(), ""};
+  });
+}
+
+void SqliteStore::skip_entry(const std::optional<app::Cursor>& from,
+                             const app::Cursor& to, const app::Outcome& skipped)
+{
+  guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    WriteTransaction tx(db);
+    const auto stored = meta_json(db, "cursor");
+    const std::optional<app::Cursor> now =
+      stored ? std::optional(cursor_from_json(*stored)) : std::nullopt;
+    if (now != from) {
+      throw Error(ExitCode::temp_fail,
+                  "audit skip: a pass moved the cursor meanwhile; nothing changed");
+    }
+    detail::meta_set(db, "cursor", cursor_to_json(to).dump());
+    detail::meta_erase(db, "audit_failure");
+    m_impl->add_outcome(skipped);
+    tx.commit();
+  });
+}
+
 std::int64_t SqliteStore::recover_in_flight(
   std::int64_t max_attempts,
   const std::function<core::TimeNs(std::int64_t)>& due_after)
@@ -397,11 +430,7 @@ app::StatusView SqliteStore::status(core::TimeNs now)
       p.failed = j->value("failed", std::int64_t{0});
       v.last_pass = p;
     }
-    if (const auto j = meta_json(db, "audit_failure")) {
-      v.audit_failure = app::AuditFailure{
-        j->at("line").get<std::int64_t>(), j->at("event_id").get<std::string>(),
-        j->at("reason").get<std::string>(), j->at("detail").get<std::string>(), ""};
-    }
+    v.audit_failure = audit_failure();
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();
     if (const auto pause = detail::meta_get(db, "setting.pause_until");

@@ -48,6 +48,9 @@ public:
     const std::string& key_id, const std::string& target_hash) override;
   app::BatchResult commit_walk(const app::WalkBatch& batch) override;
   void set_audit_failure(const std::optional<app::AuditFailure>& f) override;
+  std::optional<app::AuditFailure> audit_failure() override;
+  void skip_entry(const std::optional<app::Cursor>& from, const app::Cursor& to,
+                  const app::Outcome& skipped) override;
   std::int64_t recover_in_flight(
     std::int64_t max_attempts,
     const std::function<core::TimeNs(std::int64_t)>& due_after) override;
