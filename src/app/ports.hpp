@@ -247,6 +247,12 @@ struct StatusView
   std::int64_t unattributable_removals = 0;
   std::optional<core::TimeNs> oldest_due; // among pending jobs due now
   std::optional<PassRecord> last_pass;
+  // When the last recorded pass that exited 0 ended (idle passes record
+  // nothing).
+  std::optional<core::TimeNs> last_success;
+  // Requests answered since the database was created, by answer class
+  // ("success", "transient", ...), in name order.
+  std::vector<std::pair<std::string, std::int64_t>> requests;
   std::optional<AuditFailure> audit_failure; // where the walk stopped
   std::string generation;
   core::Health health;

@@ -332,6 +332,9 @@ void SqliteStore::record_pass(const app::PassRecord& p)
                     {"failed", p.failed}};
     WriteTransaction tx(*m_impl->db);
     detail::meta_set(*m_impl->db, "last_pass", j.dump());
+    if (p.exit_code == 0) {
+      detail::meta_set(*m_impl->db, "last_success", std::to_string(p.finished));
+    }
     tx.commit();
   });
 }
@@ -401,6 +404,15 @@ app::StatusView SqliteStore::status(core::TimeNs now)
       v.audit_failure = app::AuditFailure{
         j->at("line").get<std::int64_t>(), j->at("event_id").get<std::string>(),
         j->at("reason").get<std::string>(), j->at("detail").get<std::string>()};
+    }
+    if (const auto t = detail::meta_get(db, "last_success")) {
+      v.last_success = std::stoll(*t);
+    }
+    SQLite::Statement requests(db, "SELECT substr(name, 10), value FROM counters "
+                                   "WHERE name LIKE 'requests.%' ORDER BY name");
+    while (requests.executeStep()) {
+      v.requests.emplace_back(requests.getColumn(0).getString(),
+                              requests.getColumn(1).getInt64());
     }
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();
