@@ -26,5 +26,6 @@ void register_outcomes(CLI::App& app, const Globals& globals, Action& action);
 void print_outcome_json(const app::OutcomeRow& o);
 void register_audit(CLI::App& app, const Globals& globals, Action& action);
 void register_reconcile(CLI::App& app, const Globals& globals, Action& action);
+void register_backup(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace vtc::cli

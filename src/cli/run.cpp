@@ -64,6 +64,7 @@ int run(int argc, char** argv)
   register_reconcile(app, globals, action);
   register_outcomes(app, globals, action);
   register_audit(app, globals, action);
+  register_backup(app, globals, action);
 
   try {
     app.parse(argc, argv);
