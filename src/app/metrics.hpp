@@ -17,14 +17,14 @@ struct TickResult;
 // What the metrics file reports after a pass (SPEC §9).
 struct PassMetrics
 {
-  core::TimeNs run_at = 0; // when the pass ended
+  core::TimeNs run_at = 0;                  // when the pass ended
   std::optional<core::TimeNs> last_success; // the last pass that exited 0
   int exit_code = 0;
   core::TimeNs duration = 0;
   std::int64_t pending = 0;
   std::int64_t in_flight = 0;
   std::int64_t failed = 0;
-  core::TimeNs oldest_due_age = 0; // 0 when no pending job is due
+  core::TimeNs oldest_due_age = 0;              // 0 when no pending job is due
   std::optional<std::uint64_t> audit_lag_bytes; // nullopt: log unreadable
   // Requests sent since the database was created, by answer class.
   std::vector<std::pair<std::string, std::int64_t>> requests;
@@ -44,7 +44,8 @@ std::optional<core::TimeNs> last_success_in(std::string_view text);
 // `previous_success` is the last-success time the previous metrics file
 // held: idle passes write nothing to the database (§8), so it may be later
 // than the database's own record.
-PassMetrics collect_metrics(StateStore& store, const TickResult& result,
+PassMetrics collect_metrics(StateStore& store,
+                            const TickResult& result,
                             std::optional<core::TimeNs> previous_success);
 
 } // namespace vtc::app

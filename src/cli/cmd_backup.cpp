@@ -15,7 +15,9 @@ ExitCode run_backup(const Globals& globals, const std::string& target)
   const std::string generation =
     store::backup(cfg.state_db, binding_of(cfg), target);
   util::log::info(fmt::format("backup of {} written to {} (generation {})",
-                              cfg.state_db, target, generation));
+                              cfg.state_db,
+                              target,
+                              generation));
   return ExitCode::ok;
 }
 
@@ -25,7 +27,8 @@ void register_backup(CLI::App& app, const Globals& globals, Action& action)
 {
   auto target = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
-    "backup", "a consistent copy of the state database, safe while a pass runs");
+    "backup",
+    "a consistent copy of the state database, safe while a pass runs");
   cmd->add_option("PATH", *target, "the new file (must not exist)")->required();
   cmd->callback([&globals, &action, target] {
     action = [&globals, target] { return run_backup(globals, *target); };

@@ -6,13 +6,13 @@
 #include "util/log.hpp"
 
 #include <fmt/core.h>
-
 #include <fstream>
 #include <iterator>
 
 namespace vtc::cli {
 
-ExitCode write_metrics_file(const std::string& path, app::StateStore& store,
+ExitCode write_metrics_file(const std::string& path,
+                            app::StateStore& store,
                             const app::TickResult& result)
 {
   if (path.empty()) {
@@ -21,9 +21,9 @@ ExitCode write_metrics_file(const std::string& path, app::StateStore& store,
   // Idle passes leave the database alone (SPEC §8), so the time of the last
   // successful pass lives on in the file itself.
   std::optional<core::TimeNs> previous;
-  if (std::ifstream in{path, std::ios::binary}) {
-    const std::string text{std::istreambuf_iterator<char>(in),
-                           std::istreambuf_iterator<char>()};
+  if (std::ifstream in{ path, std::ios::binary }) {
+    const std::string text{ std::istreambuf_iterator<char>(in),
+                            std::istreambuf_iterator<char>() };
     previous = app::last_success_in(text);
   }
   try {

@@ -12,7 +12,8 @@ namespace vtc::cli {
 // the pass still holds the lock (nothing when `path` is empty). Returns the
 // pass's exit code, or 74 after logging an error when the file cannot be
 // written.
-ExitCode write_metrics_file(const std::string& path, app::StateStore& store,
+ExitCode write_metrics_file(const std::string& path,
+                            app::StateStore& store,
                             const app::TickResult& result);
 
 } // namespace vtc::cli

@@ -4,7 +4,6 @@
 #include "util/atomic_file.hpp"
 
 #include <SQLiteCpp/Backup.h>
-
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -21,14 +20,17 @@ UsageError target_exists(const std::string& target)
 
 } // namespace
 
-std::string backup(const std::string& db_path, const Binding& binding,
+std::string backup(const std::string& db_path,
+                   const Binding& binding,
                    const std::string& target)
 {
-  struct stat st{};
+  struct stat st
+  {};
   if (::lstat(target.c_str(), &st) == 0) {
     throw target_exists(target);
   }
-  const auto source = detail::open_connection(db_path, OpenMode::read_only, binding);
+  const auto source =
+    detail::open_connection(db_path, OpenMode::read_only, binding);
   util::TempFile tmp(target, 0600);
   const std::string generation = detail::random_generation();
   detail::guarded(target, [&] {
@@ -39,8 +41,8 @@ std::string backup(const std::string& db_path, const Binding& binding,
       SQLite::Backup step(copy, *source);
       const int rc = step.executeStep(-1);
       if (rc != SQLITE_DONE) {
-        throw StoreError(fmt::format("state database {}: backup: {}", db_path,
-                                     sqlite3_errstr(rc)));
+        throw StoreError(fmt::format(
+          "state database {}: backup: {}", db_path, sqlite3_errstr(rc)));
       }
     }
     // A single self-contained file: no WAL beside the temporary name.

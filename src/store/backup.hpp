@@ -19,7 +19,8 @@ namespace vtc::store {
 // exist (nothing is created), ConfigError (78) for an older or newer
 // schema or another binding, StoreError (74) on SQLite failures and
 // IoError (74) on file failures.
-std::string backup(const std::string& db_path, const Binding& binding,
+std::string backup(const std::string& db_path,
+                   const Binding& binding,
                    const std::string& target);
 
 } // namespace vtc::store

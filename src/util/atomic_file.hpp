@@ -42,7 +42,8 @@ private:
 // Replaces `path` with `content` atomically (temporary file, fsync,
 // rename), so a reader sees the old or the new content, never a mix.
 // Throws IoError (74) naming the path.
-void write_file_atomically(const std::string& path, std::string_view content,
+void write_file_atomically(const std::string& path,
+                           std::string_view content,
                            unsigned mode = 0644);
 
 } // namespace vtc::util

@@ -1,7 +1,6 @@
 #include "app/metrics.hpp"
 
 #include <doctest/doctest.h>
-
 #include <string>
 
 using vtc::app::PassMetrics;
@@ -23,7 +22,7 @@ PassMetrics sample()
   m.failed = 2;
   m.oldest_due_age = 90 * k_s;
   m.audit_lag_bytes = 4096;
-  m.requests = {{"permanent", 2}, {"success", 40}, {"transient", 7}};
+  m.requests = { { "permanent", 2 }, { "success", 40 }, { "transient", 7 } };
   m.breaker_open = true;
   return m;
 }
@@ -34,13 +33,16 @@ TEST_CASE("metrics: renders every family with HELP and TYPE before its samples")
 {
   const std::string text = render_metrics(sample());
   CHECK(text ==
-        "# HELP vtc_sync_last_run_timestamp_seconds When the last pass ended, in seconds since the epoch.\n"
+        "# HELP vtc_sync_last_run_timestamp_seconds When the last pass ended, "
+        "in seconds since the epoch.\n"
         "# TYPE vtc_sync_last_run_timestamp_seconds gauge\n"
         "vtc_sync_last_run_timestamp_seconds 1773144000.123\n"
-        "# HELP vtc_sync_last_success_timestamp_seconds When the last pass that exited 0 ended, in seconds since the epoch.\n"
+        "# HELP vtc_sync_last_success_timestamp_seconds When the last pass "
+        "that exited 0 ended, in seconds since the epoch.\n"
         "# TYPE vtc_sync_last_success_timestamp_seconds gauge\n"
         "vtc_sync_last_success_timestamp_seconds 1773143990.000\n"
-        "# HELP vtc_sync_last_run_exit_code The exit code of the last pass (0 ok, 65 audit log, 69 registry unavailable, 76 failed jobs, ...).\n"
+        "# HELP vtc_sync_last_run_exit_code The exit code of the last pass (0 "
+        "ok, 65 audit log, 69 registry unavailable, 76 failed jobs, ...).\n"
         "# TYPE vtc_sync_last_run_exit_code gauge\n"
         "vtc_sync_last_run_exit_code 76\n"
         "# HELP vtc_sync_pass_duration_seconds How long the last pass took.\n"
@@ -51,13 +53,16 @@ TEST_CASE("metrics: renders every family with HELP and TYPE before its samples")
         "vtc_sync_jobs{state=\"pending\"} 3\n"
         "vtc_sync_jobs{state=\"in_flight\"} 1\n"
         "vtc_sync_jobs{state=\"failed\"} 2\n"
-        "# HELP vtc_sync_oldest_due_job_age_seconds How long the oldest due pending job has been due (0 when none is).\n"
+        "# HELP vtc_sync_oldest_due_job_age_seconds How long the oldest due "
+        "pending job has been due (0 when none is).\n"
         "# TYPE vtc_sync_oldest_due_job_age_seconds gauge\n"
         "vtc_sync_oldest_due_job_age_seconds 90.000\n"
-        "# HELP vtc_sync_audit_lag_bytes Bytes of the audit log not yet walked (absent when it could not be read).\n"
+        "# HELP vtc_sync_audit_lag_bytes Bytes of the audit log not yet walked "
+        "(absent when it could not be read).\n"
         "# TYPE vtc_sync_audit_lag_bytes gauge\n"
         "vtc_sync_audit_lag_bytes 4096\n"
-        "# HELP vtc_sync_requests_total Registry requests answered, by answer class, since the state database was created.\n"
+        "# HELP vtc_sync_requests_total Registry requests answered, by answer "
+        "class, since the state database was created.\n"
         "# TYPE vtc_sync_requests_total counter\n"
         "vtc_sync_requests_total{class=\"success\"} 40\n"
         "vtc_sync_requests_total{class=\"transient\"} 7\n"
@@ -66,7 +71,8 @@ TEST_CASE("metrics: renders every family with HELP and TYPE before its samples")
         "vtc_sync_requests_total{class=\"permanent\"} 2\n"
         "vtc_sync_requests_total{class=\"incompatible\"} 0\n"
         "vtc_sync_requests_total{class=\"config\"} 0\n"
-        "# HELP vtc_sync_breaker_open 1 while the circuit breaker holds requests back, else 0.\n"
+        "# HELP vtc_sync_breaker_open 1 while the circuit breaker holds "
+        "requests back, else 0.\n"
         "# TYPE vtc_sync_breaker_open gauge\n"
         "vtc_sync_breaker_open 1\n");
 }
@@ -79,7 +85,8 @@ TEST_CASE("metrics: unknown values leave their family without a sample")
   const std::string text = render_metrics(m);
   CHECK(text.find("# TYPE vtc_sync_last_success_timestamp_seconds gauge\n#") !=
         std::string::npos);
-  CHECK(text.find("\nvtc_sync_last_success_timestamp_seconds ") == std::string::npos);
+  CHECK(text.find("\nvtc_sync_last_success_timestamp_seconds ") ==
+        std::string::npos);
   CHECK(text.find("\nvtc_sync_audit_lag_bytes ") == std::string::npos);
   CHECK(vtc::app::last_success_in(text) == std::nullopt);
 }
@@ -98,9 +105,14 @@ TEST_CASE("metrics: a malformed last-success line reads as absent")
 {
   using vtc::app::last_success_in;
   CHECK(last_success_in("") == std::nullopt);
-  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds x\n") == std::nullopt);
-  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds 12abc\n") == std::nullopt);
-  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds -5\n") == std::nullopt);
-  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds_x 5\n") == std::nullopt);
-  CHECK(last_success_in("# x\nvtc_sync_last_success_timestamp_seconds 5\n") == 5 * k_s);
+  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds x\n") ==
+        std::nullopt);
+  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds 12abc\n") ==
+        std::nullopt);
+  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds -5\n") ==
+        std::nullopt);
+  CHECK(last_success_in("vtc_sync_last_success_timestamp_seconds_x 5\n") ==
+        std::nullopt);
+  CHECK(last_success_in("# x\nvtc_sync_last_success_timestamp_seconds 5\n") ==
+        5 * k_s);
 }
