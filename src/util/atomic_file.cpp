@@ -94,12 +94,10 @@ void TempFile::sync_directory()
 
 void TempFile::replace_destination()
 {
-  sync_file();
   if (::rename(m_path.c_str(), m_destination.c_str()) != 0) {
     fail(m_destination, "rename");
   }
   m_published = true;
-  sync_directory();
 }
 
 bool TempFile::link_destination()

@@ -20,8 +20,10 @@ public:
   const std::string& path() const { return m_path; }
   // Writes all of `data` at the current offset. Throws IoError (74).
   void write(std::string_view data);
-  // Flushes the file to disk, then moves it to the destination, replacing
-  // any file there, and flushes the directory. Throws IoError (74).
+  // Moves the file to the destination, replacing any file there: readers
+  // see the old or the new content, never a mix. Not synced to disk: for
+  // files (such as metrics) that need not survive a power loss, only never
+  // be seen half written. Throws IoError (74).
   void replace_destination();
   // Flushes the file to disk, then links it at the destination only if no
   // file is there (never a half-written file at the destination), and
@@ -39,8 +41,8 @@ private:
   bool m_published = false;
 };
 
-// Replaces `path` with `content` atomically (temporary file, fsync,
-// rename), so a reader sees the old or the new content, never a mix.
+// Replaces `path` with `content` atomically (temporary file, rename), so
+// a reader sees the old or the new content, never a mix; not synced to disk.
 // Throws IoError (74) naming the path.
 void write_file_atomically(const std::string& path,
                            std::string_view content,
