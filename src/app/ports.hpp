@@ -367,8 +367,11 @@ public:
   // Records the ends of requests and the registry's health, in one
   // transaction: jobs removed/rescheduled/failed, attempt rows finished,
   // mirror and outcomes updated; a succeeded delete forgets the member.
+  // Every answer, and `probe` (the class of a probe's answer) when set, is
+  // counted by class (StatusView::requests).
   virtual void finish(const std::vector<Finished>& done,
-                      const core::Health& health) = 0;
+                      const core::Health& health,
+                      std::optional<core::AnswerClass> probe) = 0;
   virtual core::Health health() = 0;
 
   // A value kept across passes in the database (written only on change).

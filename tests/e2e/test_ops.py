@@ -260,6 +260,24 @@ class Metrics(unittest.TestCase):
         self.assertGreaterEqual(success, epoch(LATER))
         self.assertEqual(success, self.value(f, "vtc_sync_last_run_timestamp_seconds"))
 
+    def test_every_request_is_counted_probes_included(self):
+        # The registry fails everything: 4 requests in the first pass, the
+        # 5th in the next opens the breaker; a pass after the breaker's
+        # time sends a probe (a GET), which is a request too.
+        self.registry.inject(status=503, times=-1)
+        expected = [(AT, 4, 0), (LATER, 5, 1), (MUCH_LATER, 6, 1)]
+        for when, transient, breaker in expected:
+            with self.subTest(when=when):
+                code, _, err = self.tick(when)
+                self.assertEqual(code, 0, err)
+                f = self.read()
+                self.assertEqual(self.value(f, "vtc_sync_breaker_open"), breaker)
+                self.assertEqual(self.value(f, "vtc_sync_requests_total",
+                                            **{"class": "transient"}), transient)
+                counted = sum(f["vtc_sync_requests_total"]["samples"].values())
+                self.assertEqual(counted, len(self.registry.requests()))
+        self.assertEqual(self.registry.requests()[-1]["method"], "GET")
+
     def test_idle_pass_updates_the_file_not_the_database_and_failures_keep_last_success(self):
         code, _, err = self.tick(AT)
         self.assertEqual(code, 0, err)
