@@ -3,9 +3,9 @@
 # Completes commands, subcommands and each command's options as
 # `vtc-sync [command] --help` lists them (tests/e2e/test_docs.py checks that
 # they agree), the fixed values of --log-format, --state and --kind, file
-# names after -c, --config and --db, and job ids after `queue show`, `queue
-# retry` and `queue discard` (read with `vtc-sync queue list --json` from the
-# database the command line names). Needs nothing but bash itself.
+# names after -c, --config, --db and backup, and job ids after `queue show`,
+# `queue retry` and `queue discard` (read with `vtc-sync queue list --json`
+# from the database the command line names). Needs nothing but bash itself.
 
 # Options that take a value (the next word, or --option=value).
 _vtc_sync_with_value='-c --config --db --log-format --max-jobs --max-seconds
@@ -41,6 +41,7 @@ _vtc_sync_options()
         'records list') echo '--json' ;;
         'records show') echo '--json' ;;
         drift) echo '--json' ;;
+        backup) echo '' ;;
     esac
 }
 
@@ -168,7 +169,7 @@ _vtc_sync()
     fi
 
     if [[ -z $cmd ]]; then
-        _vtc_sync_words 'tick status queue reconcile records drift outcomes audit' "$cur"
+        _vtc_sync_words 'tick status queue reconcile records drift outcomes audit backup' "$cur"
         return 0
     fi
     if [[ -n $subs && -z $sub ]]; then
@@ -176,6 +177,9 @@ _vtc_sync()
         return 0
     fi
     case "$cmd $sub" in
+        'backup ')
+            _vtc_sync_files "$cur"
+            ;;
         'queue show')
             _vtc_sync_job_ids "${COMP_WORDS[0]}" all "${globals[@]}"
             ;;

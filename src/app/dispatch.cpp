@@ -132,7 +132,7 @@ bool may_send(StateStore& store, Registry& registry, const Clock& clock,
   const Answer a = registry.probe();
   health = core::observe_probe(health, a.cls, a.status, a.error, clock.now(),
                                o.max_backoff_seconds);
-  store.finish({}, health);
+  store.finish({}, health, a.cls);
   if (a.cls == core::AnswerClass::success) {
     util::log::info("probe succeeded: the registry is back");
     return true;
@@ -261,7 +261,7 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
         conclude(std::move(it->second), std::move(answer), clock, o, result));
       in_flight.erase(it);
     }
-    store.finish(finished, health);
+    store.finish(finished, health, std::nullopt);
     if (result.auth_rejected || result.tls_failed || result.incompatible) {
       claiming = false; // stop dispatching this pass, no attempts spent
     }

@@ -262,6 +262,12 @@ struct StatusView
   std::int64_t unattributable_removals = 0;
   std::optional<core::TimeNs> oldest_due; // among pending jobs due now
   std::optional<PassRecord> last_pass;
+  // When the last recorded pass that exited 0 ended (idle passes record
+  // nothing).
+  std::optional<core::TimeNs> last_success;
+  // Requests answered since the database was created, by answer class
+  // ("success", "transient", ...), in name order.
+  std::vector<std::pair<std::string, std::int64_t>> requests;
   std::optional<AuditFailure> audit_failure; // where the walk stopped
   std::string generation;
   core::Health health;
@@ -382,8 +388,11 @@ public:
   // Records the ends of requests and the registry's health, in one
   // transaction: jobs removed/rescheduled/failed, attempt rows finished,
   // mirror and outcomes updated; a succeeded delete forgets the member.
+  // Every answer, and `probe` (the class of a probe's answer) when set, is
+  // counted by class (StatusView::requests).
   virtual void finish(const std::vector<Finished>& done,
-                      const core::Health& health) = 0;
+                      const core::Health& health,
+                      std::optional<core::AnswerClass> probe) = 0;
   virtual core::Health health() = 0;
 
   // A value kept across passes in the database (written only on change).

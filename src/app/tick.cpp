@@ -87,6 +87,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
 {
   TickResult result;
   const core::TimeNs started = p.clock.now();
+  result.started = started;
   LazyPolicy policy(p.load_policy, result);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::seconds(std::min<std::int64_t>(
@@ -120,6 +121,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     options.walk.policy = [&] { return policy.get(); };
     options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
+    result.audit_lag_bytes = log->lag_bytes();
     if (result.walk.failure) {
       util::log::error(describe(*result.walk.failure));
       result.code = worst(result.code, ExitCode::data_err);
@@ -221,6 +223,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     w.entries, w.jobs_created, w.jobs_superseded, result.recovered, s.sent,
     s.succeeded, s.retried, s.failed, s.skipped,
     (p.clock.now() - started) / 1'000'000);
+  result.finished = p.clock.now();
   if (idle) {
     util::log::debug(summary);
     return result;
@@ -228,7 +231,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
   util::log::info(summary);
   PassRecord pass;
   pass.started = started;
-  pass.finished = p.clock.now();
+  pass.finished = result.finished;
   pass.exit_code = static_cast<int>(result.code);
   pass.entries = w.entries;
   pass.jobs_created = w.jobs_created;

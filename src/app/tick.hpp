@@ -29,6 +29,11 @@ struct TickOptions
 struct TickResult
 {
   ExitCode code = ExitCode::ok;
+  core::TimeNs started = 0;  // wall clock at the start of the pass
+  core::TimeNs finished = 0; // and at its end
+  // Bytes of the audit log left unread after the walk; nullopt when the
+  // log could not be opened.
+  std::optional<std::uint64_t> audit_lag_bytes;
   std::int64_t recovered = 0;
   WalkResult walk;
   bool audit_unavailable = false; // the source could not be read (74)

@@ -1,6 +1,7 @@
 #include "app/tick.hpp"
 #include "audit/log_file.hpp"
 #include "cli/commands.hpp"
+#include "cli/metrics_file.hpp"
 #include "policy/policy_source.hpp"
 #include "registry/http_registry.hpp"
 #include "store/pass_lock.hpp"
@@ -60,7 +61,8 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
     [&] { return policy::file_stamp(policy_options(cfg)); },
     records,
   };
-  return app::tick(ports, options).code;
+  const app::TickResult result = app::tick(ports, options);
+  return write_metrics_file(cfg.metrics_textfile, db, result);
 }
 
 } // namespace

@@ -66,6 +66,7 @@ int run(int argc, char** argv)
   register_drift(app, globals, action);
   register_outcomes(app, globals, action);
   register_audit(app, globals, action);
+  register_backup(app, globals, action);
 
   try {
     app.parse(argc, argv);

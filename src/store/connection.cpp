@@ -12,8 +12,6 @@
 
 namespace vtc::store::detail {
 
-namespace {
-
 std::string random_generation()
 {
   std::random_device rd;
@@ -24,6 +22,8 @@ std::string random_generation()
   return fmt::format("{:08x}{:08x}{:08x}{:08x}", words[0], words[1], words[2],
                      words[3]);
 }
+
+namespace {
 
 bool exists(const std::string& path)
 {

@@ -21,6 +21,10 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
                                                   OpenMode mode,
                                                   const Binding& binding);
 
+// A new generation id: 32 random hex digits. Each database and each copy
+// of one made by `backup` has its own.
+std::string random_generation();
+
 // Reads and writes the `meta` key-value table.
 std::optional<std::string> meta_get(SQLite::Database& db, const char* key);
 void meta_set(SQLite::Database& db, const char* key, const std::string& value);

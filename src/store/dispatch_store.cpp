@@ -194,7 +194,8 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
 }
 
 void SqliteStore::finish(const std::vector<app::Finished>& done,
-                         const core::Health& health)
+                         const core::Health& health,
+                         std::optional<core::AnswerClass> probe)
 {
   guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
@@ -206,6 +207,11 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
     SQLite::Statement counter(
       db, "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
           "DO UPDATE SET value = value + 1");
+    if (probe) {
+      counter.bind(1, "requests." + std::string(core::to_string(*probe)));
+      counter.exec();
+      counter.reset();
+    }
     for (const auto& f : done) {
       const auto& j = f.job;
       const std::string cls(core::to_string(f.answer.cls));

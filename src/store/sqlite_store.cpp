@@ -365,6 +365,9 @@ void SqliteStore::record_pass(const app::PassRecord& p)
                     {"failed", p.failed}};
     WriteTransaction tx(*m_impl->db);
     detail::meta_set(*m_impl->db, "last_pass", j.dump());
+    if (p.exit_code == 0) {
+      detail::meta_set(*m_impl->db, "last_success", std::to_string(p.finished));
+    }
     tx.commit();
   });
 }
@@ -431,6 +434,15 @@ app::StatusView SqliteStore::status(core::TimeNs now)
       v.last_pass = p;
     }
     v.audit_failure = audit_failure();
+    if (const auto t = detail::meta_get(db, "last_success")) {
+      v.last_success = std::stoll(*t);
+    }
+    SQLite::Statement requests(db, "SELECT substr(name, 10), value FROM counters "
+                                   "WHERE name LIKE 'requests.%' ORDER BY name");
+    while (requests.executeStep()) {
+      v.requests.emplace_back(requests.getColumn(0).getString(),
+                              requests.getColumn(1).getInt64());
+    }
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();
     if (const auto pause = detail::meta_get(db, "setting.pause_until");

@@ -61,7 +61,8 @@ public:
                                          bool publish_on_join,
                                          std::int64_t& skipped) override;
   void finish(const std::vector<app::Finished>& done,
-              const core::Health& health) override;
+              const core::Health& health,
+              std::optional<core::AnswerClass> probe) override;
   core::Health health() override;
   std::optional<std::string> setting(const std::string& key) override;
   void set_setting(const std::string& key, const std::string& value) override;

@@ -52,6 +52,13 @@ struct AuditError : Error
   AuditError(ExitCode code, const std::string& what) : Error(code, what) {}
 };
 
+// I/O on a file other than the state database or the audit source: the
+// metrics file, a backup (74).
+struct IoError : Error
+{
+  explicit IoError(const std::string& what) : Error(ExitCode::io_err, what) {}
+};
+
 // Missing input: unknown job id, no database (66).
 struct NoInputError : Error
 {

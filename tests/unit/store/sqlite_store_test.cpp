@@ -1,9 +1,11 @@
 #include "../../support/temp_dir.hpp"
+#include "store/backup.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
 #include "util/error.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <sqlite3.h>
@@ -780,4 +782,86 @@ TEST_CASE("store: an in-memory database works in pass mode")
       "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
     2));
   CHECK(s.cursor() == cursor_at(2));
+}
+
+TEST_CASE("store: status() reads the last successful pass and request counts")
+{
+  FixedClock clock;
+  store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
+  CHECK_FALSE(s.status(0).last_success.has_value());
+  CHECK(s.status(0).requests.empty());
+
+  s.record_pass(app::PassRecord{ 10, 20, 0, 1, 0, 0, 0 });
+  s.record_pass(app::PassRecord{ 30, 40, 76, 1, 0, 0, 0 });
+  CHECK(s.status(0).last_success == core::TimeNs{ 20 });
+
+  core::Health h;
+  s.finish({}, h, core::AnswerClass::transient);
+  s.finish({}, h, core::AnswerClass::transient);
+  s.finish({}, h, std::nullopt);
+  s.finish({}, h, core::AnswerClass::success);
+  using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+  CHECK(s.status(0).requests == Counts{ { "success", 1 }, { "transient", 2 } });
+}
+
+TEST_CASE("store: backup is a whole copy with its own generation")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  const std::string copy = dir.file("copy.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  s.commit_walk(batch(
+    { change(
+      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+    2));
+
+  const std::string generation = store::backup(path, binding(), copy);
+  CHECK(generation.size() == 32);
+  CHECK(generation != s.status(0).generation);
+  struct stat st
+  {};
+  REQUIRE(::stat(copy.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777U) == 0600U);
+  // One file: no journal or temporary file beside it.
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    names.push_back(e.path().filename().string());
+  }
+  CHECK(std::count(names.begin(), names.end(), "copy.db") == 1);
+  CHECK(std::none_of(names.begin(), names.end(), [](const std::string& n) {
+    return n.rfind("copy.db", 0) == 0 && n != "copy.db";
+  }));
+  CHECK(std::none_of(names.begin(), names.end(), [](const std::string& n) {
+    return n.rfind(".copy.db.", 0) == 0;
+  }));
+
+  store::SqliteStore c(copy, store::OpenMode::read_only, binding(), clock);
+  CHECK(c.cursor() == cursor_at(2));
+  CHECK(job_ids(c.jobs({})) == std::vector<std::string>{ "j1" });
+  CHECK(c.status(0).generation == generation);
+}
+
+TEST_CASE("store: backup refuses an existing target and a missing database")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  }
+  const std::string existing = dir.write("existing.db", "keep");
+  CHECK_THROWS_AS(store::backup(path, binding(), existing), UsageError);
+  CHECK(test::read_file(existing) == "keep");
+
+  const std::string target = dir.file("new.db");
+  CHECK_THROWS_AS(store::backup(dir.file("missing.db"), binding(), target),
+                  NoInputError);
+  CHECK_FALSE(std::filesystem::exists(target));
+  CHECK_FALSE(std::filesystem::exists(dir.file("missing.db")));
+
+  auto other = binding();
+  other.vtc_did = "did:webvh:QmOther:other.example";
+  CHECK_THROWS_AS(store::backup(path, other, target), ConfigError);
+  CHECK_FALSE(std::filesystem::exists(target));
 }

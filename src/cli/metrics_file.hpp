@@ -1,0 +1,19 @@
+#pragma once
+
+#include "app/ports.hpp"
+#include "app/tick.hpp"
+#include "util/exit_code.hpp"
+
+#include <string>
+
+namespace vtc::cli {
+
+// Writes the Prometheus textfile of SPEC §9 to `path` after a pass, while
+// the pass still holds the lock (nothing when `path` is empty). Returns the
+// pass's exit code, or 74 after logging an error when the file cannot be
+// written.
+ExitCode write_metrics_file(const std::string& path,
+                            app::StateStore& store,
+                            const app::TickResult& result);
+
+} // namespace vtc::cli

@@ -1,0 +1,60 @@
+#include "store/backup.hpp"
+
+#include "store/connection.hpp"
+#include "util/atomic_file.hpp"
+
+#include <SQLiteCpp/Backup.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+namespace vtc::store {
+
+namespace {
+
+UsageError target_exists(const std::string& target)
+{
+  return UsageError(fmt::format(
+    "backup target {} exists; refusing to overwrite it (choose a new name)",
+    target));
+}
+
+} // namespace
+
+std::string backup(const std::string& db_path,
+                   const Binding& binding,
+                   const std::string& target)
+{
+  struct stat st
+  {};
+  if (::lstat(target.c_str(), &st) == 0) {
+    throw target_exists(target);
+  }
+  const auto source =
+    detail::open_connection(db_path, OpenMode::read_only, binding);
+  util::TempFile tmp(target, 0600);
+  const std::string generation = detail::random_generation();
+  detail::guarded(target, [&] {
+    SQLite::Database copy(tmp.path(), SQLite::OPEN_READWRITE);
+    {
+      // One step copies every page inside one read transaction: a
+      // consistent snapshot even while a pass commits.
+      SQLite::Backup step(copy, *source);
+      const int rc = step.executeStep(-1);
+      if (rc != SQLITE_DONE) {
+        throw StoreError(fmt::format(
+          "state database {}: backup: {}", db_path, sqlite3_errstr(rc)));
+      }
+    }
+    // A single self-contained file: no WAL beside the temporary name.
+    copy.exec("PRAGMA journal_mode = DELETE");
+    detail::WriteTransaction tx(copy);
+    detail::meta_set(copy, "generation", generation);
+    tx.commit();
+  });
+  if (!tmp.link_destination()) {
+    throw target_exists(target);
+  }
+  return generation;
+}
+
+} // namespace vtc::store
