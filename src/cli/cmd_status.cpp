@@ -8,24 +8,74 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 
 namespace vtc::cli {
 
 namespace {
 
-// Bytes of the audit log after the cursor (new entries, a bad entry, an
-// incomplete line); nullopt when the file cannot be read.
-std::optional<std::int64_t> audit_lag(const config::Config& cfg,
-                                      const app::StatusView& v)
+// A final line without LF older than this: its writer has probably died
+// mid-entry, and the walk waits for it forever.
+constexpr core::TimeNs k_stale_line = 5 * 60 * core::k_ns_per_second;
+
+// What status reads of the audit file itself.
+struct AuditTail
 {
+  // Bytes after the cursor (new entries, a bad entry, an incomplete line);
+  // nullopt when the file cannot be read.
+  std::optional<std::int64_t> lag;
+  // When the file was last written, if it ends with an incomplete line.
+  std::optional<core::TimeNs> incomplete_since;
+};
+
+AuditTail audit_tail(const config::Config& cfg, const app::StatusView& v)
+{
+  AuditTail t;
   struct stat st{};
   if (::stat(cfg.audit_source.c_str(), &st) != 0) {
-    return std::nullopt;
+    return t;
   }
   const std::int64_t offset =
     v.cursor ? static_cast<std::int64_t>(v.cursor->offset) : 0;
-  return std::max<std::int64_t>(st.st_size - offset, 0);
+  t.lag = std::max<std::int64_t>(st.st_size - offset, 0);
+  if (st.st_size > 0) {
+    std::ifstream f(cfg.audit_source, std::ios::binary);
+    char last = '\n';
+    if (f.seekg(st.st_size - 1) && f.get(last) && last != '\n') {
+      t.incomplete_since =
+        st.st_mtim.tv_sec * core::k_ns_per_second + st.st_mtim.tv_nsec;
+    }
+  }
+  return t;
+}
+
+std::optional<std::string> stale_line_warning(const AuditTail& t, core::TimeNs now)
+{
+  if (!t.incomplete_since || now - *t.incomplete_since <= k_stale_line) {
+    return std::nullopt;
+  }
+  return fmt::format(
+    "the audit log has ended with an incomplete line for {}: its writer may "
+    "have died mid-entry, and the walk waits for the rest",
+    human_duration(now - *t.incomplete_since));
+}
+
+// The warnings an operator must act on.
+std::vector<std::string> warnings(const app::StatusView& v, const AuditTail& t,
+                                  core::TimeNs now)
+{
+  std::vector<std::string> out;
+  if (auto w = stale_line_warning(t, now)) {
+    out.push_back(std::move(*w));
+  }
+  if (v.unattributable_removals > 0) {
+    out.push_back(fmt::format(
+      "{} redacted removal(s) matched no known member: a published member may "
+      "stay published",
+      v.unattributable_removals));
+  }
+  return out;
 }
 
 std::optional<core::TimeNs> future(const std::optional<core::TimeNs>& t,
@@ -35,8 +85,9 @@ std::optional<core::TimeNs> future(const std::optional<core::TimeNs>& t,
 }
 
 nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
-                               bool running, std::optional<std::int64_t> lag)
+                               bool running, const AuditTail& tail)
 {
+  const auto& lag = tail.lag;
   nlohmann::ordered_json j;
   j["generation"] = v.generation;
   j["running"] = running;
@@ -61,6 +112,9 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
     {"breaker_open_until", time_or_null(future(v.health.breaker_open_until, now))},
     {"paused_until", time_or_null(future(v.pause_until, now))}};
   j["audit_lag_bytes"] = lag ? nlohmann::json(*lag) : nlohmann::json(nullptr);
+  j["incomplete_line_since"] = tail.incomplete_since
+                                 ? nlohmann::json(core::format_rfc3339(*tail.incomplete_since))
+                                 : nlohmann::json(nullptr);
   j["jobs"] = {{"pending", v.pending},
                {"in_flight", v.in_flight},
                {"failed", v.failed}};
@@ -96,12 +150,14 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   } else {
     j["audit_failure"] = nullptr;
   }
+  j["warnings"] = warnings(v, tail, now);
   return j;
 }
 
 std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
-                    std::optional<std::int64_t> lag)
+                    const AuditTail& tail)
 {
+  const auto& lag = tail.lag;
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pass", running ? "running now" : "not running"});
   rows.push_back(
@@ -179,6 +235,9 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
   } else {
     rows.push_back({"last pass", "none recorded"});
   }
+  if (const auto w = stale_line_warning(tail, now)) {
+    rows.push_back({"WARNING", *w});
+  }
   return table(rows);
 }
 
@@ -198,11 +257,11 @@ void register_status(CLI::App& app, const Globals& globals, Action& action)
       const core::TimeNs now = clock.now();
       const app::StatusView v = store->status(now);
       const bool running = store::PassLock::held(cfg.state_db);
-      const auto lag = audit_lag(cfg, v);
+      const AuditTail tail = audit_tail(cfg, v);
       if (*json) {
-        std::cout << to_json(v, now, running, lag).dump() << '\n';
+        std::cout << to_json(v, now, running, tail).dump() << '\n';
       } else {
-        std::cout << to_text(v, now, running, lag);
+        std::cout << to_text(v, now, running, tail);
       }
       return ExitCode::ok;
     };

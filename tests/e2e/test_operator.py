@@ -2,6 +2,8 @@
 list, audit verify — as case tables of arguments → exit code and output."""
 
 import json
+import os
+import time
 import unittest
 
 import vtcsync
@@ -151,6 +153,36 @@ class Operator(unittest.TestCase):
         self.assertIn("line 9", err)
         # audit verify reads no database and creates none.
         self.assertFalse(self.c.db_path.exists())
+
+
+class StatusWarnings(unittest.TestCase):
+    def test_an_incomplete_last_line_warns_after_five_minutes(self):
+        c = Community()
+        self.addCleanup(c.cleanup)
+        code, _, err = c.tick()
+        self.assertIn(code, (0, 69, 76), err)
+        st = c.status_json()
+        self.assertIsNone(st["incomplete_line_since"])
+        self.assertEqual(st["warnings"], [])
+
+        with open(c.audit, "ab") as f:
+            f.write(b'{"event_id":"half a line')
+        now = time.time()
+        for age, warned in ((60, False), (290, False), (310, True), (86400, True)):
+            with self.subTest(age=age):
+                os.utime(c.audit, (now - age, now - age))
+                st = c.status_json()
+                self.assertIsNotNone(st["incomplete_line_since"])
+                stale = [w for w in st["warnings"] if "incomplete line" in w]
+                self.assertEqual(bool(stale), warned, st["warnings"])
+                code, out, _ = c.run("status")
+                self.assertEqual(code, 0)
+                self.assertEqual("WARNING" in out and "incomplete line" in out, warned, out)
+        # Ended by its writer: no warning, nothing incomplete.
+        with open(c.audit, "ab") as f:
+            f.write(b"\n")
+        st = c.status_json()
+        self.assertIsNone(st["incomplete_line_since"])
 
 
 if __name__ == "__main__":
