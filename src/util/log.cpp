@@ -3,8 +3,11 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 namespace vtc::util::log {
 
@@ -12,6 +15,23 @@ namespace {
 
 Format g_format = Format::text;
 Level g_threshold = Level::info;
+bool g_colour = false;
+
+// SGR sequences around the level word.
+const char* colour(Level level)
+{
+  switch (level) {
+  case Level::debug:
+    return "\x1b[2m"; // dim
+  case Level::info:
+    return "\x1b[36m"; // cyan
+  case Level::warn:
+    return "\x1b[1;33m"; // bold yellow
+  case Level::error:
+    return "\x1b[1;31m"; // bold red
+  }
+  return "";
+}
 
 const char* name(Level level)
 {
@@ -43,10 +63,17 @@ std::string now_utc()
 
 } // namespace
 
+bool use_colour(bool terminal, const char* no_color)
+{
+  return terminal && (no_color == nullptr || *no_color == '\0');
+}
+
 void configure(Format format, Level level)
 {
   g_format = format;
   g_threshold = level;
+  g_colour = format == Format::text &&
+             use_colour(isatty(STDERR_FILENO) != 0, std::getenv("NO_COLOR"));
 }
 
 Level threshold()
@@ -70,7 +97,9 @@ void write(Level level, std::string_view msg, const Fields& fields)
     }
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line = fmt::format("vtc-sync: {}: {}", name(level), msg);
+    line = g_colour ? fmt::format("vtc-sync: {}{}\x1b[0m: {}", colour(level),
+                                  name(level), msg)
+                    : fmt::format("vtc-sync: {}: {}", name(level), msg);
     for (const auto& [k, v] : fields) {
       line += fmt::format(" {}={}", k, v);
     }

@@ -15,7 +15,13 @@ enum class Format { text, json };
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Sets where and how much is logged. Messages below `threshold` are dropped.
+// Text lines get a coloured level when stderr is a terminal and NO_COLOR is
+// unset or empty.
 void configure(Format format, Level threshold);
+
+// Whether text logs are coloured: on a terminal, unless NO_COLOR is set to
+// a non-empty value (`no_color` is its value, nullptr when unset).
+bool use_colour(bool terminal, const char* no_color);
 Level threshold();
 
 // Writes one line to stderr: "vtc-sync: <level>: msg k=v…" or one JSON

@@ -329,5 +329,49 @@ class CliTest(unittest.TestCase):
                 self.assertNotIn(did, out)
 
 
+class ColourTest(unittest.TestCase):
+    """Log levels are coloured only on a terminal, and never with NO_COLOR."""
+
+    def stderr_on_a_terminal(self, extra):
+        import pty
+        env = vtcsync.clean_env()
+        env.pop("NO_COLOR", None)
+        env.update(extra)
+        main, sub = pty.openpty()
+        try:
+            p = subprocess.run([vtcsync.binary(), "-c", "/nonexistent/vtc-sync.toml",
+                                "status"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=sub,
+                               env=env, timeout=30)
+            os.close(sub)
+            sub = None
+            data = b""
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # EIO: the terminal's other side closed
+                    break
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(main)
+            if sub is not None:
+                os.close(sub)
+        self.assertEqual(p.returncode, EX_CONFIG)
+        return data.decode()
+
+    def test_colour_on_a_terminal_only(self):
+        red_error = "vtc-sync: \x1b[1;31merror\x1b[0m: "
+        self.assertIn(red_error, self.stderr_on_a_terminal({}))
+        self.assertIn(red_error, self.stderr_on_a_terminal({"NO_COLOR": ""}))
+        plain = self.stderr_on_a_terminal({"NO_COLOR": "1"})
+        self.assertIn("vtc-sync: error: ", plain)
+        self.assertNotIn("\x1b", plain)
+        code, _, err = vtcsync.run("-c", "/nonexistent/vtc-sync.toml", "status")
+        self.assertEqual(code, EX_CONFIG)
+        self.assertNotIn("\x1b", err)  # a pipe, not a terminal
+
+
 if __name__ == "__main__":
     unittest.main()
