@@ -163,10 +163,38 @@ class CliTest(unittest.TestCase):
         self.assertRegex(out.strip(), r"\d+\.\d+\.\d+")
         self.assertEqual(err, "")
 
+    # Every command that reads the state database (SPEC §1): only tick
+    # creates or migrates it.
+    DB_COMMANDS = (["status"], ["status", "--json"], ["queue", "list"],
+                   ["queue", "list", "--json"], ["queue", "show", "j1"],
+                   ["queue", "retry", "j1"], ["queue", "discard", "--all-failed", "--yes"],
+                   ["records", "list"], ["records", "show", "did:key:z6MkAlice"],
+                   ["drift"], ["reconcile", "--dry-run"], ["outcomes", "list"],
+                   ["outcomes", "prune", "--before", "5", "--yes"],
+                   ["audit", "skip", "9", "--event-id", "e", "--yes"],
+                   ["backup", "/nonexistent-dir/copy.db"])
+
+    def test_db_commands_refuse_an_older_or_newer_schema(self):
+        import sqlite3
+        for version, says in ((0, "run vtc-sync tick to upgrade"), (99, "newer")):
+            db = self.c.dir / f"v{version}.db"
+            with sqlite3.connect(db) as conn:
+                conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)")
+                conn.execute(f"PRAGMA user_version = {version}")
+            before = db.read_bytes()
+            for cmd in self.DB_COMMANDS:
+                with self.subTest(version=version, cmd=cmd):
+                    rc, out, err = self.c.run("--db", db, *cmd)
+                    self.assertEqual(rc, EX_CONFIG, err)
+                    self.assertIn(says, err)
+                    self.assertIn(str(db), err)
+                    self.assertEqual(out, "")
+                    self.assertEqual(len(vtcsync.error_lines(err)), 1, err)
+            self.assertEqual(db.read_bytes(), before)
+
     def test_read_commands_on_missing_db_create_nothing(self):
         absent = self.c.dir / "absent.db"
-        for cmd in (["status"], ["status", "--json"], ["queue", "list"],
-                    ["queue", "list", "--json"]):
+        for cmd in self.DB_COMMANDS:
             with self.subTest(cmd=cmd):
                 rc, out, err = self.c.run("--db", absent, *cmd)
                 self.assertEqual(rc, EX_NOINPUT, err)
