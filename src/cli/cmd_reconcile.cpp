@@ -17,14 +17,15 @@ ExitCode run_reconcile(const Globals& globals, bool dry_run)
   const config::Config cfg = load_config(globals);
   const core::Policy policy = policy::load_policy(policy_options(cfg));
   SystemClock clock;
-  // Changing the queue is a pass's business: hold the lock like one.
+  auto store = open_store(
+    cfg, dry_run ? store::OpenMode::read_only : store::OpenMode::read_write,
+    clock);
+  // Changing the queue is a pass's business: hold the lock like one (once
+  // the database is known to exist, so a missing one leaves no lock file).
   std::optional<store::PassLock> lock;
   if (!dry_run) {
     lock.emplace(cfg.state_db);
   }
-  auto store = open_store(
-    cfg, dry_run ? store::OpenMode::read_only : store::OpenMode::read_write,
-    clock);
   const registry::Records records(record_key(cfg));
   const auto jobs = app::plan_reconcile(*store, records, policy, clock.now());
   std::vector<std::vector<std::string>> rows{{"JOB", "KIND"}};

@@ -169,7 +169,8 @@ class CliTest(unittest.TestCase):
                    ["queue", "list", "--json"], ["queue", "show", "j1"],
                    ["queue", "retry", "j1"], ["queue", "discard", "--all-failed", "--yes"],
                    ["records", "list"], ["records", "show", "did:key:z6MkAlice"],
-                   ["drift"], ["reconcile", "--dry-run"], ["outcomes", "list"],
+                   ["drift"], ["reconcile", "--dry-run"], ["reconcile"],
+                   ["outcomes", "list"],
                    ["outcomes", "prune", "--before", "5", "--yes"],
                    ["audit", "skip", "9", "--event-id", "e", "--yes"],
                    ["backup", "/nonexistent-dir/copy.db"])
