@@ -121,7 +121,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
     if (result.walk.failure) {
-      util::log::error(describe(*result.walk.failure));
+      util::log::error(describe(*result.walk.failure, options.audit_source));
       result.code = worst(result.code, ExitCode::data_err);
     }
   }

@@ -22,6 +22,8 @@ struct TickOptions
   // request starts after it, running ones get `timeout_seconds` more.
   std::int64_t max_seconds = 25;
   std::int64_t timeout_seconds = 15;
+  // The audit log's path, for error lines.
+  std::string audit_source;
   // True once SIGTERM or SIGINT arrived: acts as the deadline (exit 75).
   std::function<bool()> interrupted = [] { return false; };
 };

@@ -193,10 +193,10 @@ std::optional<Member> BatchBuilder::find_by_key(const std::string& key_id,
   return m_store.find_member_by_key(key_id, hash);
 }
 
-std::string describe(const AuditFailure& f)
+std::string describe(const AuditFailure& f, std::string_view source)
 {
   return fmt::format(
-    "audit log line {}{}: {}: {}", f.line,
+    "audit log {} line {}{}: {}: {}", source, f.line,
     f.event_id.empty() ? "" : fmt::format(" (event {})", f.event_id), f.reason,
     f.detail);
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace vtc::app {
 
@@ -37,9 +38,10 @@ struct WalkResult
   std::optional<AuditFailure> failure; // verification failure/discontinuity
 };
 
-// "audit log line N (event ID): reason: detail", the one line that names a
-// verification failure wherever it is reported.
-std::string describe(const AuditFailure& failure);
+// "audit log SOURCE line N (event ID): reason: detail", the one line that
+// names a verification failure wherever it is reported; SOURCE is the log's
+// path.
+std::string describe(const AuditFailure& failure, std::string_view source);
 
 // Reads the log past the stored cursor, verifying every entry, and turns
 // membership events into member state, jobs and outcomes (SPEC §4, §5.1,

@@ -65,7 +65,7 @@ ExitCode verify_log(const Globals& globals, bool json)
     }
   }
   if (broken) {
-    util::log::error(app::describe(failure));
+    util::log::error(app::describe(failure, o.path));
     return ExitCode::data_err;
   }
   return ExitCode::ok;

@@ -58,6 +58,7 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
   options.degraded_after_seconds = cfg.registry_degraded_after_seconds;
   options.max_seconds = flags.max_seconds.value_or(cfg.sync_max_seconds_per_pass);
   options.timeout_seconds = cfg.registry_timeout_seconds;
+  options.audit_source = log_opts.path;
   options.interrupted = [] { return g_interrupted != 0; };
   catch_signals();
   options.dispatch.max_jobs = flags.max_jobs.value_or(cfg.sync_max_jobs_per_pass);
