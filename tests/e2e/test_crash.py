@@ -53,8 +53,8 @@ def classify(c, requests_at_kill, seen_before, visible_lines):
            for r in this_pass):
         where.add("answered, not yet committed")
     if not where:
-        where.add("after dispatch committed" if this_pass or
-                  c.db.cursor_line() == visible_lines else "other")
+        where.add("after its sends were committed" if this_pass else
+                  "before any send, with the walk committed or nothing to walk")
     return where, in_flight
 
 
