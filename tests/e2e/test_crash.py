@@ -80,7 +80,7 @@ class CrashConsistency(unittest.TestCase):
         shown = 0
         kills = collections.Counter()
         repeatable = set()
-        ended = killed = 0
+        ended = killed = held_rtbf = 0
         t = 0
         for n in range(PASSES):
             if shown < len(lines):
@@ -109,6 +109,9 @@ class CrashConsistency(unittest.TestCase):
                 repeatable |= in_flight
                 for w in where:
                     kills[w] += 1
+            held_rtbf = max(held_rtbf, c.db.scalar(
+                "SELECT count(*) FROM jobs WHERE rtbf = 1 AND due > ?",
+                ((faults.T0_EPOCH + t) * 10**9,)))
             self.assertEqual(c.db.integrity(), "ok", f"after pass {n}")
             self.assertEqual(faults.terminal_problems(c.db), [], f"after pass {n}")
             self.assertEqual(faults.request_problems(reg.requests(), repeatable),
@@ -134,11 +137,13 @@ class CrashConsistency(unittest.TestCase):
         repeats = sum(1 for k, v in collections.Counter(
             r["idempotency_key"] for r in requests).items() if v > 1)
         self.assertGreater(killed, PASSES // 2)
+        self.assertGreater(held_rtbf, 0, "no RTBF delete was ever held")
         sys.stderr.write(
             f"crash: {PASSES} passes, {killed} killed, {ended} ended by "
             f"themselves, {drained} draining passes; {len(lines)} entries, "
             f"{len(want['terminal'])} jobs ended once each, "
             f"{len(requests)} requests, {repeats} keys repeated after a kill, "
+            f"up to {held_rtbf} RTBF deletes held at once, "
             f"0 lost, 0 duplicated\n")
         for where, count in sorted(kills.items(), key=lambda kv: -kv[1]):
             sys.stderr.write(f"  kills {where}: {count}\n")
