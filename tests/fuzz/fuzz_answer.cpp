@@ -24,7 +24,8 @@ void check(bool ok)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size)
 {
   if (size < 4) {
     return 0;
@@ -40,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<std::string> retry_after;
   while (!headers.empty()) {
     const auto end = headers.find('\n');
-    const std::string_view line =
-      headers.substr(0, end == std::string_view::npos ? headers.size() : end + 1);
+    const std::string_view line = headers.substr(
+      0, end == std::string_view::npos ? headers.size() : end + 1);
     headers.remove_prefix(line.size());
     if (const auto value = vtc::http::header_value(line, "retry-after")) {
       check(value->find('\n') == std::string_view::npos);
@@ -65,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check((step == vtc::core::NextStep::done) == (cls == AnswerClass::success));
   if (step == vtc::core::NextStep::retry && retry_after) {
     const auto seconds = vtc::core::parse_retry_after(
-      *retry_after, vtc::core::TimeNs{1767225600} * vtc::core::k_ns_per_second);
+      *retry_after,
+      vtc::core::TimeNs{ 1767225600 } * vtc::core::k_ns_per_second);
     const auto wait = vtc::core::backoff_seconds(
       static_cast<int>(std::min<std::int64_t>(attempts, 62)), 0, 3600, seconds);
     check(wait >= 0 && wait <= 3600);

@@ -22,7 +22,8 @@ void parse(const std::string& text, const vtc::config::Environment& env)
 {
   try {
     const auto c = vtc::config::parse(text, "/fuzz/vtc-sync.toml", env);
-    check(!c.vtc_did.empty() && !c.audit_source.empty() && !c.registry_url.empty());
+    check(!c.vtc_did.empty() && !c.audit_source.empty() &&
+          !c.registry_url.empty());
     check(c.sync_max_attempts >= 1 && c.sync_max_attempts <= 100);
     check(c.registry_concurrency >= 1 && c.registry_concurrency <= 256);
     check(c.audit_max_line_bytes >= 4096);
@@ -33,16 +34,20 @@ void parse(const std::string& text, const vtc::config::Environment& env)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size)
 {
   const std::string text(reinterpret_cast<const char*>(data), size);
   parse(text, {});
   // The same bytes as environment values, which are parsed as the key's type.
-  const std::string value = text.substr(0, std::min<std::size_t>(text.find('\n'), 256));
-  const std::string base = "[vtc]\ndid = \"did:web:x\"\n[audit]\nsource = \"/a\"\n"
-                           "[registry]\nurl = \"https://r.example\"\n";
-  parse(base, {{"VTC_SYNC_SYNC_MAX_ATTEMPTS", value},
-               {"VTC_SYNC_REGISTRY_URL", value},
-               {"VTC_SYNC_AUDIT_ANCHOR", value}});
+  const std::string value =
+    text.substr(0, std::min<std::size_t>(text.find('\n'), 256));
+  const std::string base =
+    "[vtc]\ndid = \"did:web:x\"\n[audit]\nsource = \"/a\"\n"
+    "[registry]\nurl = \"https://r.example\"\n";
+  parse(base,
+        { { "VTC_SYNC_SYNC_MAX_ATTEMPTS", value },
+          { "VTC_SYNC_REGISTRY_URL", value },
+          { "VTC_SYNC_AUDIT_ANCHOR", value } });
   return 0;
 }

@@ -20,8 +20,9 @@ constexpr const char* k_keys = R"({"keys":[
   {"key_id":"9e8d7c6b-5a49-4382-8170-6f5e4d3c2b1a","key":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"}]})";
 
 const std::set<std::string> k_reasons{
-  "too-long",    "unparseable", "legacy", "unsupported-schema", "broken-link",
-  "tampered",    "unknown-key", "hmac",   "unsupported-version"};
+  "too-long", "unparseable", "legacy", "unsupported-schema", "broken-link",
+  "tampered", "unknown-key", "hmac",   "unsupported-version"
+};
 
 void check(bool ok)
 {
@@ -67,7 +68,8 @@ void verify_all(std::string_view text, vtc::audit::Verifier& v)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size)
 {
   static const auto keys = vtc::audit::KeyRing::parse(k_keys, "fuzz keys");
   const std::string_view text(reinterpret_cast<const char*>(data), size);
