@@ -73,12 +73,13 @@ class Overlaps(unittest.TestCase):
                 chunk = lines[n * NEW_ENTRIES:(n + 1) * NEW_ENTRIES]
                 f.write(b"".join(l + b"\n" for l in chunk))
             env = vtcsync.clean_env(faults.clock_env(t))
-            started = time.monotonic()
-            procs = [subprocess.Popen([vtcsync.binary(), *c.args("tick")],
-                                      env=env, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE)
-                     for _ in range(PASSES_PER_ROUND)]
+            procs, started = [], []
+            for _ in range(PASSES_PER_ROUND):
+                started.append(time.monotonic())
+                procs.append(subprocess.Popen(
+                    [vtcsync.binary(), *c.args("tick")], env=env,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE))
             kill_this_round = rng.random() < 0.4
             results = {}
             while len(results) < len(procs):
@@ -86,7 +87,7 @@ class Overlaps(unittest.TestCase):
                     if i in results or p.poll() is None:
                         continue
                     results[i] = (p.returncode, p.stderr.read().decode(),
-                                  time.monotonic() - started)
+                                  time.monotonic() - started[i])
                     p.stderr.close()
                 running = [p for i, p in enumerate(procs) if i not in results]
                 if kill_this_round and len(running) == 1:
