@@ -40,8 +40,8 @@ struct WalkResult
   std::optional<AuditFailure> failure; // verification failure/discontinuity
 };
 
-// "audit log line N (event ID): reason: detail", the one line that names a
-// verification failure wherever it is reported.
+// "audit log PATH line N (event ID): reason: detail", the one line that
+// names a verification failure wherever it is reported.
 std::string describe(const AuditFailure& failure);
 
 // Reads the log past the stored cursor, verifying every entry, and turns

@@ -144,11 +144,14 @@ std::optional<std::int64_t> parse_retry_after(std::string_view v, TimeNs now)
   if (!at) {
     return std::nullopt;
   }
-  const TimeNs delta = *at - now;
-  if (delta <= 0) {
+  if (*at <= now) {
     return 0;
   }
-  return (delta + k_ns_per_second - 1) / k_ns_per_second;
+  // *at > now: the difference fits in 64 unsigned bits whatever the clock.
+  const std::uint64_t delta =
+    static_cast<std::uint64_t>(*at) - static_cast<std::uint64_t>(now);
+  const std::uint64_t ns = k_ns_per_second;
+  return static_cast<std::int64_t>(delta / ns + (delta % ns != 0 ? 1 : 0));
 }
 
 } // namespace vtc::core

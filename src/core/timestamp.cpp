@@ -111,8 +111,18 @@ std::optional<TimeNs> parse_rfc3339(std::string_view s)
     return std::nullopt;
   }
   const std::int64_t days = days_from_civil(year, month, day);
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
-  return secs * k_ns_per_second + frac;
+  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
+  if (secs < 0 && frac > 0) {
+    // Borrow a second so the product stays in range down to INT64_MIN.
+    ++secs;
+    frac -= k_ns_per_second;
+  }
+  TimeNs t = 0;
+  if (__builtin_mul_overflow(secs, k_ns_per_second, &t) ||
+      __builtin_add_overflow(t, frac, &t)) {
+    return std::nullopt; // years 0000-1677 and 2262-9999
+  }
+  return t;
 }
 
 std::string format_rfc3339(TimeNs t, std::string_view suffix)

@@ -15,7 +15,8 @@ constexpr TimeNs k_ns_per_second = 1'000'000'000;
 
 // Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" exactly (upper-case T and Z, no
 // offset other than Z, valid calendar date, no leap second). Returns
-// nullopt for anything else.
+// nullopt for anything else, and for instants a TimeNs cannot hold (before
+// 1677-09-21T00:12:43.145224192Z or after 2262-04-11T23:47:16.854775807Z).
 std::optional<TimeNs> parse_rfc3339(std::string_view text);
 
 // Renders with the shortest of 0, 3, 6 or 9 fraction digits that is exact,

@@ -1,5 +1,7 @@
 #include "http/transfer.hpp"
 
+#include "http/header.hpp"
+
 #include "util/error.hpp"
 
 #include <curl/curl.h>
@@ -96,22 +98,10 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user)
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user)
 {
   auto* t = static_cast<Transfer*>(user);
-  std::string_view line(data, size * n);
-  constexpr std::string_view k_name = "retry-after:";
-  if (line.size() > k_name.size() &&
-      std::equal(k_name.begin(), k_name.end(), line.begin(), [](char a, char b) {
-        return a == std::tolower(static_cast<unsigned char>(b));
-      })) {
-    std::string_view value = line.substr(k_name.size());
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-      value.remove_prefix(1);
-    }
-    while (!value.empty() &&
-           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-      value.remove_suffix(1);
-    }
-    t->response.retry_after = std::string(value);
-  } else if (line.rfind("HTTP/", 0) == 0) {
+  const std::string_view line(data, size * n);
+  if (const auto value = header_value(line, "retry-after")) {
+    t->response.retry_after = std::string(*value);
+  } else if (is_status_line(line)) {
     // A new status line (after 100 Continue): forget earlier headers.
     t->response.retry_after.reset();
   }

@@ -150,7 +150,7 @@ class Operator(unittest.TestCase):
         doc = json.loads(out)
         self.assertEqual((doc["ok"], doc["entries"], doc["failure"]["line"],
                           doc["failure"]["reason"]), (False, 8, 9, "tampered"))
-        self.assertIn("line 9", err)
+        self.assertIn(f"{self.c.audit} line 9", err)
         # audit verify reads no database and creates none.
         self.assertFalse(self.c.db_path.exists())
 

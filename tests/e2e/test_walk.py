@@ -196,7 +196,7 @@ class WalkTest(unittest.TestCase):
         errors = vtcsync.error_lines(err)
         self.assertEqual(len(errors), 1, err)
         self.assertTrue(errors[0].startswith(vtcsync.ERROR_PREFIX))
-        self.assertIn(f"line {bad}", errors[0])
+        self.assertIn(f"{c.audit} line {bad}", errors[0])
         self.assertIn(case["reason"], errors[0])
         event_id = vtcsync.event_ids(c.audit).get(bad)
         if event_id:

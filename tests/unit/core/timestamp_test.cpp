@@ -127,6 +127,21 @@ TEST_CASE("core: parse_rfc3339 rejects anything but the exact Z form")
   }
 }
 
+TEST_CASE("core: parse_rfc3339 rejects instants outside the nanosecond range")
+{
+  CHECK(parse_rfc3339("2262-04-11T23:47:16.854775807Z") == INT64_MAX);
+  CHECK(parse_rfc3339("1677-09-21T00:12:43.145224192Z") == INT64_MIN);
+  for (const char* text : { "2262-04-11T23:47:16.854775808Z",
+                            "2262-04-12T00:00:00Z",
+                            "9999-12-31T23:59:59.999999999Z",
+                            "1677-09-21T00:12:43.145224191Z",
+                            "1013-01-01T00:00:03.123456Z",
+                            "0000-01-01T00:00:00Z" }) {
+    CAPTURE(text);
+    CHECK_FALSE(parse_rfc3339(text).has_value());
+  }
+}
+
 TEST_CASE("core: parse_rfc3339 and format_rfc3339 round-trip")
 {
   for (const TimeNs t : { TimeNs{ 0 },
