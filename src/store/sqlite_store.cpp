@@ -6,6 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 namespace vtc::store {
 
 using detail::guarded;
@@ -411,6 +415,27 @@ app::StatusView SqliteStore::status(core::TimeNs now)
 
 std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
 {
+  if (!q.state && !q.member_did) {
+    // Every state in due order: one query per state walks jobs_state
+    // (state, due, rowid) in order and stops at the limit; one query over
+    // all states would sort the whole queue first.
+    std::vector<app::JobRow> rows;
+    for (const auto state : {core::JobState::pending, core::JobState::in_flight,
+                             core::JobState::failed}) {
+      app::JobQuery one = q;
+      one.state = state;
+      auto part = jobs(one);
+      rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.due, a.seq) < std::pair(b.due, b.seq);
+    });
+    if (static_cast<std::int64_t>(rows.size()) > q.limit) {
+      rows.resize(static_cast<std::size_t>(q.limit));
+    }
+    return rows;
+  }
   return guarded(m_impl->path, [&] {
     std::string sql = fmt::format("SELECT {} FROM jobs j ", detail::k_job_columns);
     std::vector<std::string> where;
