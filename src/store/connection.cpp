@@ -188,6 +188,9 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
       // A first walk touches member, key and job pages all over the file:
       // a larger page cache (the default is 2 MiB) saves most re-reads.
       db->exec("PRAGMA cache_size = -32768");
+      // Checkpoint every 32 MiB of WAL rather than 4 MiB: fewer fsyncs, and
+      // a page several batches change is copied back once.
+      db->exec("PRAGMA wal_autocheckpoint = 8192");
       migrate(*db, path);
     } else {
       db->exec("PRAGMA synchronous = NORMAL");
