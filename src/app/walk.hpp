@@ -19,7 +19,7 @@ struct WalkOptions
     return &k_defaults;
   };
   std::int64_t rtbf_window_hours = 24;
-  std::int64_t batch_size = 1000; // entries per transaction
+  std::int64_t batch_size = 10000; // entries per transaction
   // Polled at batch boundaries: true ends the walk there (deadline, signal).
   std::function<bool()> should_stop = [] { return false; };
   // Called with each batch just before it is committed (a dry run lists

@@ -30,9 +30,10 @@ config::Config load_config(const Globals& globals)
 store::Binding binding_of(const config::Config& cfg)
 {
   const registry::RecordKey key = record_key(cfg);
-  return {key.authority_id,
-          http::checked_origin(cfg.registry_url, "registry.url"), key.action,
-          key.resource, key.record_type};
+  return {key.authority_id, cfg.registry_url, key.action, key.resource,
+          key.record_type, [](const std::string& url) {
+            return http::checked_origin(url, "registry.url");
+          }};
 }
 
 audit::LogOptions log_options(const config::Config& cfg)

@@ -34,8 +34,9 @@ public:
 // Loads the configuration with the command-line overrides applied.
 config::Config load_config(const Globals& globals);
 
-// What the database must be bound to, from the configuration. Checks the
-// registry URL rule (78).
+// What the database must be bound to, from the configuration. The store
+// checks the registry URL rule (78) when it meets a URL text it has not
+// verified.
 store::Binding binding_of(const config::Config& cfg);
 
 // How to read the audit log; loads the key file in strict mode (78 when

@@ -1,10 +1,10 @@
 #include "http/transfer.hpp"
 
+#include "http/curl_lib.hpp"
 #include "http/header.hpp"
 
 #include "util/error.hpp"
 
-#include <curl/curl.h>
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -13,17 +13,9 @@
 
 namespace vtc::http {
 
-namespace {
+using detail::curl;
 
-// libcurl's global state, set up once per process before any handle.
-void global_init()
-{
-  static const bool done = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return true;
-  }();
-  (void)done;
-}
+namespace {
 
 Failure failure_of(CURLcode code, const std::string& message)
 {
@@ -79,8 +71,8 @@ struct Transfer
 
   ~Transfer()
   {
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(easy);
+    curl().slist_free_all(headers);
+    curl().easy_cleanup(easy);
   }
 };
 
@@ -111,7 +103,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user)
 template<class T>
 void set(CURL* easy, CURLoption option, T value)
 {
-  if (curl_easy_setopt(easy, option, value) != CURLE_OK) {
+  if (curl().easy_setopt(easy, option, value) != CURLE_OK) {
     throw Error(ExitCode::software,
                 fmt::format("libcurl refused option {}", static_cast<int>(option)));
   }
@@ -153,9 +145,9 @@ void configure(Transfer& t, const ClientOptions& o)
     }
   }
   // No "Expect: 100-continue" round trip for small bodies.
-  t.headers = curl_slist_append(t.headers, "Expect:");
+  t.headers = curl().slist_append(t.headers, "Expect:");
   for (const auto& h : t.request.headers) {
-    t.headers = curl_slist_append(t.headers, h.c_str());
+    t.headers = curl().slist_append(t.headers, h.c_str());
   }
   set(e, CURLOPT_HTTPHEADER, t.headers);
 }
@@ -172,24 +164,23 @@ struct Transfers::Impl
 Transfers::Transfers(const ClientOptions& options)
   : m_impl(std::make_unique<Impl>())
 {
-  global_init();
   m_impl->options = options;
-  m_impl->multi = curl_multi_init();
+  m_impl->multi = curl().multi_init();
   if (m_impl->multi == nullptr) {
     throw Error(ExitCode::software, "libcurl: cannot create a multi handle");
   }
-  curl_multi_setopt(m_impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+  curl().multi_setopt(m_impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                     options.max_connections);
-  curl_multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+  curl().multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                     options.max_connections);
-  curl_multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS,
+  curl().multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS,
                     options.max_connections);
 }
 
 Transfers::~Transfers()
 {
   abort_all();
-  curl_multi_cleanup(m_impl->multi);
+  curl().multi_cleanup(m_impl->multi);
 }
 
 void Transfers::add(std::uint64_t tag, Request request)
@@ -197,12 +188,12 @@ void Transfers::add(std::uint64_t tag, Request request)
   auto t = std::make_unique<Transfer>();
   t->tag = tag;
   t->request = std::move(request);
-  t->easy = curl_easy_init();
+  t->easy = curl().easy_init();
   if (t->easy == nullptr) {
     throw Error(ExitCode::software, "libcurl: cannot create a handle");
   }
   configure(*t, m_impl->options);
-  curl_multi_add_handle(m_impl->multi, t->easy);
+  curl().multi_add_handle(m_impl->multi, t->easy);
   CURL* key = t->easy;
   m_impl->running.emplace(key, std::move(t));
 }
@@ -215,7 +206,7 @@ std::size_t Transfers::running() const
 void Transfers::abort_all()
 {
   for (auto& [easy, t] : m_impl->running) {
-    curl_multi_remove_handle(m_impl->multi, easy);
+    curl().multi_remove_handle(m_impl->multi, easy);
   }
   m_impl->running.clear();
 }
@@ -226,9 +217,9 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
   std::vector<std::pair<std::uint64_t, Response>> done;
   while (!m_impl->running.empty()) {
     int still = 0;
-    curl_multi_perform(m_impl->multi, &still);
+    curl().multi_perform(m_impl->multi, &still);
     int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(m_impl->multi, &queued)) {
+    while (CURLMsg* msg = curl().multi_info_read(m_impl->multi, &queued)) {
       if (msg->msg != CURLMSG_DONE) {
         continue;
       }
@@ -239,12 +230,12 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
       Transfer& t = *it->second;
       const CURLcode code = msg->data.result;
       if (code == CURLE_OK) {
-        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+        curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       } else {
-        t.response.error = t.error[0] != '\0' ? t.error : curl_easy_strerror(code);
+        t.response.error = t.error[0] != '\0' ? t.error : curl().easy_strerror(code);
         t.response.failure = failure_of(code, t.response.error);
       }
-      curl_multi_remove_handle(m_impl->multi, t.easy);
+      curl().multi_remove_handle(m_impl->multi, t.easy);
       done.emplace_back(t.tag, std::move(t.response));
       m_impl->running.erase(it);
     }
@@ -257,7 +248,7 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
     }
     const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
-    curl_multi_poll(m_impl->multi, nullptr, 0,
+    curl().multi_poll(m_impl->multi, nullptr, 0,
                     static_cast<int>(std::min<std::int64_t>(left.count() + 1, 1000)),
                     nullptr);
   }

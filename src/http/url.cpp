@@ -1,9 +1,9 @@
 #include "http/url.hpp"
 
+#include "http/curl_lib.hpp"
 #include "util/error.hpp"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -11,21 +11,23 @@
 
 namespace vtc::http {
 
+using detail::curl;
+
 namespace {
 
 struct UrlDeleter
 {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+  void operator()(CURLU* u) const { curl().url_cleanup(u); }
 };
 
 std::string part(CURLU* u, CURLUPart which, unsigned flags = 0)
 {
   char* value = nullptr;
-  if (curl_url_get(u, which, &value, flags) != CURLUE_OK || value == nullptr) {
+  if (curl().url_get(u, which, &value, flags) != CURLUE_OK || value == nullptr) {
     return {};
   }
   std::string out(value);
-  curl_free(value);
+  curl().free(value);
   return out;
 }
 
@@ -33,8 +35,8 @@ std::string part(CURLU* u, CURLUPart which, unsigned flags = 0)
 
 UrlParts parse_url(const std::string& url, const std::string& key)
 {
-  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+  std::unique_ptr<CURLU, UrlDeleter> u(curl().url());
+  if (!u || curl().url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     throw ConfigError(fmt::format("{} '{}': not a valid URL", key, url));
   }
   UrlParts p;

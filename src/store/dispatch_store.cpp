@@ -99,10 +99,10 @@ std::string due_query(app::ClaimScope scope, const char* columns)
 bool SqliteStore::has_due(core::TimeNs now, app::ClaimScope scope)
 {
   return guarded(m_impl->path, [&] {
-    SQLite::Statement st(*m_impl->db, due_query(scope, "1"));
-    st.bind(1, static_cast<std::int64_t>(now));
-    st.bind(2, std::int64_t{1});
-    return st.executeStep();
+    auto st = m_impl->prepare(due_query(scope, "1"));
+    st->bind(1, static_cast<std::int64_t>(now));
+    st->bind(2, std::int64_t{1});
+    return st->executeStep();
   });
 }
 
@@ -124,23 +124,23 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
     WriteTransaction tx(db);
-    SQLite::Statement st(db, sql);
-    st.bind(1, static_cast<std::int64_t>(now));
-    st.bind(2, static_cast<std::int64_t>(limit));
-    while (st.executeStep()) {
+    auto st = m_impl->prepare(sql);
+    st->bind(1, static_cast<std::int64_t>(now));
+    st->bind(2, static_cast<std::int64_t>(limit));
+    while (st->executeStep()) {
       app::ClaimedJob j;
-      j.id = st.getColumn(0).getString();
-      j.kind = core::job_kind_from(st.getColumn(1).getString())
+      j.id = st->getColumn(0).getString();
+      j.kind = core::job_kind_from(st->getColumn(1).getString())
                  .value_or(core::JobKind::publish);
-      j.attempts = st.getColumn(2).getInt64() + 1;
-      j.retries = st.getColumn(3).getInt64();
-      j.key_id = st.getColumn(4).getString();
-      j.target_hash = st.getColumn(5).getString();
-      app::Member m = detail::member_from(st, 6);
+      j.attempts = st->getColumn(2).getInt64() + 1;
+      j.retries = st->getColumn(3).getInt64();
+      j.key_id = st->getColumn(4).getString();
+      j.target_hash = st->getColumn(5).getString();
+      app::Member m = detail::member_from(*st, 6);
       j.member_id = m.id;
       j.did = std::move(m.did);
       j.member = m.state;
-      const bool mirror_absent = st.getColumn(12).getInt() != 0;
+      const bool mirror_absent = st->getColumn(12).getInt() != 0;
       if (core::skipped_by_publish_on_join(publish_on_join, j.member.status,
                                            mirror_absent)) {
         to_skip.push_back(std::move(j));
@@ -152,41 +152,41 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       return jobs; // nothing due: the transaction rolls back, nothing written
     }
     for (const auto& j : to_skip) {
-      SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
-      del.bind(1, j.id);
-      del.exec();
+      auto del = m_impl->prepare("DELETE FROM jobs WHERE id = ?");
+      del->bind(1, j.id);
+      del->exec();
       m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
                            j.key_id, j.target_hash,
                            R"({"reason":"publish_on_join"})"});
     }
     skipped = static_cast<std::int64_t>(to_skip.size());
-    SQLite::Statement claim(db, "UPDATE jobs SET state = 'in_flight', "
+    auto claim = m_impl->prepare("UPDATE jobs SET state = 'in_flight', "
                                 "attempts = ? WHERE id = ?");
     // n numbers every request ever sent for the job, across retries and
     // unspent attempts, so the history is never overwritten.
-    SQLite::Statement attempt(
-      db, "INSERT INTO attempts(job_id, n, started, method, idempotency_key) "
+    auto attempt = m_impl->prepare(
+      "INSERT INTO attempts(job_id, n, started, method, idempotency_key) "
           "VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE "
           "job_id = ?1), ?2, ?3, ?4)");
-    SQLite::Statement mirror(
-      db, "INSERT INTO mirror(member_id, state, updated) VALUES (?, "
+    auto mirror = m_impl->prepare(
+      "INSERT INTO mirror(member_id, state, updated) VALUES (?, "
           "'unknown', ?) ON CONFLICT(member_id) DO UPDATE SET state = "
           "'unknown', updated = excluded.updated");
     for (const auto& j : jobs) {
-      claim.bind(1, static_cast<std::int64_t>(j.attempts));
-      claim.bind(2, j.id);
-      claim.exec();
-      claim.reset();
-      attempt.bind(1, j.id);
-      attempt.bind(2, static_cast<std::int64_t>(now));
-      attempt.bind(3, std::string(core::request_method(j.member.status)));
-      attempt.bind(4, core::idempotency_key(j.id, j.retries));
-      attempt.exec();
-      attempt.reset();
-      mirror.bind(1, static_cast<std::int64_t>(j.member_id));
-      mirror.bind(2, static_cast<std::int64_t>(now));
-      mirror.exec();
-      mirror.reset();
+      claim->bind(1, static_cast<std::int64_t>(j.attempts));
+      claim->bind(2, j.id);
+      claim->exec();
+      claim->reset();
+      attempt->bind(1, j.id);
+      attempt->bind(2, static_cast<std::int64_t>(now));
+      attempt->bind(3, std::string(core::request_method(j.member.status)));
+      attempt->bind(4, core::idempotency_key(j.id, j.retries));
+      attempt->exec();
+      attempt->reset();
+      mirror->bind(1, static_cast<std::int64_t>(j.member_id));
+      mirror->bind(2, static_cast<std::int64_t>(now));
+      mirror->exec();
+      mirror->reset();
     }
     tx.commit();
     return jobs;
@@ -201,57 +201,57 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
     auto& db = *m_impl->db;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
     WriteTransaction tx(db);
-    SQLite::Statement attempt(
-      db, "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
+    auto attempt = m_impl->prepare(
+      "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
           "error = ? WHERE job_id = ? AND finished IS NULL");
-    SQLite::Statement counter(
-      db, "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
+    auto counter = m_impl->prepare(
+      "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
           "DO UPDATE SET value = value + 1");
     if (probe) {
-      counter.bind(1, "requests." + std::string(core::to_string(*probe)));
-      counter.exec();
-      counter.reset();
+      counter->bind(1, "requests." + std::string(core::to_string(*probe)));
+      counter->exec();
+      counter->reset();
     }
     for (const auto& f : done) {
       const auto& j = f.job;
       const std::string cls(core::to_string(f.answer.cls));
-      attempt.bind(1, now);
+      attempt->bind(1, now);
       if (f.answer.status != 0) {
-        attempt.bind(2, f.answer.status);
+        attempt->bind(2, f.answer.status);
       } else {
-        attempt.bind(2);
+        attempt->bind(2);
       }
-      attempt.bind(3, cls);
-      attempt.bind(4, f.answer.error);
-      attempt.bind(5, j.id);
-      attempt.exec();
-      attempt.reset();
-      counter.bind(1, "requests." + cls);
-      counter.exec();
-      counter.reset();
+      attempt->bind(3, cls);
+      attempt->bind(4, f.answer.error);
+      attempt->bind(5, j.id);
+      attempt->exec();
+      attempt->reset();
+      counter->bind(1, "requests." + cls);
+      counter->exec();
+      counter->reset();
 
       app::Outcome outcome{core::OutcomeKind::succeeded, j.id, j.attempts,
                            j.key_id, j.target_hash, ""};
       switch (f.step) {
       case core::NextStep::done: {
-        SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
-        del.bind(1, j.id);
-        del.exec();
+        auto del = m_impl->prepare("DELETE FROM jobs WHERE id = ?");
+        del->bind(1, j.id);
+        del->exec();
         if (f.sent.method == "DELETE") {
           // Forget the member: the mirror row and member_keys go with it
           // (ON DELETE CASCADE), and secure_delete overwrites the DID.
-          SQLite::Statement forget(db, "DELETE FROM members WHERE id = ?");
-          forget.bind(1, static_cast<std::int64_t>(j.member_id));
-          forget.exec();
+          auto forget = m_impl->prepare("DELETE FROM members WHERE id = ?");
+          forget->bind(1, static_cast<std::int64_t>(j.member_id));
+          forget->exec();
         } else {
-          SQLite::Statement mirror(
-            db, "UPDATE mirror SET state = 'present', record_id = ?, body = "
+          auto mirror = m_impl->prepare(
+            "UPDATE mirror SET state = 'present', record_id = ?, body = "
                 "?, updated = ? WHERE member_id = ?");
-          mirror.bind(1, f.sent.record_id);
-          mirror.bind(2, f.sent.body);
-          mirror.bind(3, now);
-          mirror.bind(4, static_cast<std::int64_t>(j.member_id));
-          mirror.exec();
+          mirror->bind(1, f.sent.record_id);
+          mirror->bind(2, f.sent.body);
+          mirror->bind(3, now);
+          mirror->bind(4, static_cast<std::int64_t>(j.member_id));
+          mirror->exec();
         }
         m_impl->add_outcome(outcome);
         break;
@@ -259,22 +259,22 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       case core::NextStep::retry:
       case core::NextStep::unspent: {
         const bool spent = f.step == core::NextStep::retry;
-        SQLite::Statement up(
-          db, "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
+        auto up = m_impl->prepare(
+          "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
               "last_error = ? WHERE id = ?");
-        up.bind(1, static_cast<std::int64_t>(spent ? f.due : now));
-        up.bind(2, static_cast<std::int64_t>(spent ? j.attempts : j.attempts - 1));
-        up.bind(3, f.answer.error);
-        up.bind(4, j.id);
-        up.exec();
+        up->bind(1, static_cast<std::int64_t>(spent ? f.due : now));
+        up->bind(2, static_cast<std::int64_t>(spent ? j.attempts : j.attempts - 1));
+        up->bind(3, f.answer.error);
+        up->bind(4, j.id);
+        up->exec();
         break;
       }
       case core::NextStep::fail: {
-        SQLite::Statement up(db, "UPDATE jobs SET state = 'failed', "
+        auto up = m_impl->prepare("UPDATE jobs SET state = 'failed', "
                                  "last_error = ? WHERE id = ?");
-        up.bind(1, f.answer.error);
-        up.bind(2, j.id);
-        up.exec();
+        up->bind(1, f.answer.error);
+        up->bind(2, j.id);
+        up->exec();
         outcome.kind = core::OutcomeKind::failed;
         outcome.detail = json{{"http_status", f.answer.status},
                               {"class", cls},

@@ -6,6 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 namespace vtc::store {
 
 using detail::guarded;
@@ -102,14 +106,13 @@ std::optional<app::Cursor> SqliteStore::cursor()
 std::optional<app::Member> SqliteStore::find_member(const std::string& did)
 {
   return guarded(m_impl->path, [&]() -> std::optional<app::Member> {
-    SQLite::Statement st(*m_impl->db,
-                         "SELECT id, did, status, role, active_from, active_to "
+    auto st = m_impl->prepare("SELECT id, did, status, role, active_from, active_to "
                          "FROM members WHERE did = ?");
-    st.bind(1, did);
-    if (!st.executeStep()) {
+    st->bind(1, did);
+    if (!st->executeStep()) {
       return std::nullopt;
     }
-    return member_from(st);
+    return member_from(*st);
   });
 }
 
@@ -117,33 +120,32 @@ std::optional<app::Member> SqliteStore::find_member_by_key(
   const std::string& key_id, const std::string& target_hash)
 {
   return guarded(m_impl->path, [&]() -> std::optional<app::Member> {
-    SQLite::Statement st(
-      *m_impl->db,
+    auto st = m_impl->prepare(
       "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to "
       "FROM member_keys k JOIN members m ON m.id = k.member_id "
       "WHERE k.key_id = ? AND k.target_hash = ? AND m.did IS NOT NULL");
-    st.bind(1, key_id);
-    st.bind(2, target_hash);
-    if (!st.executeStep()) {
+    st->bind(1, key_id);
+    st->bind(2, target_hash);
+    if (!st->executeStep()) {
       return std::nullopt;
     }
-    return member_from(st);
+    return member_from(*st);
   });
 }
 
 std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
 {
-  SQLite::Statement st(*db, "INSERT INTO outcomes(at, kind, job_id, attempts, "
+  auto st = prepare("INSERT INTO outcomes(at, kind, job_id, attempts, "
                             "key_id, target_hash, detail) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?)");
-  st.bind(1, static_cast<std::int64_t>(clock.now()));
-  st.bind(2, std::string(core::to_string(o.kind)));
-  st.bind(3, o.job_id);
-  st.bind(4, static_cast<std::int64_t>(o.attempts));
-  st.bind(5, o.key_id);
-  st.bind(6, o.target_hash);
-  st.bind(7, o.detail);
-  st.exec();
+  st->bind(1, static_cast<std::int64_t>(clock.now()));
+  st->bind(2, std::string(core::to_string(o.kind)));
+  st->bind(3, o.job_id);
+  st->bind(4, static_cast<std::int64_t>(o.attempts));
+  st->bind(5, o.key_id);
+  st->bind(6, o.target_hash);
+  st->bind(7, o.detail);
+  st->exec();
   return db->getLastInsertRowid();
 }
 
@@ -151,28 +153,28 @@ std::int64_t SqliteStore::Impl::upsert_member(
   const app::WalkBatch::Change& change)
 {
   const auto& m = change.member;
-  SQLite::Statement st(
-    *db, "INSERT INTO members(did, status, role, active_from, active_to) "
+  auto st = prepare(
+    "INSERT INTO members(did, status, role, active_from, active_to) "
          "VALUES (?, ?, ?, ?, ?) ON CONFLICT(did) DO UPDATE SET "
          "status = excluded.status, role = excluded.role, "
          "active_from = excluded.active_from, active_to = excluded.active_to "
          "RETURNING id");
-  st.bind(1, m.did);
-  st.bind(2, std::string(core::to_string(m.state.status)));
-  st.bind(3, m.state.role);
-  bind_optional(st, 4, m.state.active_from);
-  bind_optional(st, 5, m.state.active_to);
-  if (!st.executeStep()) {
+  st->bind(1, m.did);
+  st->bind(2, std::string(core::to_string(m.state.status)));
+  st->bind(3, m.state.role);
+  bind_optional(*st, 4, m.state.active_from);
+  bind_optional(*st, 5, m.state.active_to);
+  if (!st->executeStep()) {
     throw StoreError("member upsert returned no row");
   }
-  const std::int64_t id = st.getColumn(0).getInt64();
+  const std::int64_t id = st->getColumn(0).getInt64();
   if (!change.key_id.empty() && !change.target_hash.empty()) {
-    SQLite::Statement keys(*db, "INSERT OR IGNORE INTO member_keys(key_id, "
+    auto keys = prepare("INSERT OR IGNORE INTO member_keys(key_id, "
                                 "target_hash, member_id) VALUES (?, ?, ?)");
-    keys.bind(1, change.key_id);
-    keys.bind(2, change.target_hash);
-    keys.bind(3, id);
-    keys.exec();
+    keys->bind(1, change.key_id);
+    keys->bind(2, change.target_hash);
+    keys->bind(3, id);
+    keys->exec();
   }
   return id;
 }
@@ -180,28 +182,28 @@ std::int64_t SqliteStore::Impl::upsert_member(
 void SqliteStore::Impl::supersede(std::int64_t member_id,
                                   std::int64_t& superseded)
 {
-  SQLite::Statement st(*db, "SELECT id, state, attempts, key_id, target_hash "
+  auto st = prepare("SELECT id, state, attempts, key_id, target_hash "
                             "FROM jobs WHERE member_id = ?");
-  st.bind(1, member_id);
-  if (!st.executeStep()) {
+  st->bind(1, member_id);
+  if (!st->executeStep()) {
     return;
   }
   app::Outcome o;
   o.kind = core::OutcomeKind::superseded;
-  o.job_id = st.getColumn(0).getString();
-  const auto state = core::job_state_from(st.getColumn(1).getString());
-  o.attempts = st.getColumn(2).getInt64();
-  o.key_id = st.getColumn(3).getString();
-  o.target_hash = st.getColumn(4).getString();
+  o.job_id = st->getColumn(0).getString();
+  const auto state = core::job_state_from(st->getColumn(1).getString());
+  o.attempts = st->getColumn(2).getInt64();
+  o.key_id = st->getColumn(3).getString();
+  o.target_hash = st->getColumn(4).getString();
   if (!state || !core::supersedes(*state)) {
     // Recovery runs before the walk under the same lock, so nothing can be
     // in flight here.
     throw Error(ExitCode::software,
                 fmt::format("job {} is in flight during the walk", o.job_id));
   }
-  SQLite::Statement del(*db, "DELETE FROM jobs WHERE id = ?");
-  del.bind(1, o.job_id);
-  del.exec();
+  auto del = prepare("DELETE FROM jobs WHERE id = ?");
+  del->bind(1, o.job_id);
+  del->exec();
   add_outcome(o);
   ++superseded;
 }
@@ -222,21 +224,20 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
       if (change.job) {
         const app::NewJob& job = *change.job;
         m_impl->supersede(member_id, result.jobs_superseded);
-        SQLite::Statement st(
-          *m_impl->db,
+        auto st = m_impl->prepare(
           "INSERT INTO jobs(id, member_id, kind, state, due, rtbf, event_line, "
           "key_id, target_hash, created) VALUES (?, ?, ?, 'pending', ?, ?, ?, "
           "?, ?, ?)");
-        st.bind(1, job.id);
-        st.bind(2, member_id);
-        st.bind(3, std::string(core::to_string(job.kind)));
-        st.bind(4, static_cast<std::int64_t>(job.due));
-        st.bind(5, job.rtbf ? 1 : 0);
-        st.bind(6, static_cast<std::int64_t>(job.event_line));
-        st.bind(7, job.key_id);
-        st.bind(8, job.target_hash);
-        st.bind(9, static_cast<std::int64_t>(m_impl->clock.now()));
-        st.exec();
+        st->bind(1, job.id);
+        st->bind(2, member_id);
+        st->bind(3, std::string(core::to_string(job.kind)));
+        st->bind(4, static_cast<std::int64_t>(job.due));
+        st->bind(5, job.rtbf ? 1 : 0);
+        st->bind(6, static_cast<std::int64_t>(job.event_line));
+        st->bind(7, job.key_id);
+        st->bind(8, job.target_hash);
+        st->bind(9, static_cast<std::int64_t>(m_impl->clock.now()));
+        st->exec();
         ++result.jobs_created;
       }
       for (const auto& o : change.outcomes) {
@@ -455,6 +456,27 @@ app::StatusView SqliteStore::status(core::TimeNs now)
 
 std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
 {
+  if (!q.state && !q.member_did) {
+    // Every state in due order: one query per state walks jobs_state
+    // (state, due, rowid) in order and stops at the limit; one query over
+    // all states would sort the whole queue first.
+    std::vector<app::JobRow> rows;
+    for (const auto state : {core::JobState::pending, core::JobState::in_flight,
+                             core::JobState::failed}) {
+      app::JobQuery one = q;
+      one.state = state;
+      auto part = jobs(one);
+      rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.due, a.seq) < std::pair(b.due, b.seq);
+    });
+    if (static_cast<std::int64_t>(rows.size()) > q.limit) {
+      rows.resize(static_cast<std::size_t>(q.limit));
+    }
+    return rows;
+  }
   return guarded(m_impl->path, [&] {
     std::string sql = fmt::format("SELECT {} FROM jobs j ", detail::k_job_columns);
     std::vector<std::string> where;

@@ -2,6 +2,7 @@
 
 #include "app/ports.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,10 +13,15 @@ namespace vtc::store {
 struct Binding
 {
   std::string vtc_did;
-  std::string registry_origin;
+  std::string registry_url; // as configured
   std::string action;
   std::string resource;
   std::string record_type;
+  // Returns the origin of registry_url (what the database is bound to),
+  // throwing ConfigError when the URL breaks the rule of SPEC §6. Parsing
+  // loads the URL parser, so the store calls this only for a URL text it
+  // has not verified before.
+  std::function<std::string(const std::string& url)> origin_of;
 };
 
 enum class OpenMode {

@@ -6,7 +6,35 @@
 #include "store/connection.hpp"
 #include "store/sqlite_store.hpp"
 
+#include <map>
+#include <memory>
+#include <string_view>
+
 namespace vtc::store {
+
+namespace detail {
+
+// A statement borrowed from SqliteStore::Impl::prepare(): reset when the
+// borrower is done, so an unfinished query holds no read snapshot.
+class Prepared
+{
+public:
+  explicit Prepared(SQLite::Statement& st)
+    : m_st(&st)
+  {
+  }
+  ~Prepared() { m_st->tryReset(); }
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+
+  SQLite::Statement& operator*() const { return *m_st; }
+  SQLite::Statement* operator->() const { return m_st; }
+
+private:
+  SQLite::Statement* m_st;
+};
+
+} // namespace detail
 
 struct SqliteStore::Impl
 {
@@ -14,8 +42,27 @@ struct SqliteStore::Impl
   const app::Clock& clock;
   // Declared before the statements: a Database must outlive them.
   std::unique_ptr<SQLite::Database> db;
+  // Prepared once per connection: a walk or a dispatch runs the same few
+  // statements for every entry or job, and compiling SQL costs more than
+  // running it.
+  std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>>
+    statements;
 
   Impl(std::string p, const app::Clock& c) : path(std::move(p)), clock(c) {}
+
+  // The statement for `sql`, prepared on first use; bind every parameter.
+  detail::Prepared prepare(std::string_view sql)
+  {
+    auto it = statements.find(sql);
+    if (it == statements.end()) {
+      it =
+        statements
+          .emplace(std::string(sql),
+                   std::make_unique<SQLite::Statement>(*db, std::string(sql)))
+          .first;
+    }
+    return detail::Prepared(*it->second);
+  }
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);

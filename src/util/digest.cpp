@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace vtc::util {
@@ -34,36 +36,44 @@ EVP_MAC* fetched_hmac()
 
 struct Sha256::Impl
 {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  // Made on first use: setting up OpenSSL costs more than a pass that
+  // hashes nothing.
+  EVP_MD_CTX* ctx = nullptr;
   ~Impl() { EVP_MD_CTX_free(ctx); }
+  EVP_MD_CTX* context()
+  {
+    if (ctx == nullptr) {
+      ctx = EVP_MD_CTX_new();
+      if (ctx == nullptr ||
+          EVP_DigestInit_ex2(ctx, fetched_sha256(), nullptr) != 1) {
+        throw std::runtime_error("openssl: cannot initialise SHA256");
+      }
+    }
+    return ctx;
+  }
 };
 
-Sha256::Sha256() : m_impl(std::make_unique<Impl>())
-{
-  if (m_impl->ctx == nullptr ||
-      EVP_DigestInit_ex2(m_impl->ctx, fetched_sha256(), nullptr) != 1) {
-    throw std::runtime_error("openssl: cannot initialise SHA256");
-  }
-}
+Sha256::Sha256() : m_impl(std::make_unique<Impl>()) {}
 
 Sha256::~Sha256() = default;
 
 void Sha256::update(std::span<const std::uint8_t> bytes)
 {
-  EVP_DigestUpdate(m_impl->ctx, bytes.data(), bytes.size());
+  EVP_DigestUpdate(m_impl->context(), bytes.data(), bytes.size());
 }
 
 void Sha256::update(std::string_view text)
 {
-  EVP_DigestUpdate(m_impl->ctx, text.data(), text.size());
+  EVP_DigestUpdate(m_impl->context(), text.data(), text.size());
 }
 
 Digest Sha256::finish()
 {
+  EVP_MD_CTX* ctx = m_impl->context();
   Digest out{};
   unsigned int len = 0;
-  EVP_DigestFinal_ex(m_impl->ctx, out.data(), &len);
-  EVP_DigestInit_ex2(m_impl->ctx, nullptr, nullptr);
+  EVP_DigestFinal_ex(ctx, out.data(), &len);
+  EVP_DigestInit_ex2(ctx, nullptr, nullptr);
   return out;
 }
 
@@ -76,30 +86,48 @@ Digest sha256(std::string_view text)
 
 struct HmacSha256::Impl
 {
+  // The key is kept until the first mac(): setting up OpenSSL's HMAC (and
+  // OpenSSL itself) costs more than a pass that verifies nothing.
+  std::array<std::uint8_t, 64> key{};
+  std::size_t key_size = 0;
   // A keyed template context; each mac() duplicates it, which skips
   // re-deriving the key pads.
   EVP_MAC_CTX* keyed = nullptr;
   EVP_MAC_CTX* work = nullptr;
   ~Impl()
   {
+    OPENSSL_cleanse(key.data(), key.size());
     EVP_MAC_CTX_free(work);
     EVP_MAC_CTX_free(keyed);
+  }
+  EVP_MAC_CTX* keyed_context()
+  {
+    if (keyed != nullptr) {
+      return keyed;
+    }
+    keyed = EVP_MAC_CTX_new(fetched_hmac());
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+      OSSL_PARAM_construct_end(),
+    };
+    if (keyed == nullptr ||
+        EVP_MAC_init(keyed, key.data(), key_size, params) != 1) {
+      throw std::runtime_error("openssl: cannot initialise HMAC-SHA256");
+    }
+    OPENSSL_cleanse(key.data(), key.size());
+    return keyed;
   }
 };
 
 HmacSha256::HmacSha256(std::span<const std::uint8_t> key)
   : m_impl(std::make_unique<Impl>())
 {
-  m_impl->keyed = EVP_MAC_CTX_new(fetched_hmac());
-  char digest_name[] = "SHA256";
-  const OSSL_PARAM params[] = {
-    OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
-    OSSL_PARAM_construct_end(),
-  };
-  if (m_impl->keyed == nullptr ||
-      EVP_MAC_init(m_impl->keyed, key.data(), key.size(), params) != 1) {
-    throw std::runtime_error("openssl: cannot initialise HMAC-SHA256");
+  if (key.size() > m_impl->key.size()) {
+    throw std::invalid_argument("HMAC-SHA256 key longer than 64 bytes");
   }
+  std::copy(key.begin(), key.end(), m_impl->key.begin());
+  m_impl->key_size = key.size();
 }
 
 HmacSha256::~HmacSha256() = default;
@@ -107,8 +135,9 @@ HmacSha256::HmacSha256(HmacSha256&&) noexcept = default;
 
 Digest HmacSha256::mac(std::string_view message) const
 {
+  EVP_MAC_CTX* keyed = m_impl->keyed_context();
   EVP_MAC_CTX_free(m_impl->work);
-  m_impl->work = EVP_MAC_CTX_dup(m_impl->keyed);
+  m_impl->work = EVP_MAC_CTX_dup(keyed);
   Digest out{};
   std::size_t len = 0;
   if (m_impl->work == nullptr ||

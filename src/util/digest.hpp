@@ -9,8 +9,8 @@
 namespace vtc::util {
 
 // Incremental SHA-256. The algorithm is fetched from OpenSSL once per
-// process; one object can be reused for many digests (reset() is implied by
-// finish()).
+// process, on first use; one object can be reused for many digests (reset()
+// is implied by finish()).
 class Sha256
 {
 public:
@@ -32,10 +32,13 @@ private:
 // SHA-256 of `text` in one call.
 Digest sha256(std::string_view text);
 
-// HMAC-SHA256 with a fixed key, reusable for many messages.
+// HMAC-SHA256 with a fixed key, reusable for many messages. OpenSSL is
+// set up on the first mac(), not before.
 class HmacSha256
 {
 public:
+  // `key` of at most 64 bytes (one SHA-256 block); longer throws
+  // std::invalid_argument.
   explicit HmacSha256(std::span<const std::uint8_t> key);
   ~HmacSha256();
   HmacSha256(const HmacSha256&) = delete;

@@ -63,33 +63,41 @@ class StorageFaults(unittest.TestCase):
         self.assertEqual(rc, EX_OK, err)
         return vtcsync.walk_state(ref.db)
 
+    GROWN = 25000  # entries appended: two full walk batches and a part
+
     def grown(self):
-        """A community whose database walked basic (12 entries), with 5000
-        more entries waiting in the log."""
+        """A community whose database walked basic (12 entries), with
+        GROWN more entries waiting in the log."""
         c = self.community()
         rc, _, err = c.tick()
         self.assertEqual(rc, EX_OK, err)
-        c.gen_audit("--entries", 5000, "--members", 500, "--seed", 61,
+        c.gen_audit("--entries", self.GROWN, "--members", 500, "--seed", 61,
                     "--append", "-o", c.audit)
         return c
 
     def test_file_system_full_then_space(self):
-        # From "the first write fails" to "a later batch fails".
-        for limit in (4096, 16384, 65536, 262144, 1 << 20):
+        # The whole walk's files, then limits from "the first write fails"
+        # to "a late batch fails": each below what the walk needs.
+        ref = self.grown()
+        rc, _, err = ref.tick()
+        self.assertEqual(rc, EX_OK, err)
+        total = self.GROWN + 12
+        expected = vtcsync.walk_state(ref.db)
+        needed = max(os.path.getsize(p) for p in ref.dir.glob("state.db*"))
+        boundaries = set(range(12, total, 10000))  # the walk's batches
+        for limit in (4096, 16384, needed // 8, needed // 2, needed * 9 // 10):
             with self.subTest(limit=limit):
                 c = self.grown()
                 rc, err = run_limited(c, limit, "tick")
                 self.assertEqual(rc, EX_IOERR, err)
                 self.assert_one_error(err, str(c.db_path))
                 self.assertEqual(c.db.integrity(), "ok")
-                line = c.db.cursor_line()
-                self.assertIn(line, (12, 1012, 2012, 3012, 4012),
+                self.assertIn(c.db.cursor_line(), boundaries,
                               "the cursor is at a batch boundary")
                 rc, _, err = c.tick()
                 self.assertEqual(rc, EX_OK, err)
-                self.assertEqual(c.db.cursor_line(), 5012)
-                self.assertEqual(vtcsync.walk_state(c.db),
-                                 self.fresh_walk(c.audit))
+                self.assertEqual(c.db.cursor_line(), total)
+                self.assertEqual(vtcsync.walk_state(c.db), expected)
 
     def test_file_system_full_on_the_first_pass(self):
         for limit in (0, 4096, 32768):

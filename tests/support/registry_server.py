@@ -596,6 +596,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class RegistryServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connection attempts when a
+    # client opens dozens at once (concurrency 32); a dropped SYN costs the
+    # client a one-second retransmission.
+    request_queue_size = 128
 
     def __init__(self, address, state, ssl_context=None, verbose=False):
         self.state = state

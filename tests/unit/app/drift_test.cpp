@@ -68,7 +68,9 @@ TEST_CASE("a listing whose cursor repeats is refused, not read forever")
     core::TimeNs now() const override { return 0; }
   } clock;
   store::SqliteStore db(":memory:", store::OpenMode::pass,
-                        {"did:web:c", "http://127.0.0.1:1", "a", "r", "t"}, clock);
+                        {"did:web:c", "http://127.0.0.1:1", "a", "r", "t",
+                         [](const std::string& url) { return url; }},
+                        clock);
   struct NoRecords final : app::RecordBuilder
   {
     std::string id(const std::string&) const override { return ""; }

@@ -50,7 +50,8 @@ store::Binding binding()
            "https://registry.example:443",
            "recognise",
            "trust-graph",
-           "recognition" };
+           "recognition",
+           [](const std::string& url) { return url; } };
 }
 
 std::shared_ptr<const audit::KeyRing> keys(const test::TempDir& dir)

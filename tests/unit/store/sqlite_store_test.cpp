@@ -32,7 +32,8 @@ store::Binding binding()
            "https://registry.example:443",
            "recognise",
            "trust-graph",
-           "recognition" };
+           "recognition",
+           [](const std::string& url) { return url; } };
 }
 
 // Every connection the process opens, so the test can read the store's own
@@ -261,7 +262,7 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
   };
   const std::vector<Case> cases{
     { "vtc.did", &store::Binding::vtc_did },
-    { "registry.url", &store::Binding::registry_origin },
+    { "registry.url", &store::Binding::registry_url },
     { "registry.action", &store::Binding::action },
     { "registry.resource", &store::Binding::resource },
     { "registry.record_type", &store::Binding::record_type },
@@ -291,6 +292,46 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
                            store::OpenMode::read_only }) {
     CHECK_NOTHROW(store::SqliteStore(path, mode, binding(), clock));
   }
+}
+
+TEST_CASE("store: a registry URL is parsed only when its text is new")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  int parsed = 0;
+  store::Binding b = binding();
+  b.origin_of = [&](const std::string& url) {
+    ++parsed;
+    return url.substr(0, url.find('/', std::string("https://").size()));
+  };
+  b.registry_url = "https://registry.example:443/";
+  { store::SqliteStore s(path, store::OpenMode::pass, b, clock); }
+  const int at_creation = parsed;
+  CHECK(at_creation >= 1);
+  // The same text again: no parse, in every mode.
+  for (const auto mode : { store::OpenMode::pass, store::OpenMode::read_write,
+                           store::OpenMode::read_only }) {
+    CAPTURE(static_cast<int>(mode));
+    CHECK_NOTHROW(store::SqliteStore(path, mode, b, clock));
+    CHECK(parsed == at_creation);
+  }
+  // Another text with the same origin: parsed, accepted, and remembered by
+  // a pass (only a pass writes).
+  b.registry_url = "https://registry.example:443/other/";
+  CHECK_NOTHROW(store::SqliteStore(path, store::OpenMode::read_only, b, clock));
+  CHECK(parsed == at_creation + 1);
+  CHECK_NOTHROW(store::SqliteStore(path, store::OpenMode::pass, b, clock));
+  CHECK(parsed == at_creation + 2);
+  CHECK_NOTHROW(store::SqliteStore(path, store::OpenMode::read_only, b, clock));
+  CHECK(parsed == at_creation + 2);
+  // A text with another origin is refused, and stays refused.
+  b.registry_url = "https://elsewhere.example:443/";
+  for (int i = 0; i < 2; ++i) {
+    CHECK_THROWS_AS(store::SqliteStore(path, store::OpenMode::pass, b, clock),
+                    ConfigError);
+  }
+  CHECK(parsed == at_creation + 4);
 }
 
 TEST_CASE("store: opening a missing database outside a pass creates nothing")
