@@ -659,6 +659,18 @@ TEST_CASE("config: a TOML syntax error names file, line and column")
                  k_origin + ":"));
 }
 
+TEST_CASE("config: a table header toml++ would assert on is a syntax error")
+{
+  // Found by fuzz_config: toml++ 3.3 asserts in parse_key() and aborts.
+  for (const char* text : {"[vtc]\ndid = \"x\"\n[*state]\n", "[*]\n", "[a.*b]\n",
+                           "[[*state]]\n"}) {
+    CAPTURE(text);
+    const auto message = parse_failure(text);
+    CHECK(message.starts_with(k_origin + ":"));
+  }
+  CHECK(parse_failure("[vtc]\ndid = \"x\"\n[*state]\n").starts_with(k_origin + ":3:"));
+}
+
 TEST_CASE("config: load reads the file named by flag, environment or default")
 {
   TempDir dir;
