@@ -7,23 +7,13 @@ import json
 import unittest
 
 import vtcsync
-from registry import Registry
-from vtcsync import Community
 
 EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL = 64, 65, 66, 75
 
 
-class AuditSkip(unittest.TestCase):
-    def setUp(self):
-        self.registry = Registry()
-        self.registry.start()
-        self.addCleanup(self.registry.__exit__, None, None, None)
-
+class AuditSkip(vtcsync.RegistryTestCase):
     def community(self, log):
-        c = Community(log=log, registry_url=self.registry.url,
-                      extra={"sync": {"max_jobs_per_pass": 100}})
-        self.addCleanup(c.cleanup)
-        return c
+        return super().community(log, sync={"max_jobs_per_pass": 100})
 
     def stopped(self, c):
         code, _, err = c.tick()

@@ -11,8 +11,6 @@ import unittest
 import urllib.parse
 
 import vtcsync
-from registry import Registry
-from vtcsync import Community
 
 AT = "@2026-01-01 12:00:00"  # before Carol's RTBF window ends
 LATER = "@2026-01-01 12:00:10"  # jobs the first pass made are due
@@ -30,13 +28,10 @@ def files_of(directory):
     return out
 
 
-class DryRun(unittest.TestCase):
+class DryRun(vtcsync.RegistryTestCase):
     def setUp(self):
-        self.registry = Registry()
-        self.registry.start()
-        self.addCleanup(self.registry.__exit__, None, None, None)
-        self.c = Community(registry_url=self.registry.url)
-        self.addCleanup(self.c.cleanup)
+        super().setUp()
+        self.c = self.community()
 
     def run_at(self, *args, when=AT):
         return self.c.run(*args, wrapper=("faketime", "-f", when))

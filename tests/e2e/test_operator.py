@@ -7,22 +7,17 @@ import time
 import unittest
 
 import vtcsync
-from registry import Registry
 from vtcsync import Community
 
 AT = "@2026-01-01 12:00:00"  # before Carol's RTBF window ends
 EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
 
 
-class Operator(unittest.TestCase):
+class Operator(vtcsync.RegistryTestCase):
     def setUp(self):
-        self.registry = Registry()
-        self.registry.start()
-        self.addCleanup(self.registry.__exit__, None, None, None)
-        self.c = Community(registry_url=self.registry.url,
-                           extra={"registry": {"concurrency": 1},
-                                  "sync": {"max_jobs_per_pass": 100}})
-        self.addCleanup(self.c.cleanup)
+        super().setUp()
+        self.c = self.community(registry={"concurrency": 1},
+                                sync={"max_jobs_per_pass": 100})
 
     def run_at(self, *args, when=AT):
         return self.c.run(*args, wrapper=("faketime", "-f", when))

@@ -14,7 +14,6 @@ import time
 import unittest
 
 import vtcsync
-from registry import Registry
 from vtcsync import Community
 
 vtcsync.binary()
@@ -185,14 +184,10 @@ class ParserSelfTest(unittest.TestCase):
 
 # -- metrics ----------------------------------------------------------------
 
-class Metrics(unittest.TestCase):
+class Metrics(vtcsync.RegistryTestCase):
     def setUp(self):
-        self.registry = Registry()
-        self.registry.start()
-        self.addCleanup(self.registry.__exit__, None, None, None)
-        self.c = Community(registry_url=self.registry.url,
-                           extra={"sync": {"max_jobs_per_pass": 100}})
-        self.addCleanup(self.c.cleanup)
+        super().setUp()
+        self.c = self.community(sync={"max_jobs_per_pass": 100})
         self.metrics_dir = self.c.dir / "textfile"
         self.metrics_dir.mkdir()
         self.prom = self.metrics_dir / "vtc-sync.prom"
@@ -336,15 +331,11 @@ class Metrics(unittest.TestCase):
 
 # -- backup -------------------------------------------------------------------
 
-class Backup(unittest.TestCase):
+class Backup(vtcsync.RegistryTestCase):
     def setUp(self):
-        self.registry = Registry()
-        self.registry.start()
-        self.addCleanup(self.registry.__exit__, None, None, None)
-        self.c = Community(registry_url=self.registry.url,
-                           extra={"registry": {"concurrency": 1},
-                                  "sync": {"max_jobs_per_pass": 2}})
-        self.addCleanup(self.c.cleanup)
+        super().setUp()
+        self.c = self.community(registry={"concurrency": 1},
+                                sync={"max_jobs_per_pass": 2})
         self.out = self.c.dir / "backups"
         self.out.mkdir()
 

@@ -6,8 +6,7 @@ import json
 import unittest
 
 import vtcsync
-from registry import Registry, record_id
-from vtcsync import Community
+from registry import record_id
 
 WHEN = ("faketime", "-f", "@2026-01-03 00:00:00")  # Carol's window has passed
 EX_DIFFER, EX_USAGE, EX_NOINPUT = 1, 64, 66
@@ -15,14 +14,10 @@ EX_UNAVAILABLE, EX_PROTOCOL, EX_CONFIG = 69, 76, 78
 DAVE = "did:web:dave.example"
 
 
-class Records(unittest.TestCase):
+class Records(vtcsync.RegistryTestCase):
     def setUp(self):
-        self.registry = Registry()
-        self.registry.start()
-        self.addCleanup(self.registry.__exit__, None, None, None)
-        self.c = Community(registry_url=self.registry.url,
-                           extra={"sync": {"max_jobs_per_pass": 100}})
-        self.addCleanup(self.c.cleanup)
+        super().setUp()
+        self.c = self.community(sync={"max_jobs_per_pass": 100})
 
     def cli(self, *args):
         return self.c.run(*args, wrapper=WHEN)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COMMUNITY_DID = "did:webvh:QmCommunity:community.example"
@@ -468,3 +469,20 @@ def error_lines(stderr):
             continue
         keep.append(line)
     return keep
+
+
+class RegistryTestCase(unittest.TestCase):
+    """A test with its own test registry on loopback (self.registry), and
+    communities that use it, each removed after the test."""
+
+    def setUp(self):
+        from registry import Registry  # registry.py is in the same folder
+        self.registry = Registry()
+        self.registry.start()
+        self.addCleanup(self.registry.__exit__, None, None, None)
+
+    def community(self, log="basic.audit.jsonl", **extra):
+        """A Community on self.registry; `extra` holds config sections."""
+        c = Community(log=log, registry_url=self.registry.url, extra=extra)
+        self.addCleanup(c.cleanup)
+        return c
