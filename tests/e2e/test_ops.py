@@ -258,9 +258,12 @@ class Metrics(vtcsync.RegistryTestCase):
     def test_every_request_is_counted_probes_included(self):
         # The registry fails everything: 4 requests in the first pass, the
         # 5th in the next opens the breaker; a pass after the breaker's
-        # time sends a probe (a GET), which is a request too.
+        # time sends a probe (a GET), which is a request too. The probe's
+        # pass stays within registry.degraded_after_seconds (1 h) of the
+        # first failure, so it exits 0, not 69.
         self.registry.inject(status=503, times=-1)
-        expected = [(AT, 4, 0), (LATER, 5, 1), (MUCH_LATER, 6, 1)]
+        probe_time = "@2026-01-01 12:30:00"  # the breaker's 30 s have passed
+        expected = [(AT, 4, 0), (LATER, 5, 1), (probe_time, 6, 1)]
         for when, transient, breaker in expected:
             with self.subTest(when=when):
                 code, _, err = self.tick(when)
