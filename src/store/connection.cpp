@@ -151,6 +151,19 @@ void meta_set(SQLite::Database& db, const char* key, const std::string& value)
   st.exec();
 }
 
+std::optional<nlohmann::json> meta_json(SQLite::Database& db, const char* key)
+{
+  const auto text = meta_get(db, key);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) {
+    throw StoreError(fmt::format("meta value {} is not valid JSON", key));
+  }
+  return j;
+}
+
 void meta_erase(SQLite::Database& db, const char* key)
 {
   SQLite::Statement st(db, "DELETE FROM meta WHERE key = ?");

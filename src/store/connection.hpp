@@ -8,6 +8,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ std::string random_generation();
 std::optional<std::string> meta_get(SQLite::Database& db, const char* key);
 void meta_set(SQLite::Database& db, const char* key, const std::string& value);
 void meta_erase(SQLite::Database& db, const char* key);
+// A meta value holding JSON; nullopt when absent. Throws StoreError when it
+// is not valid JSON.
+std::optional<nlohmann::json> meta_json(SQLite::Database& db, const char* key);
 
 // Runs `f`, turning SQLite exceptions into StoreError (74) naming `path`.
 template<class F>

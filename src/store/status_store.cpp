@@ -1,0 +1,191 @@
+// The views of the store: the pass record, status and the job listing.
+
+#include "store/sqlite_store.hpp"
+
+#include "store/connection.hpp"
+#include "store/store_impl.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace vtc::store {
+
+using detail::guarded;
+using detail::meta_json;
+using detail::member_from;
+using detail::WriteTransaction;
+using nlohmann::json;
+
+void SqliteStore::record_pass(const app::PassRecord& p)
+{
+  guarded(m_impl->path, [&] {
+    const json j = {{"started", p.started},
+                    {"finished", p.finished},
+                    {"exit_code", p.exit_code},
+                    {"entries", p.entries},
+                    {"jobs_created", p.jobs_created},
+                    {"jobs_superseded", p.jobs_superseded},
+                    {"recovered", p.recovered},
+                    {"sent", p.sent},
+                    {"succeeded", p.succeeded},
+                    {"failed", p.failed}};
+    WriteTransaction tx(*m_impl->db);
+    detail::meta_set(*m_impl->db, "last_pass", j.dump());
+    if (p.exit_code == 0) {
+      detail::meta_set(*m_impl->db, "last_success", std::to_string(p.finished));
+    }
+    tx.commit();
+  });
+}
+
+app::StatusView SqliteStore::status(core::TimeNs now)
+{
+  return guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    app::StatusView v;
+    v.cursor = cursor();
+    SQLite::Statement counts(db, "SELECT state, count(*) FROM jobs "
+                                 "GROUP BY state");
+    while (counts.executeStep()) {
+      const auto state = core::job_state_from(counts.getColumn(0).getString());
+      const std::int64_t n = counts.getColumn(1).getInt64();
+      if (state == core::JobState::pending) {
+        v.pending = n;
+      } else if (state == core::JobState::in_flight) {
+        v.in_flight = n;
+      } else if (state == core::JobState::failed) {
+        v.failed = n;
+      }
+    }
+    SQLite::Statement members(db, "SELECT status, count(*) FROM members "
+                                  "GROUP BY status");
+    while (members.executeStep()) {
+      const std::string s = members.getColumn(0).getString();
+      if (s == "active") {
+        v.members_active = members.getColumn(1).getInt64();
+      } else if (s == "departed") {
+        v.members_departed = members.getColumn(1).getInt64();
+      }
+    }
+    v.invalid_events =
+      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
+                    "'invalid_event'")
+        .getInt64();
+    v.unattributable =
+      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
+                    "'unattributable'")
+        .getInt64();
+    v.unattributable_removals =
+      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
+                    "'unattributable' AND detail->>'reason' = 'removal'")
+        .getInt64();
+    SQLite::Statement oldest(db, "SELECT min(due) FROM jobs WHERE state = "
+                                 "'pending' AND due <= ?");
+    oldest.bind(1, static_cast<std::int64_t>(now));
+    if (oldest.executeStep() && !oldest.getColumn(0).isNull()) {
+      v.oldest_due = oldest.getColumn(0).getInt64();
+    }
+    if (const auto j = meta_json(db, "last_pass")) {
+      app::PassRecord p;
+      p.started = j->at("started").get<std::int64_t>();
+      p.finished = j->at("finished").get<std::int64_t>();
+      p.exit_code = j->at("exit_code").get<int>();
+      p.entries = j->at("entries").get<std::int64_t>();
+      p.jobs_created = j->at("jobs_created").get<std::int64_t>();
+      p.jobs_superseded = j->at("jobs_superseded").get<std::int64_t>();
+      p.recovered = j->at("recovered").get<std::int64_t>();
+      p.sent = j->value("sent", std::int64_t{0});
+      p.succeeded = j->value("succeeded", std::int64_t{0});
+      p.failed = j->value("failed", std::int64_t{0});
+      v.last_pass = p;
+    }
+    v.audit_failure = audit_failure();
+    if (const auto t = detail::meta_get(db, "last_success")) {
+      v.last_success = std::stoll(*t);
+    }
+    SQLite::Statement requests(db, "SELECT substr(name, 10), value FROM counters "
+                                   "WHERE name LIKE 'requests.%' ORDER BY name");
+    while (requests.executeStep()) {
+      v.requests.emplace_back(requests.getColumn(0).getString(),
+                              requests.getColumn(1).getInt64());
+    }
+    v.generation = detail::meta_get(db, "generation").value_or("");
+    v.health = health();
+    if (const auto pause = detail::meta_get(db, "setting.pause_until");
+        pause && !pause->empty()) {
+      v.pause_until = std::stoll(*pause);
+    }
+    return v;
+  });
+}
+
+std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
+{
+  if (!q.state && !q.member_did) {
+    // Every state in due order: one query per state walks jobs_state
+    // (state, due, rowid) in order and stops at the limit; one query over
+    // all states would sort the whole queue first.
+    std::vector<app::JobRow> rows;
+    for (const auto state : {core::JobState::pending, core::JobState::in_flight,
+                             core::JobState::failed}) {
+      app::JobQuery one = q;
+      one.state = state;
+      auto part = jobs(one);
+      rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.due, a.seq) < std::pair(b.due, b.seq);
+    });
+    if (static_cast<std::int64_t>(rows.size()) > q.limit) {
+      rows.resize(static_cast<std::size_t>(q.limit));
+    }
+    return rows;
+  }
+  return guarded(m_impl->path, [&] {
+    std::string sql = fmt::format("SELECT {} FROM jobs j ", detail::k_job_columns);
+    std::vector<std::string> where;
+    if (q.member_did) {
+      sql += "JOIN members m ON m.id = j.member_id ";
+      where.emplace_back("m.did = :did");
+    }
+    if (q.state) {
+      where.emplace_back("j.state = :state");
+    }
+    if (q.kind) {
+      where.emplace_back("j.kind = :kind");
+    }
+    if (q.after) {
+      where.emplace_back("(j.due, j.rowid) > (:due, :seq)");
+    }
+    for (std::size_t i = 0; i < where.size(); ++i) {
+      sql += (i == 0 ? "WHERE " : "AND ") + where[i] + " ";
+    }
+    sql += "ORDER BY j.due, j.rowid LIMIT :limit";
+    SQLite::Statement st(*m_impl->db, sql);
+    if (q.member_did) {
+      st.bind(":did", *q.member_did);
+    }
+    if (q.state) {
+      st.bind(":state", std::string(core::to_string(*q.state)));
+    }
+    if (q.kind) {
+      st.bind(":kind", std::string(core::to_string(*q.kind)));
+    }
+    if (q.after) {
+      st.bind(":due", static_cast<std::int64_t>(q.after->first));
+      st.bind(":seq", static_cast<std::int64_t>(q.after->second));
+    }
+    st.bind(":limit", static_cast<std::int64_t>(q.limit));
+    std::vector<app::JobRow> rows;
+    while (st.executeStep()) {
+      rows.push_back(detail::job_from(st));
+    }
+    return rows;
+  });
+}
+
+} // namespace vtc::store
