@@ -3,7 +3,6 @@
 #include "store/connection.hpp"
 #include "util/atomic_file.hpp"
 
-#include <SQLiteCpp/Backup.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -35,16 +34,7 @@ std::string backup(const std::string& db_path,
   const std::string generation = detail::random_generation();
   detail::guarded(target, [&] {
     SQLite::Database copy(tmp.path(), SQLite::OPEN_READWRITE);
-    {
-      // One step copies every page inside one read transaction: a
-      // consistent snapshot even while a pass commits.
-      SQLite::Backup step(copy, *source);
-      const int rc = step.executeStep(-1);
-      if (rc != SQLITE_DONE) {
-        throw StoreError(fmt::format(
-          "state database {}: backup: {}", db_path, sqlite3_errstr(rc)));
-      }
-    }
+    detail::copy_pages(copy, *source, db_path);
     // A single self-contained file: no WAL beside the temporary name.
     copy.exec("PRAGMA journal_mode = DELETE");
     detail::WriteTransaction tx(copy);

@@ -151,6 +151,17 @@ void meta_set(SQLite::Database& db, const char* key, const std::string& value)
   st.exec();
 }
 
+void copy_pages(SQLite::Database& to, SQLite::Database& from,
+                const std::string& path)
+{
+  SQLite::Backup step(to, from);
+  const int rc = step.executeStep(-1);
+  if (rc != SQLITE_DONE) {
+    throw StoreError(
+      fmt::format("state database {}: backup: {}", path, sqlite3_errstr(rc)));
+  }
+}
+
 std::optional<nlohmann::json> meta_json(SQLite::Database& db, const char* key)
 {
   const auto text = meta_get(db, key);
@@ -182,12 +193,7 @@ std::unique_ptr<SQLite::Database> scratch_copy(const std::string& path)
   if (exists(path)) {
     SQLite::Database file(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW);
     file.setBusyTimeout(5000);
-    SQLite::Backup backup(*copy, file);
-    // All pages in one step, so in one read transaction: a consistent copy.
-    if (backup.executeStep() != SQLITE_DONE) {
-      throw StoreError(fmt::format(
-        "state database {}: could not be read (busy)", path));
-    }
+    copy_pages(*copy, file, path);
   }
   copy->exec("PRAGMA foreign_keys = ON");
   return copy;

@@ -30,6 +30,12 @@ std::string random_generation();
 std::optional<std::string> meta_get(SQLite::Database& db, const char* key);
 void meta_set(SQLite::Database& db, const char* key, const std::string& value);
 void meta_erase(SQLite::Database& db, const char* key);
+// Copies every page of `from` into `to` in one step, so inside one read
+// transaction: a consistent snapshot even while a pass commits. Throws
+// StoreError naming `path` (the source) otherwise.
+void copy_pages(SQLite::Database& to, SQLite::Database& from,
+                const std::string& path);
+
 // A meta value holding JSON; nullopt when absent. Throws StoreError when it
 // is not valid JSON.
 std::optional<nlohmann::json> meta_json(SQLite::Database& db, const char* key);
