@@ -94,30 +94,6 @@ bool read_data(JsonScanner& s, Envelope& env)
 
 } // namespace
 
-std::optional<Uuid> parse_uuid(std::string_view t)
-{
-  if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' ||
-      t[23] != '-') {
-    return std::nullopt;
-  }
-  Uuid out{};
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < t.size();) {
-    if (t[i] == '-') {
-      ++i;
-      continue;
-    }
-    const int hi = util::hex_digit_value(t[i]);
-    const int lo = util::hex_digit_value(t[i + 1]);
-    if (hi < 0 || lo < 0) {
-      return std::nullopt;
-    }
-    out[k++] = static_cast<std::uint8_t>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
 {
   JsonScanner s(line);

@@ -11,7 +11,7 @@
 
 namespace vtc::audit {
 
-using Uuid = std::array<std::uint8_t, 16>;
+using util::Uuid;
 
 // One audit log line decoded per SPEC §4.1. `event_raw` points into the
 // line it was parsed from: it is hashed as is, never re-serialised.
@@ -49,8 +49,6 @@ struct Envelope
 // short description for anything else (the `unparseable` reason).
 bool parse_envelope(std::string_view line, Envelope& out, std::string& why);
 
-// Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (either case) to its 16
-// bytes in RFC 4122 order.
-std::optional<Uuid> parse_uuid(std::string_view text);
+using util::parse_uuid;
 
 } // namespace vtc::audit

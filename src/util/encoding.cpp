@@ -126,4 +126,35 @@ std::string hex(std::span<const std::uint8_t> bytes)
   return out;
 }
 
+std::optional<Uuid> parse_uuid(std::string_view t)
+{
+  if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' ||
+      t[23] != '-') {
+    return std::nullopt;
+  }
+  Uuid out{};
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < t.size();) {
+    if (t[i] == '-') {
+      ++i;
+      continue;
+    }
+    const int hi = hex_digit_value(t[i]);
+    const int lo = hex_digit_value(t[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out[k++] = static_cast<std::uint8_t>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::string format_uuid(std::span<const std::uint8_t, 16> bytes)
+{
+  const std::string h = hex(bytes);
+  return h.substr(0, 8) + '-' + h.substr(8, 4) + '-' + h.substr(12, 4) + '-' +
+         h.substr(16, 4) + '-' + h.substr(20);
+}
+
 } // namespace vtc::util

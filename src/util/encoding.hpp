@@ -10,6 +10,7 @@
 namespace vtc::util {
 
 using Digest = std::array<std::uint8_t, 32>;
+using Uuid = std::array<std::uint8_t, 16>;
 
 // Unpadded base64url (RFC 4648 §5) of `bytes`.
 std::string base64url_encode(std::span<const std::uint8_t> bytes);
@@ -27,5 +28,12 @@ int hex_digit_value(char c);
 
 // Lowercase hexadecimal.
 std::string hex(std::span<const std::uint8_t> bytes);
+
+// Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (either case) to its 16
+// bytes in RFC 4122 order.
+std::optional<Uuid> parse_uuid(std::string_view text);
+
+// The lowercase "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" spelling of a UUID.
+std::string format_uuid(std::span<const std::uint8_t, 16> bytes);
 
 } // namespace vtc::util

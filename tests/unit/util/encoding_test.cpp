@@ -116,3 +116,15 @@ TEST_CASE("util: hex is lowercase, two digits per byte")
   CHECK(hex(std::vector<std::uint8_t>{ 0x00, 0x0f, 0xa0, 0xff, 0x5c }) ==
         "000fa0ff5c");
 }
+
+TEST_CASE("util: a UUID parses to its RFC 4122 bytes and formats back in lowercase")
+{
+  const auto id = parse_uuid("6BA7B810-9dad-11d1-80b4-00c04fd430c8");
+  REQUIRE(id);
+  CHECK((*id)[0] == 0x6b);
+  CHECK((*id)[15] == 0xc8);
+  CHECK(format_uuid(*id) == "6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+  CHECK_FALSE(parse_uuid("6ba7b8109dad-11d1-80b4-00c04fd430c8-"));
+  CHECK_FALSE(parse_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c"));
+  CHECK_FALSE(parse_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430cg"));
+}
