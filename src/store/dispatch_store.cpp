@@ -72,12 +72,13 @@ core::Health SqliteStore::health()
 
 namespace {
 
-std::string due_query(app::ClaimScope scope, const char* columns)
+std::string due_query(app::ClaimScope scope, const char* columns,
+                      const char* joins = "")
 {
   std::string sql = fmt::format(
-    "SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id "
+    "SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id {}"
     "WHERE j.state = 'pending' AND j.due <= ? ",
-    columns);
+    columns, joins);
   switch (scope) {
   case app::ClaimScope::all:
     break;
@@ -118,9 +119,10 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     std::vector<app::ClaimedJob> to_skip;
     skipped = 0;
     const std::string sql = due_query(
-      scope, "j.id, j.kind, j.attempts, j.retries, j.key_id, j.target_hash, "
+      scope, "j.id, j.kind, j.attempts, j.retries, a.key_id, k.target_hash, "
              "m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-             "(SELECT count(*) FROM mirror WHERE member_id = m.id) = 0");
+             "(SELECT count(*) FROM mirror WHERE member_id = m.id) = 0",
+      detail::k_job_keys);
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
     WriteTransaction tx(db);
@@ -129,13 +131,13 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     st->bind(2, static_cast<std::int64_t>(limit));
     while (st->executeStep()) {
       app::ClaimedJob j;
-      j.id = st->getColumn(0).getString();
+      j.id = detail::job_id_text(st->getColumn(0));
       j.kind = core::job_kind_from(st->getColumn(1).getString())
                  .value_or(core::JobKind::publish);
       j.attempts = st->getColumn(2).getInt64() + 1;
       j.retries = st->getColumn(3).getInt64();
-      j.key_id = st->getColumn(4).getString();
-      j.target_hash = st->getColumn(5).getString();
+      j.key_id = detail::uuid_text(st->getColumn(4));
+      j.target_hash = detail::hash_text(st->getColumn(5));
       app::Member m = detail::member_from(*st, 6);
       j.member_id = m.id;
       j.did = std::move(m.did);
@@ -153,7 +155,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     }
     for (const auto& j : to_skip) {
       auto del = m_impl->prepare("DELETE FROM jobs WHERE id = ?");
-      del->bind(1, j.id);
+      detail::bind_bytes(*del, 1, detail::new_job_id_bytes(j.id));
       del->exec();
       m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
                            j.key_id, j.target_hash,
@@ -165,7 +167,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     // n numbers every request ever sent for the job, across retries and
     // unspent attempts, so the history is never overwritten.
     auto attempt = m_impl->prepare(
-      "INSERT INTO attempts(job_id, n, started, method, idempotency_key) "
+      "INSERT INTO attempts(job_id, n, started, method, retry) "
           "VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE "
           "job_id = ?1), ?2, ?3, ?4)");
     auto mirror = m_impl->prepare(
@@ -173,14 +175,15 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
           "'unknown', ?) ON CONFLICT(member_id) DO UPDATE SET state = "
           "'unknown', updated = excluded.updated");
     for (const auto& j : jobs) {
+      const std::string id = detail::new_job_id_bytes(j.id);
       claim->bind(1, static_cast<std::int64_t>(j.attempts));
-      claim->bind(2, j.id);
+      detail::bind_bytes(*claim, 2, id);
       claim->exec();
       claim->reset();
-      attempt->bind(1, j.id);
+      detail::bind_bytes(*attempt, 1, id);
       attempt->bind(2, static_cast<std::int64_t>(now));
       attempt->bind(3, std::string(core::request_method(j.member.status)));
-      attempt->bind(4, core::idempotency_key(j.id, j.retries));
+      attempt->bind(4, static_cast<std::int64_t>(j.retries));
       attempt->exec();
       attempt->reset();
       mirror->bind(1, static_cast<std::int64_t>(j.member_id));
@@ -214,6 +217,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
     }
     for (const auto& f : done) {
       const auto& j = f.job;
+      const std::string id = detail::new_job_id_bytes(j.id);
       const std::string cls(core::to_string(f.answer.cls));
       attempt->bind(1, now);
       if (f.answer.status != 0) {
@@ -223,7 +227,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       }
       attempt->bind(3, cls);
       attempt->bind(4, f.answer.error);
-      attempt->bind(5, j.id);
+      detail::bind_bytes(*attempt, 5, id);
       attempt->exec();
       attempt->reset();
       counter->bind(1, "requests." + cls);
@@ -235,7 +239,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       switch (f.step) {
       case core::NextStep::done: {
         auto del = m_impl->prepare("DELETE FROM jobs WHERE id = ?");
-        del->bind(1, j.id);
+        detail::bind_bytes(*del, 1, id);
         del->exec();
         if (f.sent.method == "DELETE") {
           // Forget the member: the mirror row and member_keys go with it
@@ -265,7 +269,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         up->bind(1, static_cast<std::int64_t>(spent ? f.due : now));
         up->bind(2, static_cast<std::int64_t>(spent ? j.attempts : j.attempts - 1));
         up->bind(3, f.answer.error);
-        up->bind(4, j.id);
+        detail::bind_bytes(*up, 4, id);
         up->exec();
         break;
       }
@@ -273,7 +277,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         auto up = m_impl->prepare("UPDATE jobs SET state = 'failed', "
                                  "last_error = ? WHERE id = ?");
         up->bind(1, f.answer.error);
-        up->bind(2, j.id);
+        detail::bind_bytes(*up, 2, id);
         up->exec();
         outcome.kind = core::OutcomeKind::failed;
         outcome.detail = json{{"http_status", f.answer.status},

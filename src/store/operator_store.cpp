@@ -22,10 +22,10 @@ app::OutcomeRow outcome_from(SQLite::Statement& st)
   o.seq = st.getColumn(0).getInt64();
   o.at = st.getColumn(1).getInt64();
   o.kind = st.getColumn(2).getString();
-  o.job_id = st.getColumn(3).getString();
+  o.job_id = detail::job_id_text(st.getColumn(3));
   o.attempts = st.getColumn(4).getInt64();
-  o.key_id = st.getColumn(5).getString();
-  o.target_hash = st.getColumn(6).getString();
+  o.key_id = detail::uuid_text(st.getColumn(5));
+  o.target_hash = detail::hash_text(st.getColumn(6));
   o.detail = st.getColumn(7).getString();
   o.generation = st.getColumn(8).getString();
   return o;
@@ -33,8 +33,10 @@ app::OutcomeRow outcome_from(SQLite::Statement& st)
 
 // The database's generation id rides along on every outcome (SPEC §7).
 constexpr const char* k_outcome_columns =
-  "seq, at, kind, job_id, attempts, key_id, target_hash, detail, "
-  "(SELECT value FROM meta WHERE key = 'generation')";
+  "o.seq, o.at, o.kind, o.job_id, o.attempts, a.key_id, o.target_hash, "
+  "o.detail, (SELECT value FROM meta WHERE key = 'generation')";
+constexpr const char* k_outcome_from =
+  "outcomes o LEFT JOIN audit_keys a ON a.id = o.key";
 
 } // namespace
 
@@ -45,26 +47,31 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     // A job that ended still has its history; only an id never seen is
     // unknown.
     app::JobDetail d;
-    SQLite::Statement job(db, fmt::format("SELECT {}, j.retries FROM jobs j "
+    const std::string key = detail::job_id_bytes(id);
+    if (key.empty()) {
+      return std::nullopt; // not the spelling of any job id
+    }
+    SQLite::Statement job(db, fmt::format("SELECT {}, j.retries FROM jobs j {}"
                                           "WHERE j.id = ?",
-                                          detail::k_job_columns));
-    job.bind(1, id);
+                                          detail::k_job_columns,
+                                          detail::k_job_keys));
+    detail::bind_bytes(job, 1, key);
     const bool live = job.executeStep();
     if (live) {
       d.job = detail::job_from(job);
       d.retries = job.getColumn(10).getInt64();
     }
     SQLite::Statement att(
-      db, "SELECT n, started, finished, method, idempotency_key, http_status, "
+      db, "SELECT n, started, finished, method, retry, http_status, "
           "class, error FROM attempts WHERE job_id = ? ORDER BY n");
-    att.bind(1, id);
+    detail::bind_bytes(att, 1, key);
     while (att.executeStep()) {
       app::AttemptRow a;
       a.n = att.getColumn(0).getInt64();
       a.started = att.getColumn(1).getInt64();
       a.finished = detail::optional_time(att.getColumn(2));
       a.method = att.getColumn(3).getString();
-      a.idempotency_key = att.getColumn(4).getString();
+      a.idempotency_key = core::idempotency_key(id, att.getColumn(4).getInt64());
       if (!att.getColumn(5).isNull()) {
         a.http_status = att.getColumn(5).getInt();
       }
@@ -72,10 +79,10 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
       a.error = att.getColumn(7).getString();
       d.attempts.push_back(std::move(a));
     }
-    SQLite::Statement out(db, fmt::format("SELECT {} FROM outcomes WHERE "
-                                          "job_id = ? ORDER BY seq",
-                                          k_outcome_columns));
-    out.bind(1, id);
+    SQLite::Statement out(db, fmt::format("SELECT {} FROM {} WHERE "
+                                          "o.job_id = ? ORDER BY o.seq",
+                                          k_outcome_columns, k_outcome_from));
+    detail::bind_bytes(out, 1, key);
     while (out.executeStep()) {
       d.outcomes.push_back(outcome_from(out));
     }
@@ -84,7 +91,7 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     }
     d.live = live;
     if (!live) {
-      d.job.id = id;
+      d.job.id = detail::job_id_text(key);
     }
     return d;
   });
@@ -107,7 +114,7 @@ std::vector<std::string> SqliteStore::failed_jobs(
     }
     std::vector<std::string> ids;
     while (st.executeStep()) {
-      ids.push_back(st.getColumn(0).getString());
+      ids.push_back(detail::job_id_text(st.getColumn(0)));
     }
     return ids;
   });
@@ -115,7 +122,9 @@ std::vector<std::string> SqliteStore::failed_jobs(
 
 namespace {
 
-// Applies `change` to each failed job in chunks; reports per id.
+// Applies `change` to each failed job in chunks; reports per id. `change`
+// gets the job id as stored and as text, attempts, the audit key id and
+// target hash, and retries.
 template<class F>
 std::vector<app::JobChange> change_failed(SQLite::Database& db,
                                           const std::vector<std::string>& ids,
@@ -125,19 +134,23 @@ std::vector<app::JobChange> change_failed(SQLite::Database& db,
   result.reserve(ids.size());
   for (std::size_t start = 0; start < ids.size(); start += k_chunk) {
     WriteTransaction tx(db);
-    SQLite::Statement find(db, "SELECT state, attempts, key_id, target_hash, "
-                               "retries FROM jobs WHERE id = ?");
+    SQLite::Statement find(db, fmt::format("SELECT j.state, j.attempts, "
+                                           "a.key_id, k.target_hash, "
+                                           "j.retries FROM jobs j {} WHERE "
+                                           "j.id = ?",
+                                           detail::k_job_keys));
     for (std::size_t i = start; i < std::min(ids.size(), start + k_chunk);
          ++i) {
-      find.bind(1, ids[i]);
-      if (!find.executeStep()) {
+      const std::string key = detail::job_id_bytes(ids[i]);
+      detail::bind_bytes(find, 1, key);
+      if (key.empty() || !find.executeStep()) {
         result.push_back(app::JobChange::not_found);
       } else if (find.getColumn(0).getString() != "failed") {
         result.push_back(app::JobChange::wrong_state);
       } else {
-        change(ids[i], find.getColumn(1).getInt64(),
-               find.getColumn(2).getString(), find.getColumn(3).getString(),
-               find.getColumn(4).getInt64());
+        change(key, detail::job_id_text(key), find.getColumn(1).getInt64(),
+               detail::uuid_text(find.getColumn(2)),
+               detail::hash_text(find.getColumn(3)), find.getColumn(4).getInt64());
         result.push_back(app::JobChange::done);
       }
       find.reset();
@@ -160,11 +173,11 @@ std::vector<app::JobChange> SqliteStore::retry(
                              "WHERE id = ?");
     return change_failed(
       db, ids,
-      [&](const std::string& id, std::int64_t attempts,
+      [&](const std::string& key, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash,
           std::int64_t retries) {
         up.bind(1, now);
-        up.bind(2, id);
+        detail::bind_bytes(up, 2, key);
         up.exec();
         up.reset();
         m_impl->add_outcome(
@@ -182,9 +195,9 @@ std::vector<app::JobChange> SqliteStore::discard(
     SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
     return change_failed(
       db, ids,
-      [&](const std::string& id, std::int64_t attempts,
+      [&](const std::string& key, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash, std::int64_t) {
-        del.bind(1, id);
+        detail::bind_bytes(del, 1, key);
         del.exec();
         del.reset();
         m_impl->add_outcome(
@@ -198,9 +211,9 @@ std::vector<app::OutcomeRow> SqliteStore::outcomes(std::int64_t since,
 {
   return guarded(m_impl->path, [&] {
     SQLite::Statement st(*m_impl->db,
-                         fmt::format("SELECT {} FROM outcomes WHERE seq > ? "
-                                     "ORDER BY seq LIMIT ?",
-                                     k_outcome_columns));
+                         fmt::format("SELECT {} FROM {} WHERE o.seq > ? "
+                                     "ORDER BY o.seq LIMIT ?",
+                                     k_outcome_columns, k_outcome_from));
     st.bind(1, static_cast<std::int64_t>(since));
     st.bind(2, static_cast<std::int64_t>(limit));
     std::vector<app::OutcomeRow> out;

@@ -65,29 +65,15 @@ void SqliteStore::add_jobs(const std::vector<app::ReconcileJob>& jobs)
     WriteTransaction tx(db);
     // The outcomes of a reconcile job name the member by one of its
     // (key id, target hash) pairs, like every other outcome.
-    SQLite::Statement pair(db, "SELECT key_id, target_hash FROM member_keys "
-                               "WHERE member_id = ? ORDER BY key_id, "
-                               "target_hash LIMIT 1");
     SQLite::Statement insert(
-      db, "INSERT INTO jobs(id, member_id, kind, state, due, event_line, "
-          "key_id, target_hash, created) VALUES (?, ?, ?, 'pending', ?, 0, ?, "
-          "?, ?)");
+      db, "INSERT INTO jobs(id, member_id, kind, state, due, event_line, key) "
+          "VALUES (?1, ?2, ?3, 'pending', ?4, 0, (SELECT min(key) FROM "
+          "member_keys WHERE member_id = ?2))");
     for (const auto& j : jobs) {
-      pair.bind(1, static_cast<std::int64_t>(j.member_id));
-      std::string key_id;
-      std::string target_hash;
-      if (pair.executeStep()) {
-        key_id = pair.getColumn(0).getString();
-        target_hash = pair.getColumn(1).getString();
-      }
-      pair.reset();
-      insert.bind(1, j.id);
+      detail::bind_bytes(insert, 1, detail::new_job_id_bytes(j.id));
       insert.bind(2, static_cast<std::int64_t>(j.member_id));
       insert.bind(3, std::string(core::to_string(j.kind)));
       insert.bind(4, now);
-      insert.bind(5, key_id);
-      insert.bind(6, target_hash);
-      insert.bind(7, now);
       insert.exec();
       insert.reset();
     }

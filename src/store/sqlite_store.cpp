@@ -5,6 +5,7 @@
 #include "store/schema.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <iterator>
@@ -67,7 +68,52 @@ SqliteStore::SqliteStore(const std::string& path, OpenMode mode,
                          const Binding& binding, const app::Clock& clock)
   : m_impl(std::make_unique<Impl>(path, clock))
 {
-  m_impl->db = detail::open_connection(path, mode, binding);
+  m_impl->open(mode, binding);
+}
+
+void SqliteStore::Impl::open(OpenMode mode, const Binding& binding)
+{
+  db = detail::open_connection(path, mode, binding);
+  sqlite3_rollback_hook(
+    db->getHandle(),
+    [](void* impl) { static_cast<Impl*>(impl)->key_refs.clear(); }, this);
+}
+
+std::optional<std::int64_t> SqliteStore::Impl::key_ref(const std::string& key_id,
+                                                       bool add)
+{
+  if (auto it = key_refs.find(key_id); it != key_refs.end()) {
+    return it->second;
+  }
+  const std::string bytes = detail::uuid_bytes(key_id);
+  if (bytes.empty()) {
+    return std::nullopt;
+  }
+  auto find = prepare("SELECT id FROM audit_keys WHERE key_id = ?");
+  detail::bind_bytes(*find, 1, bytes);
+  std::int64_t ref = 0;
+  if (find->executeStep()) {
+    ref = find->getColumn(0).getInt64();
+  } else if (add) {
+    auto insert = prepare("INSERT INTO audit_keys(key_id) VALUES (?)");
+    detail::bind_bytes(*insert, 1, bytes);
+    insert->exec();
+    ref = db->getLastInsertRowid();
+  } else {
+    return std::nullopt;
+  }
+  key_refs.emplace(key_id, ref);
+  return ref;
+}
+
+void SqliteStore::Impl::bind_key(SQLite::Statement& st, int index,
+                                 const std::string& key_id)
+{
+  if (const auto ref = key_ref(key_id, true)) {
+    st.bind(index, *ref);
+  } else {
+    st.bind(index);
+  }
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -108,12 +154,19 @@ std::optional<app::Member> SqliteStore::find_member_by_key(
   const std::string& key_id, const std::string& target_hash)
 {
   return guarded(m_impl->path, [&]() -> std::optional<app::Member> {
+    const auto key = m_impl->key_ref(key_id, false);
+    const std::string hash = detail::hash_bytes(target_hash);
+    if (!key || hash.size() < 8) {
+      return std::nullopt;
+    }
     auto st = m_impl->prepare(
       "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to "
       "FROM member_keys k JOIN members m ON m.id = k.member_id "
-      "WHERE k.key_id = ? AND k.target_hash = ? AND m.did IS NOT NULL");
-    st->bind(1, key_id);
-    st->bind(2, target_hash);
+      "WHERE substr(k.target_hash, 1, 8) = ? AND k.target_hash = ? AND "
+      "k.key = ? AND m.did IS NOT NULL");
+    detail::bind_bytes(*st, 1, hash.substr(0, 8));
+    detail::bind_bytes(*st, 2, hash);
+    st->bind(3, *key);
     if (!st->executeStep()) {
       return std::nullopt;
     }
@@ -124,14 +177,15 @@ std::optional<app::Member> SqliteStore::find_member_by_key(
 std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
 {
   auto st = prepare("INSERT INTO outcomes(at, kind, job_id, attempts, "
-                            "key_id, target_hash, detail) "
+                            "key, target_hash, detail) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?)");
   st->bind(1, static_cast<std::int64_t>(clock.now()));
   st->bind(2, std::string(core::to_string(o.kind)));
-  st->bind(3, o.job_id);
+  detail::bind_bytes(*st, 3,
+                     o.job_id.empty() ? "" : detail::new_job_id_bytes(o.job_id));
   st->bind(4, static_cast<std::int64_t>(o.attempts));
-  st->bind(5, o.key_id);
-  st->bind(6, o.target_hash);
+  bind_key(*st, 5, o.key_id);
+  detail::bind_bytes(*st, 6, detail::hash_bytes(o.target_hash));
   st->bind(7, o.detail);
   st->exec();
   return db->getLastInsertRowid();
@@ -156,12 +210,16 @@ std::int64_t SqliteStore::Impl::upsert_member(
     throw StoreError("member upsert returned no row");
   }
   const std::int64_t id = st->getColumn(0).getInt64();
-  if (!change.key_id.empty() && !change.target_hash.empty()) {
-    auto keys = prepare("INSERT OR IGNORE INTO member_keys(key_id, "
-                                "target_hash, member_id) VALUES (?, ?, ?)");
-    keys->bind(1, change.key_id);
-    keys->bind(2, change.target_hash);
-    keys->bind(3, id);
+  const std::string hash = detail::hash_bytes(change.target_hash);
+  const auto key = key_ref(change.key_id, true);
+  if (key && !hash.empty()) {
+    // One hash per member and key: HMAC(key, DID). In chain mode a log
+    // could declare another; the first is kept.
+    auto keys = prepare("INSERT OR IGNORE INTO member_keys(member_id, key, "
+                        "target_hash) VALUES (?, ?, ?)");
+    keys->bind(1, id);
+    keys->bind(2, *key);
+    detail::bind_bytes(*keys, 3, hash);
     keys->exec();
   }
   return id;
@@ -170,27 +228,30 @@ std::int64_t SqliteStore::Impl::upsert_member(
 void SqliteStore::Impl::supersede(std::int64_t member_id,
                                   std::int64_t& superseded)
 {
-  auto st = prepare("SELECT id, state, attempts, key_id, target_hash "
-                            "FROM jobs WHERE member_id = ?");
+  static const std::string sql =
+    fmt::format("SELECT j.id, j.state, j.attempts, a.key_id, k.target_hash "
+                "FROM jobs j {} WHERE j.member_id = ?",
+                detail::k_job_keys);
+  auto st = prepare(sql);
   st->bind(1, member_id);
   if (!st->executeStep()) {
     return;
   }
   app::Outcome o;
   o.kind = core::OutcomeKind::superseded;
-  o.job_id = st->getColumn(0).getString();
+  o.job_id = detail::job_id_text(st->getColumn(0));
   const auto state = core::job_state_from(st->getColumn(1).getString());
   o.attempts = st->getColumn(2).getInt64();
-  o.key_id = st->getColumn(3).getString();
-  o.target_hash = st->getColumn(4).getString();
+  o.key_id = detail::uuid_text(st->getColumn(3));
+  o.target_hash = detail::hash_text(st->getColumn(4));
   if (!state || !core::supersedes(*state)) {
     // Recovery runs before the walk under the same lock, so nothing can be
     // in flight here.
     throw Error(ExitCode::software,
                 fmt::format("job {} is in flight during the walk", o.job_id));
   }
-  auto del = prepare("DELETE FROM jobs WHERE id = ?");
-  del->bind(1, o.job_id);
+  auto del = prepare("DELETE FROM jobs WHERE member_id = ?");
+  del->bind(1, member_id);
   del->exec();
   add_outcome(o);
   ++superseded;
@@ -212,19 +273,18 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
       if (change.job) {
         const app::NewJob& job = *change.job;
         m_impl->supersede(member_id, result.jobs_superseded);
+        // The job's target hash is the member's under job.key_id, added
+        // with the member above.
         auto st = m_impl->prepare(
           "INSERT INTO jobs(id, member_id, kind, state, due, rtbf, event_line, "
-          "key_id, target_hash, created) VALUES (?, ?, ?, 'pending', ?, ?, ?, "
-          "?, ?, ?)");
-        st->bind(1, job.id);
+          "key) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
+        detail::bind_bytes(*st, 1, detail::new_job_id_bytes(job.id));
         st->bind(2, member_id);
         st->bind(3, std::string(core::to_string(job.kind)));
         st->bind(4, static_cast<std::int64_t>(job.due));
         st->bind(5, job.rtbf ? 1 : 0);
         st->bind(6, static_cast<std::int64_t>(job.event_line));
-        st->bind(7, job.key_id);
-        st->bind(8, job.target_hash);
-        st->bind(9, static_cast<std::int64_t>(m_impl->clock.now()));
+        m_impl->bind_key(*st, 7, job.key_id);
         st->exec();
         ++result.jobs_created;
       }
@@ -306,30 +366,32 @@ std::int64_t SqliteStore::recover_in_flight(
       return std::int64_t{0};
     }
     WriteTransaction tx(db);
-    SQLite::Statement st(db, "SELECT id, attempts, key_id, target_hash FROM "
-                             "jobs WHERE state = 'in_flight'");
+    SQLite::Statement st(db, fmt::format("SELECT j.id, j.attempts, a.key_id, "
+                                         "k.target_hash FROM jobs j {} WHERE "
+                                         "j.state = 'in_flight'",
+                                         detail::k_job_keys));
     std::int64_t n = 0;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
     while (st.executeStep()) {
-      const std::string id = st.getColumn(0).getString();
+      const std::string id = detail::job_id_text(st.getColumn(0));
       const std::int64_t attempts = st.getColumn(1).getInt64();
       const bool exhausted = attempts >= max_attempts;
       SQLite::Statement up(db, "UPDATE jobs SET state = ?, due = ?, "
                                "last_error = 'interrupted' WHERE id = ?");
       up.bind(1, exhausted ? "failed" : "pending");
       up.bind(2, static_cast<std::int64_t>(exhausted ? now : due_after(attempts)));
-      up.bind(3, id);
+      up.bind(3, st.getColumn(0).getBlob(), st.getColumn(0).getBytes());
       up.exec();
       SQLite::Statement att(db, "UPDATE attempts SET finished = ?, "
                                 "class = 'interrupted' WHERE job_id = ? AND "
                                 "finished IS NULL");
       att.bind(1, now);
-      att.bind(2, id);
+      att.bind(2, st.getColumn(0).getBlob(), st.getColumn(0).getBytes());
       att.exec();
       if (exhausted) {
         m_impl->add_outcome({core::OutcomeKind::failed, id, attempts,
-                             st.getColumn(2).getString(),
-                             st.getColumn(3).getString(),
+                             detail::uuid_text(st.getColumn(2)),
+                             detail::hash_text(st.getColumn(3)),
                              R"({"reason":"interrupted"})"});
       }
       ++n;

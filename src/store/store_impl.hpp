@@ -3,6 +3,7 @@
 // Internal to store/: the private state of SqliteStore, shared by the
 // files that implement it.
 
+#include "store/codec.hpp"
 #include "store/connection.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -48,7 +49,15 @@ struct SqliteStore::Impl
   std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>>
     statements;
 
+  // Audit key id (text) → its audit_keys row, as far as this connection
+  // has seen; forgotten when a transaction rolls back, which may have taken
+  // a row just added with it.
+  std::map<std::string, std::int64_t, std::less<>> key_refs;
+
   Impl(std::string p, const app::Clock& c) : path(std::move(p)), clock(c) {}
+
+  // Opens the connection (see open_connection()) and watches its rollbacks.
+  void open(OpenMode mode, const Binding& binding);
 
   // The statement for `sql`, prepared on first use; bind every parameter.
   detail::Prepared prepare(std::string_view sql)
@@ -63,6 +72,12 @@ struct SqliteStore::Impl
     }
     return detail::Prepared(*it->second);
   }
+
+  // The audit_keys row of `key_id`, added when `add` (inside a write
+  // transaction); nullopt for "" or a key id never stored.
+  std::optional<std::int64_t> key_ref(const std::string& key_id, bool add);
+  // Binds key_ref(key_id, true), or NULL.
+  void bind_key(SQLite::Statement& st, int index, const std::string& key_id);
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
@@ -96,16 +111,22 @@ inline app::Member member_from(SQLite::Statement& st, int first = 0)
   return m;
 }
 
-// The job columns job_from() reads, in its order.
+// Joined to `jobs j`, they name the audit key id (a.key_id) and target
+// hash (k.target_hash) of the entry that made the job.
+inline constexpr const char* k_job_keys =
+  "LEFT JOIN audit_keys a ON a.id = j.key "
+  "LEFT JOIN member_keys k ON k.member_id = j.member_id AND k.key = j.key ";
+
+// The job columns job_from() reads, in its order (with k_job_keys).
 inline constexpr const char* k_job_columns =
   "j.id, j.kind, j.state, j.attempts, j.due, j.rtbf, j.event_line, "
-  "j.target_hash, j.last_error, j.rowid";
+  "k.target_hash, j.last_error, j.rowid";
 
 // Reads the k_job_columns of a query on `jobs j`.
 inline app::JobRow job_from(SQLite::Statement& st)
 {
   app::JobRow r;
-  r.id = st.getColumn(0).getString();
+  r.id = job_id_text(st.getColumn(0));
   r.kind = core::job_kind_from(st.getColumn(1).getString())
              .value_or(core::JobKind::publish);
   r.state = core::job_state_from(st.getColumn(2).getString())
@@ -114,7 +135,7 @@ inline app::JobRow job_from(SQLite::Statement& st)
   r.due = st.getColumn(4).getInt64();
   r.rtbf = st.getColumn(5).getInt() != 0;
   r.event_line = st.getColumn(6).getInt64();
-  r.target_hash = st.getColumn(7).getString();
+  r.target_hash = hash_text(st.getColumn(7));
   r.last_error = st.getColumn(8).getString();
   r.seq = st.getColumn(9).getInt64();
   return r;

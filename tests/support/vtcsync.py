@@ -6,6 +6,7 @@ Environment:
   VTC_TEST_DATA   the public vectors (default: the repository's tests/data)
 """
 
+import base64
 import fcntl
 import hashlib
 import http.server
@@ -21,6 +22,7 @@ import tempfile
 import threading
 import time
 import unittest
+import uuid
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COMMUNITY_DID = "did:webvh:QmCommunity:community.example"
@@ -199,6 +201,26 @@ def poll(predicate, timeout, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+STATE_VIEWS = pathlib.Path(__file__).resolve().parent / "state_views.sql"
+
+
+def job_id_text(b):
+    """A stored job id as text (src/store/codec.cpp)."""
+    if not b:
+        return ""
+    if len(b) == 17 and b[0] == 1:
+        return "reconcile:" + bytes(b[1:]).hex()
+    return str(uuid.UUID(bytes=bytes(b))) if len(b) == 16 else ""
+
+
+def uuid_text(b):
+    return str(uuid.UUID(bytes=bytes(b))) if b and len(b) == 16 else ""
+
+
+def hash_text(b):
+    return base64.urlsafe_b64encode(bytes(b)).rstrip(b"=").decode() if b else ""
+
+
 class Db:
     """Read-only view of a state database."""
 
@@ -206,9 +228,16 @@ class Db:
         self.path = str(path)
 
     def connect(self):
+        """A read-only connection that reads ids and hashes as text
+        (tests/support/state_views.sql)."""
         uri = pathlib.Path(self.path).resolve().as_uri() + "?mode=ro"
         con = sqlite3.connect(uri, uri=True, timeout=5)
         con.row_factory = sqlite3.Row
+        con.create_function("job_id_text", 1, job_id_text, deterministic=True)
+        con.create_function("uuid_text", 1, uuid_text, deterministic=True)
+        con.create_function("hash_text", 1, hash_text, deterministic=True)
+        if con.execute("PRAGMA user_version").fetchone()[0] >= 2:
+            con.executescript(STATE_VIEWS.read_text())
         return con
 
     def query(self, sql, params=()):

@@ -1,4 +1,5 @@
 #include "../../support/temp_dir.hpp"
+#include "../../support/state_text.hpp"
 #include "app/walk.hpp"
 #include "audit/keys.hpp"
 #include "audit/log_file.hpp"
@@ -94,7 +95,8 @@ struct LiveJob
 // Live jobs with their member's DID, by a join on the database file.
 std::map<std::string, LiveJob> live_jobs(const std::string& db_path)
 {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const auto db_text = test::open_state_text(db_path);
+  SQLite::Database& db = *db_text;
   SQLite::Statement st(
     db,
     "SELECT m.did, j.id, j.kind, j.event_line, j.rtbf, j.due, j.state, "
@@ -120,7 +122,8 @@ struct MemberRow
 
 std::map<std::string, MemberRow> members(const std::string& db_path)
 {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const auto db_text = test::open_state_text(db_path);
+  SQLite::Database& db = *db_text;
   SQLite::Statement st(db,
                        "SELECT did, status, role, active_from, active_to "
                        "FROM members WHERE did IS NOT NULL");
@@ -144,7 +147,8 @@ std::map<std::string, MemberRow> members(const std::string& db_path)
 // detail.
 std::vector<std::string> outcome_rows(const std::string& db_path)
 {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const auto db_text = test::open_state_text(db_path);
+  SQLite::Database& db = *db_text;
   SQLite::Statement st(db,
                        "SELECT kind, job_id, attempts, key_id, "
                        "target_hash, detail FROM outcomes ORDER BY seq");
@@ -161,7 +165,8 @@ std::vector<std::string> outcome_rows(const std::string& db_path)
 
 std::vector<std::string> job_rows(const std::string& db_path)
 {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const auto db_text = test::open_state_text(db_path);
+  SQLite::Database& db = *db_text;
   SQLite::Statement st(db,
                        "SELECT j.id, j.kind, j.state, j.due, j.rtbf, "
                        "j.event_line, j.key_id, j.target_hash, m.did "
@@ -180,7 +185,8 @@ std::vector<std::string> job_rows(const std::string& db_path)
 
 std::int64_t count(const std::string& db_path, const std::string& query)
 {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const auto db_text = test::open_state_text(db_path);
+  SQLite::Database& db = *db_text;
   return db.execAndGet(query).getInt64();
 }
 
@@ -504,7 +510,8 @@ TEST_CASE("app: walk: redacted removals are matched by key id and target hash")
   }
   std::vector<std::string> got;
   {
-    SQLite::Database sdb(db, SQLite::OPEN_READONLY);
+    const auto sdb_text = test::open_state_text(db);
+    SQLite::Database& sdb = *sdb_text;
     SQLite::Statement st(sdb,
                          "SELECT job_id FROM outcomes WHERE kind = "
                          "'unattributable' ORDER BY seq");
@@ -537,7 +544,8 @@ struct OverrideRow
 
 std::vector<OverrideRow> overrides(const std::string& db_path)
 {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const auto db_text = test::open_state_text(db_path);
+  SQLite::Database& db = *db_text;
   SQLite::Statement st(db,
                        "SELECT job_id, detail FROM outcomes WHERE kind = "
                        "'policy_override' ORDER BY seq");
@@ -635,7 +643,8 @@ TEST_CASE(
   CHECK(jobs.size() == 1);
   CHECK(jobs.count("did:key:z6MkFine") == 1);
 
-  SQLite::Database sdb(db, SQLite::OPEN_READONLY);
+  const auto sdb_text = test::open_state_text(db);
+  SQLite::Database& sdb = *sdb_text;
   SQLite::Statement st(sdb,
                        "SELECT kind, job_id, detail FROM outcomes "
                        "ORDER BY seq");

@@ -2,6 +2,8 @@
 #include "store/backup.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
+#include "util/digest.hpp"
+#include "util/encoding.hpp"
 #include "util/error.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -59,6 +61,20 @@ std::string pragma_text(sqlite3* db, const char* sql)
   return out;
 }
 
+// A job id of the tests, "j" and one hex digit, as the UUID it stands for.
+std::string J(char c)
+{
+  return std::string("00000000-0000-4000-8000-00000000000") + c;
+}
+
+// The audit key and target hash entries carry: a UUID and 32 bytes.
+const std::string k_key_id = "6ba7b810-9dad-41d1-80b4-00c04fd430c8";
+
+std::string hash_of(const std::string& did)
+{
+  return util::base64url_encode(util::sha256(did));
+}
+
 app::Cursor cursor_at(std::int64_t line)
 {
   app::Cursor c;
@@ -86,8 +102,8 @@ app::WalkBatch::Change change(const std::string& did,
   ch.member.state.status = status;
   ch.member.state.role = status == MemberStatus::active ? "member" : "";
   ch.member.state.active_from = 1000 + line;
-  ch.key_id = "key-" + did;
-  ch.target_hash = "hash-" + did;
+  ch.key_id = k_key_id;
+  ch.target_hash = hash_of(did);
   app::NewJob job;
   job.id = job_id;
   job.kind = kind;
@@ -128,20 +144,15 @@ struct OutcomeRow
   std::string detail;
 };
 
+// The outcomes as the store reads them back (ids and hashes as text).
 std::vector<OutcomeRow> outcomes(const std::string& path)
 {
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
-  SQLite::Statement st(db,
-                       "SELECT kind, job_id, attempts, key_id, "
-                       "target_hash, detail FROM outcomes ORDER BY seq");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::read_only, binding(), clock);
   std::vector<OutcomeRow> out;
-  while (st.executeStep()) {
-    out.push_back({ st.getColumn(0).getString(),
-                    st.getColumn(1).getString(),
-                    st.getColumn(2).getInt64(),
-                    st.getColumn(3).getString(),
-                    st.getColumn(4).getString(),
-                    st.getColumn(5).getString() });
+  for (const auto& o : s.outcomes(0, 1000)) {
+    out.push_back(
+      { o.kind, o.job_id, o.attempts, o.key_id, o.target_hash, o.detail });
   }
   return out;
 }
@@ -420,6 +431,119 @@ TEST_CASE("store: a pass migrates an empty version-0 database")
   CHECK(s.schema_version() == store::current_schema_version());
 }
 
+TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  const std::string job = J('1');
+  const std::string reconcile = "reconcile:00112233445566778899aabbccddeeff";
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(std::string(store::migrations()[0]));
+    db.exec("PRAGMA user_version = 1");
+    SQLite::Statement st(db, R"sql(
+      INSERT INTO members(id, did, status, role, active_from) VALUES
+        (1, 'did:key:alice', 'active', 'member', 5),
+        (2, 'did:key:bob', 'departed', '', 6);
+      )sql");
+    st.exec();
+    const auto insert = [&](const std::string& sql,
+                            std::vector<std::string> values) {
+      SQLite::Statement q(db, sql);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        q.bind(static_cast<int>(i + 1), values[i]);
+      }
+      q.exec();
+    };
+    insert("INSERT INTO member_keys VALUES (?1, ?2, 1), (?1, ?3, 2)",
+           { k_key_id, hash_of("did:key:alice"), hash_of("did:key:bob") });
+    insert("INSERT INTO jobs(id, member_id, kind, state, attempts, retries, "
+           "due, event_line, key_id, target_hash, created, last_error) VALUES "
+           "(?1, 1, 'publish', 'failed', 3, 2, 10, 4, ?3, ?4, 1, 'HTTP 422'), "
+           "(?2, 2, 'depart', 'pending', 0, 0, 20, 0, ?3, ?5, 1, '')",
+           { job, reconcile, k_key_id, hash_of("did:key:alice"),
+             hash_of("did:key:bob") });
+    insert("INSERT INTO attempts(job_id, n, started, finished, method, "
+           "idempotency_key, http_status, class, error) VALUES "
+           "(?1, 1, 7, 8, 'PUT', ?1 || '/r2', 422, 'permanent', 'HTTP 422')",
+           { job });
+    insert("INSERT INTO outcomes(seq, at, kind, job_id, attempts, key_id, "
+           "target_hash, detail) VALUES (5, 9, 'failed', ?1, 3, ?2, ?3, '{}'), "
+           "(7, 9, 'superseded', ?4, 0, ?2, ?3, '')",
+           { job, k_key_id, hash_of("did:key:alice"), J('2') });
+    db.exec("DELETE FROM outcomes WHERE seq = 7");
+  }
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  CHECK(s.schema_version() == 2);
+
+  const auto rows = s.jobs({});
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].id == job);
+  CHECK(rows[0].state == JobState::failed);
+  CHECK(rows[0].target_hash == hash_of("did:key:alice"));
+  CHECK(rows[1].id == reconcile);
+  CHECK(rows[1].target_hash == hash_of("did:key:bob"));
+
+  const auto d = s.job_detail(job);
+  REQUIRE(d.has_value());
+  CHECK(d->retries == 2);
+  REQUIRE(d->attempts.size() == 1);
+  CHECK(d->attempts[0].idempotency_key == job + "/r2");
+  CHECK(d->attempts[0].http_status == 422);
+  REQUIRE(d->outcomes.size() == 1);
+  CHECK(d->outcomes[0].seq == 5);
+  CHECK(d->outcomes[0].key_id == k_key_id);
+  CHECK(d->outcomes[0].target_hash == hash_of("did:key:alice"));
+
+  const auto bob = s.find_member_by_key(k_key_id, hash_of("did:key:bob"));
+  REQUIRE(bob.has_value());
+  CHECK(bob->did == "did:key:bob");
+
+  // The outcome sequence goes on after the highest seq ever handed out.
+  CHECK(s.retry({ job }) ==
+        std::vector<app::JobChange>{ app::JobChange::done });
+  const auto out = s.outcomes(5, 10);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == 8);
+  CHECK(out[0].job_id == job);
+  CHECK(count(path, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+  SQLite::Database check(path, SQLite::OPEN_READONLY);
+  CHECK(check.execAndGet("PRAGMA integrity_check").getString() == "ok");
+}
+
+TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  auto carol = change("did:key:carol", MemberStatus::active, J('3'),
+                      JobKind::publish, 10, 4);
+  carol.job.reset(); // a member without a job, for reconcile
+  s.commit_walk(batch({ change("did:key:alice", MemberStatus::active,
+                               "6BA7B810-9DAD-41D1-80B4-00C04FD430C9",
+                               JobKind::publish, 10, 2),
+                        carol },
+                      4));
+  const auto member = s.find_member("did:key:carol");
+  REQUIRE(member.has_value());
+  const std::string reconcile = "reconcile:0123456789abcdef0123456789abcdef";
+  s.add_jobs({ { reconcile, member->id, JobKind::update } });
+
+  std::vector<std::string> ids = job_ids(s.jobs({}));
+  std::sort(ids.begin(), ids.end());
+  // A UUID comes back in lowercase, the spelling of every id vtc-sync shows.
+  CHECK(ids == std::vector<std::string>{
+                 "6ba7b810-9dad-41d1-80b4-00c04fd430c9", reconcile });
+  const auto d = s.job_detail(reconcile);
+  REQUIRE(d.has_value());
+  CHECK(d->job.target_hash == hash_of("did:key:carol"));
+  CHECK(s.job_detail("6BA7B810-9dad-41d1-80b4-00c04fd430c9").has_value());
+  CHECK_FALSE(s.job_detail("reconcile:0123456789ABCDEF0123456789ABCDEF"));
+  CHECK_FALSE(s.job_detail("j1").has_value());
+}
+
 TEST_CASE("store: commit_walk supersedes pending and failed jobs")
 {
   test::TempDir dir;
@@ -429,20 +553,20 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
 
   auto r = s.commit_walk(batch(
     { change(
-        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2),
+        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change(
-        "did:key:bob", MemberStatus::active, "j2", JobKind::publish, 10, 3) },
+        "did:key:bob", MemberStatus::active, J('2'), JobKind::publish, 10, 3) },
     3));
   CHECK(r.jobs_created == 2);
   CHECK(r.jobs_superseded == 0);
   CHECK(s.cursor() == cursor_at(3));
 
-  sql(path, "UPDATE jobs SET state = 'failed', attempts = 3 WHERE id = 'j2'");
+  sql(path, "UPDATE jobs SET state = 'failed', attempts = 3 WHERE id = x'00000000000040008000000000000002'");
 
   auto alice = change(
-    "did:key:alice", MemberStatus::departed, "j3", JobKind::depart, 20, 9);
+    "did:key:alice", MemberStatus::departed, J('3'), JobKind::depart, 20, 9);
   alice.outcomes.push_back({ core::OutcomeKind::policy_override,
-                             "j3",
+                             J('3'),
                              0,
                              alice.key_id,
                              alice.target_hash,
@@ -450,13 +574,13 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
   r = s.commit_walk(batch(
     { alice,
       change(
-        "did:key:bob", MemberStatus::active, "j4", JobKind::update, 20, 10) },
+        "did:key:bob", MemberStatus::active, J('4'), JobKind::update, 20, 10) },
     10));
   CHECK(r.jobs_created == 2);
   CHECK(r.jobs_superseded == 2);
   CHECK(s.cursor() == cursor_at(10));
 
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ "j3", "j4" });
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('3'), J('4') });
   // One live job per member.
   CHECK(count(path,
               "SELECT count(*) FROM (SELECT member_id FROM jobs GROUP BY "
@@ -467,14 +591,14 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
   REQUIRE(out.size() == 3);
   // Alice's old job is superseded before her new job's own outcomes.
   CHECK(out[0].kind == "superseded");
-  CHECK(out[0].job_id == "j1");
+  CHECK(out[0].job_id == J('1'));
   CHECK(out[0].attempts == 0);
-  CHECK(out[0].key_id == "key-did:key:alice");
-  CHECK(out[0].target_hash == "hash-did:key:alice");
+  CHECK(out[0].key_id == k_key_id);
+  CHECK(out[0].target_hash == hash_of("did:key:alice"));
   CHECK(out[1].kind == "policy_override");
-  CHECK(out[1].job_id == "j3");
+  CHECK(out[1].job_id == J('3'));
   CHECK(out[2].kind == "superseded");
-  CHECK(out[2].job_id == "j2");
+  CHECK(out[2].job_id == J('2'));
   CHECK(out[2].attempts == 3);
   // Outcomes never hold a plaintext DID.
   for (const auto& o : out) {
@@ -497,17 +621,17 @@ TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   const auto r = s.commit_walk(batch(
     { change(
-        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2),
+        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change("did:key:alice",
              MemberStatus::departed,
-             "j2",
+             J('2'),
              JobKind::depart,
              10,
              3) },
     3));
   CHECK(r.jobs_created == 2);
   CHECK(r.jobs_superseded == 1);
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ "j2" });
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
 }
 
 TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
@@ -518,11 +642,11 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   s.commit_walk(batch(
     { change(
-      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
   s.commit_walk(batch(
     { change(
-      "did:key:bob", MemberStatus::active, "j5", JobKind::publish, 10, 3) },
+      "did:key:bob", MemberStatus::active, J('5'), JobKind::publish, 10, 3) },
     3));
   const auto outcomes_before = outcomes(path).size();
 
@@ -530,20 +654,20 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
   // collides with Bob's live job id: the whole batch must roll back.
   CHECK_THROWS_AS(s.commit_walk(batch({ change("did:key:alice",
                                                MemberStatus::departed,
-                                               "j6",
+                                               J('6'),
                                                JobKind::depart,
                                                20,
                                                4),
                                         change("did:key:carol",
                                                MemberStatus::active,
-                                               "j5",
+                                               J('5'),
                                                JobKind::publish,
                                                20,
                                                5) },
                                       5)),
                   StoreError);
   CHECK(s.cursor() == cursor_at(3));
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ "j1", "j5" });
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1'), J('5') });
   const auto alice = s.find_member("did:key:alice");
   REQUIRE(alice.has_value());
   CHECK(alice->state.status == MemberStatus::active);
@@ -559,13 +683,13 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   s.commit_walk(batch(
     { change(
-      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
-  sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = 'j1'");
+  sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = x'00000000000040008000000000000001'");
   try {
     s.commit_walk(batch({ change("did:key:alice",
                                  MemberStatus::departed,
-                                 "j2",
+                                 J('2'),
                                  JobKind::depart,
                                  20,
                                  3) },
@@ -574,7 +698,7 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
     // Refusing is allowed; removing the running job is not.
   }
   CHECK(count(path,
-              "SELECT count(*) FROM jobs WHERE id = 'j1' AND state = "
+              "SELECT count(*) FROM jobs WHERE id = x'00000000000040008000000000000001' AND state = "
               "'in_flight'") == 1);
   CHECK(count(path,
               "SELECT count(*) FROM outcomes WHERE kind = 'superseded'") == 0);
@@ -589,16 +713,16 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   s.commit_walk(batch(
     { change(
-        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2),
+        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change(
-        "did:key:bob", MemberStatus::active, "j2", JobKind::publish, 10, 3),
+        "did:key:bob", MemberStatus::active, J('2'), JobKind::publish, 10, 3),
       change(
-        "did:key:carol", MemberStatus::active, "j3", JobKind::publish, 10, 4) },
+        "did:key:carol", MemberStatus::active, J('3'), JobKind::publish, 10, 4) },
     4));
   sql(path,
-      "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = 'j1';"
-      "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = 'j2';"
-      "INSERT INTO attempts(job_id, n, started) VALUES ('j1', 2, 77);");
+      "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = x'00000000000040008000000000000001';"
+      "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = x'00000000000040008000000000000002';"
+      "INSERT INTO attempts(job_id, n, started) VALUES (x'00000000000040008000000000000001', 2, 77);");
 
   std::vector<std::int64_t> asked;
   const auto n = s.recover_in_flight(16, [&](std::int64_t attempts) {
@@ -612,26 +736,26 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
   const auto failed = s.jobs(query(JobState::failed, 100));
   CHECK(s.jobs(query(JobState::in_flight, 100)).empty());
   REQUIRE(failed.size() == 1);
-  CHECK(failed[0].id == "j2");
+  CHECK(failed[0].id == J('2'));
   CHECK(failed[0].last_error == "interrupted");
   REQUIRE(pending.size() == 2);
-  const auto& j1 = pending[0].id == "j1" ? pending[0] : pending[1];
-  CHECK(j1.id == "j1");
+  const auto& j1 = pending[0].id == J('1') ? pending[0] : pending[1];
+  CHECK(j1.id == J('1'));
   CHECK(j1.due == 900'002);
   CHECK(j1.last_error == "interrupted");
 
   const auto out = outcomes(path);
   REQUIRE(out.size() == 1);
   CHECK(out[0].kind == "failed");
-  CHECK(out[0].job_id == "j2");
+  CHECK(out[0].job_id == J('2'));
   CHECK(out[0].attempts == 16);
-  CHECK(out[0].target_hash == "hash-did:key:bob");
+  CHECK(out[0].target_hash == hash_of("did:key:bob"));
   CHECK(out[0].detail.find("interrupted") != std::string::npos);
 
-  CHECK(count(path, "SELECT finished FROM attempts WHERE job_id = 'j1'") ==
+  CHECK(count(path, "SELECT finished FROM attempts WHERE job_id = x'00000000000040008000000000000001'") ==
         5'000'000);
   CHECK(count(path,
-              "SELECT count(*) FROM attempts WHERE job_id = 'j1' AND "
+              "SELECT count(*) FROM attempts WHERE job_id = x'00000000000040008000000000000001' AND "
               "class = 'interrupted'") == 1);
 }
 
@@ -643,7 +767,7 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   s.commit_walk(batch(
     { change(
-      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
   const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs", "" };
   s.set_audit_failure(failure);
@@ -684,19 +808,19 @@ TEST_CASE("store: jobs() lists in due order, then creation order, by state")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   // Ids sort against creation order, so a tie in due must follow creation.
   auto d =
-    change("did:key:d", MemberStatus::purged, "j1", JobKind::erase, 100, 5);
+    change("did:key:d", MemberStatus::purged, J('1'), JobKind::erase, 100, 5);
   d.job->rtbf = true;
   s.commit_walk(batch(
-    { change("did:key:a", MemberStatus::active, "j4", JobKind::publish, 300, 2),
-      change("did:key:b", MemberStatus::active, "j3", JobKind::publish, 100, 3),
+    { change("did:key:a", MemberStatus::active, J('4'), JobKind::publish, 300, 2),
+      change("did:key:b", MemberStatus::active, J('3'), JobKind::publish, 100, 3),
       change(
-        "did:key:c", MemberStatus::departed, "j2", JobKind::depart, 200, 4),
+        "did:key:c", MemberStatus::departed, J('2'), JobKind::depart, 200, 4),
       d },
     5));
   CHECK(job_ids(s.jobs({})) ==
-        std::vector<std::string>{ "j3", "j1", "j2", "j4" });
+        std::vector<std::string>{ J('3'), J('1'), J('2'), J('4') });
   CHECK(job_ids(s.jobs(query(std::nullopt, 2))) ==
-        std::vector<std::string>{ "j3", "j1" });
+        std::vector<std::string>{ J('3'), J('1') });
 
   const auto rows = s.jobs({});
   REQUIRE(rows.size() == 4);
@@ -704,22 +828,22 @@ TEST_CASE("store: jobs() lists in due order, then creation order, by state")
   CHECK(rows[1].rtbf);
   CHECK(rows[1].event_line == 5);
   CHECK(rows[1].due == 100);
-  CHECK(rows[1].target_hash == "hash-did:key:d");
+  CHECK(rows[1].target_hash == hash_of("did:key:d"));
   CHECK(rows[1].state == JobState::pending);
   CHECK(rows[1].attempts == 0);
   CHECK_FALSE(rows[0].rtbf);
   CHECK(rows[2].kind == JobKind::depart);
 
   sql(path,
-      "UPDATE jobs SET state = 'failed', attempts = 4 WHERE id = 'j2';"
-      "UPDATE jobs SET state = 'in_flight' WHERE id = 'j4';");
+      "UPDATE jobs SET state = 'failed', attempts = 4 WHERE id = x'00000000000040008000000000000002';"
+      "UPDATE jobs SET state = 'in_flight' WHERE id = x'00000000000040008000000000000004';");
   CHECK(job_ids(s.jobs(query(JobState::failed, 100))) ==
-        std::vector<std::string>{ "j2" });
+        std::vector<std::string>{ J('2') });
   CHECK(s.jobs(query(JobState::failed, 100))[0].attempts == 4);
   CHECK(job_ids(s.jobs(query(JobState::pending, 100))) ==
-        std::vector<std::string>{ "j3", "j1" });
+        std::vector<std::string>{ J('3'), J('1') });
   CHECK(job_ids(s.jobs(query(JobState::in_flight, 100))) ==
-        std::vector<std::string>{ "j4" });
+        std::vector<std::string>{ J('4') });
 }
 
 TEST_CASE("store: status() counts jobs, members, invalid events and passes")
@@ -729,36 +853,36 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   auto b = batch(
-    { change("did:key:a", MemberStatus::active, "ja", JobKind::publish, 300, 2),
-      change("did:key:b", MemberStatus::active, "jb", JobKind::publish, 100, 3),
+    { change("did:key:a", MemberStatus::active, J('a'), JobKind::publish, 300, 2),
+      change("did:key:b", MemberStatus::active, J('b'), JobKind::publish, 100, 3),
       change(
-        "did:key:c", MemberStatus::departed, "jc", JobKind::depart, 200, 4),
+        "did:key:c", MemberStatus::departed, J('c'), JobKind::depart, 200, 4),
       change(
-        "did:key:d", MemberStatus::departed, "jd", JobKind::depart, 120, 5),
-      change("did:key:e", MemberStatus::purged, "je", JobKind::erase, 50, 6) },
+        "did:key:d", MemberStatus::departed, J('d'), JobKind::depart, 120, 5),
+      change("did:key:e", MemberStatus::purged, J('e'), JobKind::erase, 50, 6) },
     6);
   outcome_only(b, { core::OutcomeKind::invalid_event,
-                         "x1",
+                         J('1'),
                          0,
                          "k",
                          "h",
                          R"({"reason":"invalid_did"})" });
   outcome_only(b, { core::OutcomeKind::invalid_event,
-                         "x2",
+                         J('2'),
                          0,
                          "k",
                          "h",
                          R"({"reason":"invalid_did"})" });
   outcome_only(b, { core::OutcomeKind::unattributable,
-                         "x3",
+                         J('3'),
                          0,
                          "k",
                          "h",
                          R"({"reason":"removal"})" });
   s.commit_walk(b);
   sql(path,
-      "UPDATE jobs SET state = 'failed' WHERE id = 'jc';"
-      "UPDATE jobs SET state = 'in_flight' WHERE id = 'ja';");
+      "UPDATE jobs SET state = 'failed' WHERE id = x'0000000000004000800000000000000c';"
+      "UPDATE jobs SET state = 'in_flight' WHERE id = x'0000000000004000800000000000000a';");
 
   auto v = s.status(150);
   CHECK(v.pending == 3);
@@ -804,12 +928,12 @@ TEST_CASE("store: state persists across reopening, read-only included")
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
     s.commit_walk(batch(
       { change(
-        "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
       2));
   }
   store::SqliteStore ro(path, store::OpenMode::read_only, binding(), clock);
   CHECK(ro.cursor() == cursor_at(2));
-  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{ "j1" });
+  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{ J('1') });
   CHECK(ro.status(100).pending == 1);
 }
 
@@ -820,7 +944,7 @@ TEST_CASE("store: an in-memory database works in pass mode")
   CHECK_FALSE(s.cursor().has_value());
   s.commit_walk(batch(
     { change(
-      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
   CHECK(s.cursor() == cursor_at(2));
 }
@@ -854,7 +978,7 @@ TEST_CASE("store: backup is a whole copy with its own generation")
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   s.commit_walk(batch(
     { change(
-      "did:key:alice", MemberStatus::active, "j1", JobKind::publish, 10, 2) },
+      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
 
   const std::string generation = store::backup(path, binding(), copy);
@@ -879,7 +1003,7 @@ TEST_CASE("store: backup is a whole copy with its own generation")
 
   store::SqliteStore c(copy, store::OpenMode::read_only, binding(), clock);
   CHECK(c.cursor() == cursor_at(2));
-  CHECK(job_ids(c.jobs({})) == std::vector<std::string>{ "j1" });
+  CHECK(job_ids(c.jobs({})) == std::vector<std::string>{ J('1') });
   CHECK(c.status(0).generation == generation);
 }
 
