@@ -2,6 +2,7 @@
 
 #include "store/codec.hpp"
 #include "store/schema.hpp"
+#include "util/log.hpp"
 
 #include <SQLiteCpp/Backup.h>
 
@@ -93,6 +94,18 @@ void migrate(SQLite::Database& db, const std::string& path)
     meta_set(db, "generation", random_generation());
   }
   tx.commit();
+  if (have > 0) {
+    // A migration that rewrote tables leaves their old pages free: give
+    // them back once (a few seconds for a large database). The upgrade
+    // stands without it.
+    try {
+      db.exec("VACUUM");
+    } catch (const SQLite::Exception& e) {
+      util::log::warn(fmt::format(
+        "state database {}: VACUUM after the upgrade failed: {}", path,
+        e.what()));
+    }
+  }
 }
 
 void check_version(SQLite::Database& db, const std::string& path)

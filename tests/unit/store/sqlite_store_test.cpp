@@ -476,6 +476,8 @@ TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
   }
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   CHECK(s.schema_version() == 2);
+  // The pages of the version-1 tables were given back.
+  CHECK(count(path, "PRAGMA freelist_count") == 0);
 
   const auto rows = s.jobs({});
   REQUIRE(rows.size() == 2);
