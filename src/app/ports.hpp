@@ -193,10 +193,10 @@ struct JobRow
   std::int64_t event_line = 0;
   std::string target_hash; // identifies the member without its DID
   std::string last_error;
-  std::int64_t seq = 0; // creation order, ties in due order
+  std::int64_t seq = 0; // orders ties in due: the member's id
 };
 
-// Filters and paging for listing jobs. Rows come in due order, then creation order.
+// Filters and paging for listing jobs. Rows come in due order, then by seq.
 struct JobQuery
 {
   std::optional<core::JobState> state; // nullopt = all

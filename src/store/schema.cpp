@@ -132,11 +132,12 @@ DROP TABLE member_keys;
 ALTER TABLE member_keys_v2 RENAME TO member_keys;
 CREATE INDEX member_keys_hash ON member_keys(substr(target_hash, 1, 8));
 
--- At most one live job per member (SPEC §5.2). `key` is the audit key of
--- the entry that made the job: with member_id it names the target hash.
+-- At most one live job per member (SPEC §5.2): the member's id is the
+-- job's rowid. `key` is the audit key of the entry that made the job: with
+-- member_id it names the target hash.
 CREATE TABLE jobs_v2 (
-  id          BLOB NOT NULL PRIMARY KEY,
-  member_id   INTEGER NOT NULL UNIQUE REFERENCES members(id),
+  member_id   INTEGER PRIMARY KEY REFERENCES members(id),
+  id          BLOB NOT NULL UNIQUE,
   kind        TEXT NOT NULL CHECK (kind IN ('publish','update','depart','delete')),
   state       TEXT NOT NULL CHECK (state IN ('pending','in_flight','failed')),
   attempts    INTEGER NOT NULL DEFAULT 0,
@@ -147,17 +148,17 @@ CREATE TABLE jobs_v2 (
   key         INTEGER REFERENCES audit_keys(id),
   last_error  TEXT NOT NULL DEFAULT ''
 ) STRICT;
-INSERT INTO jobs_v2(rowid, id, member_id, kind, state, attempts, retries, due,
-                    rtbf, event_line, key, last_error)
-  SELECT j.rowid, vtc_job_id(j.id), j.member_id, j.kind, j.state, j.attempts,
-         j.retries, j.due, j.rtbf, j.event_line, a.id, j.last_error
+INSERT INTO jobs_v2(member_id, id, kind, state, attempts, retries, due, rtbf,
+                    event_line, key, last_error)
+  SELECT j.member_id, vtc_job_id(j.id), j.kind, j.state, j.attempts, j.retries,
+         j.due, j.rtbf, j.event_line, a.id, j.last_error
   FROM jobs j LEFT JOIN audit_keys a ON a.key_id = vtc_uuid(j.key_id)
-  ORDER BY j.rowid;
+  ORDER BY j.member_id;
 DROP TABLE jobs;
 ALTER TABLE jobs_v2 RENAME TO jobs;
 -- The due-jobs query reads only pending rows in due order: its cost
 -- follows the number of due jobs, not the queue size. Ties in due order
--- break by rowid: the order the walk created them. In-flight and failed
+-- break by rowid, the member's id. In-flight and failed
 -- jobs, few, have an index each: SQLite uses a partial index only for a
 -- query naming the same state.
 CREATE INDEX jobs_due ON jobs(due) WHERE state = 'pending';

@@ -802,13 +802,14 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
   CHECK(data_version() == v1);
 }
 
-TEST_CASE("store: jobs() lists in due order, then creation order, by state")
+TEST_CASE("store: jobs() lists in due order, then member order, by state")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  // Ids sort against creation order, so a tie in due must follow creation.
+  // Ids sort against member order (the order members were first seen), so
+  // a tie in due must follow the member.
   auto d =
     change("did:key:d", MemberStatus::purged, J('1'), JobKind::erase, 100, 5);
   d.job->rtbf = true;
