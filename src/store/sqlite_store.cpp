@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <unordered_map>
 #include <utility>
 
 namespace vtc::store {
@@ -191,25 +192,55 @@ std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
   return db->getLastInsertRowid();
 }
 
-std::int64_t SqliteStore::Impl::upsert_member(
-  const app::WalkBatch::Change& change)
+std::int64_t SqliteStore::Impl::write_member(
+  const app::WalkBatch::Change& change,
+  std::unordered_map<std::string, std::int64_t>& added, bool& fresh)
 {
   const auto& m = change.member;
-  auto st = prepare(
-    "INSERT INTO members(did, status, role, active_from, active_to) "
-         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(did) DO UPDATE SET "
-         "status = excluded.status, role = excluded.role, "
-         "active_from = excluded.active_from, active_to = excluded.active_to "
-         "RETURNING id");
-  st->bind(1, m.did);
-  st->bind(2, std::string(core::to_string(m.state.status)));
-  st->bind(3, m.state.role);
-  bind_optional(*st, 4, m.state.active_from);
-  bind_optional(*st, 5, m.state.active_to);
-  if (!st->executeStep()) {
-    throw StoreError("member upsert returned no row");
+  std::int64_t id = m.id;
+  if (id == 0) {
+    if (const auto it = added.find(m.did); it != added.end()) {
+      id = it->second;
+    }
   }
-  const std::int64_t id = st->getColumn(0).getInt64();
+  const auto bind_state = [&](SQLite::Statement& st) {
+    st.bind(1, std::string(core::to_string(m.state.status)));
+    st.bind(2, m.state.role);
+    bind_optional(st, 3, m.state.active_from);
+    bind_optional(st, 4, m.state.active_to);
+  };
+  fresh = false;
+  if (id == 0) {
+    auto insert = prepare("INSERT INTO members(status, role, active_from, "
+                          "active_to, did) VALUES (?, ?, ?, ?, ?) "
+                          "ON CONFLICT(did) DO NOTHING");
+    bind_state(*insert);
+    insert->bind(5, m.did);
+    fresh = insert->exec() == 1;
+    if (fresh) {
+      id = db->getLastInsertRowid();
+      added.emplace(m.did, id);
+    }
+  }
+  if (!fresh) {
+    // A member stored before: by id, or by DID when the batch did not say.
+    auto update = prepare(id != 0 ? "UPDATE members SET status = ?, role = ?, "
+                                    "active_from = ?, active_to = ? WHERE id = ?"
+                                  : "UPDATE members SET status = ?, role = ?, "
+                                    "active_from = ?, active_to = ? WHERE did = ? "
+                                    "RETURNING id");
+    bind_state(*update);
+    if (id != 0) {
+      update->bind(5, id);
+      update->exec();
+    } else {
+      update->bind(5, m.did);
+      if (!update->executeStep()) {
+        throw StoreError("member update found no row");
+      }
+      id = update->getColumn(0).getInt64();
+    }
+  }
   const std::string hash = detail::hash_bytes(change.target_hash);
   const auto key = key_ref(change.key_id, true);
   if (key && !hash.empty()) {
@@ -262,6 +293,8 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
   return guarded(m_impl->path, [&] {
     app::BatchResult result;
     WriteTransaction tx(*m_impl->db);
+    // Members this commit adds: the batch knows them by DID only.
+    std::unordered_map<std::string, std::int64_t> added;
     for (const auto& change : batch.changes) {
       if (change.member.did.empty()) {
         for (const auto& o : change.outcomes) {
@@ -269,10 +302,13 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
         }
         continue;
       }
-      const std::int64_t member_id = m_impl->upsert_member(change);
+      bool fresh = false;
+      const std::int64_t member_id = m_impl->write_member(change, added, fresh);
       if (change.job) {
         const app::NewJob& job = *change.job;
-        m_impl->supersede(member_id, result.jobs_superseded);
+        if (!fresh) {
+          m_impl->supersede(member_id, result.jobs_superseded);
+        }
         // The job's target hash is the member's under job.key_id, added
         // with the member above.
         auto st = m_impl->prepare(

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 
 namespace vtc::store {
 
@@ -81,7 +82,13 @@ struct SqliteStore::Impl
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
-  std::int64_t upsert_member(const app::WalkBatch::Change& change);
+  // Writes a walk change's member and its (key, hash) pair; returns its
+  // id. A member without an id (the batch saw it first) is inserted unless
+  // `added` (DID → id, the members this commit inserted) or the table has
+  // it; `fresh` is set for a member just inserted, which has no job yet.
+  std::int64_t write_member(const app::WalkBatch::Change& change,
+                            std::unordered_map<std::string, std::int64_t>& added,
+                            bool& fresh);
   void supersede(std::int64_t member_id, std::int64_t& superseded);
 };
 
