@@ -12,7 +12,6 @@ VTC_SYNC_FAULT_SEED replays a run; VTC_SYNC_LONG_TESTS=1 runs 1000 passes
 instead of 200."""
 
 import collections
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -125,7 +124,7 @@ class CrashConsistency(unittest.TestCase):
                 ended += 1
                 self.assertEqual(p.returncode, 0, f"pass {n}: {err.decode()}")
             except subprocess.TimeoutExpired:
-                p.send_signal(signal.SIGKILL)
+                vtcsync.sigkill(p)
                 at_kill = reg.requests()
                 p.communicate()
                 killed += 1

@@ -4,7 +4,6 @@ slept."""
 
 import json
 import os
-import signal
 import subprocess
 import time
 import unittest
@@ -278,8 +277,7 @@ class Crash(DispatchCase):
                 self.fail("the pass ended before a request was in flight")
         else:
             self.fail("no request in flight within 60 s")
-        p.send_signal(signal.SIGKILL)
-        p.wait()
+        vtcsync.sigkill(p)
         self.assertGreater(c.db.scalar("SELECT count(*) FROM jobs WHERE state = 'in_flight'"), 0)
         self.registry.set_latency(0)
 

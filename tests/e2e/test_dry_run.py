@@ -6,7 +6,6 @@ the lock, and exiting with the code the walk would give."""
 import hashlib
 import json
 import os
-import signal
 import unittest
 import urllib.parse
 
@@ -129,7 +128,7 @@ class DryRun(vtcsync.RegistryTestCase):
         self.assertEqual({j["id"] for j in plan["in_flight"]}, in_flight)
         self.assertEqual({j["action"] for j in plan["in_flight"]}, {"running"})
 
-        pass_.send_signal(signal.SIGKILL)
+        vtcsync.sigkill(pass_)
         pass_.communicate()
         code, plan, err = self.dry_json(when=LATER)
         self.assertEqual(code, 0, err)

@@ -94,8 +94,7 @@ class Overlaps(unittest.TestCase):
                     # The last one running is the one holding the lock.
                     time.sleep(rng.uniform(0, 0.3))
                     if running[0].poll() is None:
-                        running[0].send_signal(signal.SIGKILL)
-                        running[0].wait()
+                        vtcsync.sigkill(running[0])
                         if running[0].returncode == -signal.SIGKILL:
                             kills += 1
                             repeatable |= {j["id"] for j in c.db.jobs()

@@ -158,7 +158,7 @@ class CrashTest(unittest.TestCase):
                                  what=f"the cursor at line {after}")
             if state == "ended":
                 return None
-            p.send_signal(signal.SIGKILL)
+            vtcsync.sigkill(p)
             p.communicate(timeout=30)
         finally:
             if p.poll() is None:

@@ -15,6 +15,7 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -102,6 +103,20 @@ def faketime_env(when, env=None):
     out.update(LD_PRELOAD=LIBFAKETIME, FAKETIME=when,
                FAKETIME_DONT_FAKE_MONOTONIC="1")
     return out
+
+
+def sigkill(p):
+    """SIGKILL a started process (a Popen) and reap it. libfaketime, when
+    preloaded, names a shared-memory segment and a semaphore after the pid
+    and removes them only at a normal exit: left behind, they would make a
+    later process that gets the same pid fail to start."""
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    for name in (f"faketime_shm_{p.pid}", f"sem.faketime_sem_{p.pid}"):
+        try:
+            os.unlink(f"/dev/shm/{name}")
+        except FileNotFoundError:
+            pass
 
 
 def _unwrap_faketime(wrapper, env):
