@@ -1,6 +1,8 @@
 #include "audit/json_scan.hpp"
 #include "util/encoding.hpp"
 
+#include <array>
+
 namespace vtc::audit {
 
 namespace {
@@ -62,6 +64,16 @@ std::size_t utf8_length(std::string_view s, std::size_t i)
   return 0;
 }
 
+// Printable ASCII other than the quote and the backslash: the bytes a JSON
+// string holds as they are.
+constexpr std::array<bool, 256> k_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    t[c] = c != '"' && c != '\\';
+  }
+  return t;
+}();
+
 } // namespace
 
 void JsonScanner::skip_ws()
@@ -91,12 +103,57 @@ bool JsonScanner::accept(char c)
   return false;
 }
 
-bool JsonScanner::string(std::string& out)
+bool JsonScanner::string(std::string_view& out, std::string& scratch)
 {
-  out.clear();
   if (!expect('"')) {
     return false;
   }
+  // Most strings have no escapes: they are validated in place and returned
+  // as a view, and only an escape makes a decoded copy.
+  const std::size_t start = m_pos;
+  while (m_pos < m_text.size()) {
+    const auto c = static_cast<unsigned char>(m_text[m_pos]);
+    if (k_plain[c]) {
+      ++m_pos;
+    } else if (c >= 0x80) {
+      const std::size_t n = utf8_length(m_text, m_pos);
+      if (n == 0) {
+        return false;
+      }
+      m_pos += n;
+    } else {
+      break;
+    }
+  }
+  if (m_pos < m_text.size() && m_text[m_pos] == '"') {
+    out = m_text.substr(start, m_pos - start);
+    ++m_pos;
+    return true;
+  }
+  scratch.assign(m_text.substr(start, m_pos - start));
+  if (!decode_escaped(scratch)) {
+    return false;
+  }
+  out = scratch;
+  return true;
+}
+
+bool JsonScanner::string(std::string& out)
+{
+  std::string_view value;
+  if (!string(value, out)) {
+    return false;
+  }
+  if (value.data() != out.data()) {
+    out.assign(value);
+  }
+  return true;
+}
+
+// Continues a string after its opening quote and any plain bytes already in
+// `out`, decoding escapes, up to and including the closing quote.
+bool JsonScanner::decode_escaped(std::string& out)
+{
   while (m_pos < m_text.size()) {
     const char c = m_text[m_pos];
     if (c == '"') {
@@ -223,6 +280,12 @@ bool JsonScanner::uint32(std::uint32_t& out)
   return true;
 }
 
+bool JsonScanner::accept_null()
+{
+  skip_ws();
+  return literal("null");
+}
+
 bool JsonScanner::nullable_string(std::optional<std::string>& out)
 {
   skip_ws();
@@ -230,7 +293,9 @@ bool JsonScanner::nullable_string(std::optional<std::string>& out)
     out.reset();
     return literal("null");
   }
-  out.emplace();
+  if (!out) {
+    out.emplace();
+  }
   return string(*out);
 }
 
@@ -294,17 +359,19 @@ bool JsonScanner::skip_value(int depth)
   if (m_pos >= m_text.size()) {
     return false;
   }
+  std::string_view text;
   std::string scratch;
   switch (m_text[m_pos]) {
   case '"':
-    return string(scratch);
+    return string(text, scratch);
   case '{':
     ++m_pos;
     if (accept('}')) {
       return true;
     }
     do {
-      if (!string(scratch) || !expect(':') || !skip_value(depth - 1)) {
+      if (!string(text, scratch) || !expect(':') ||
+          !skip_value(depth - 1)) {
         return false;
       }
     } while (accept(','));
