@@ -39,6 +39,7 @@ private:
   bool m_chained;
   std::size_t m_max_line_bytes;
   util::Sha256 m_sha;
+  std::string m_time_text;
 };
 
 // True for the three event types that drive member state.
