@@ -2,6 +2,7 @@
 #include "util/encoding.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace vtc::audit {
 
@@ -74,34 +75,26 @@ constexpr std::array<bool, 256> k_plain = [] {
   return t;
 }();
 
+// True when all 8 bytes at `p` are plain (see k_plain), tested at once
+// with the SWAR tricks of "Bit Twiddling Hacks": a byte is flagged in the
+// high bit of its lane when it is below 0x20, equals '"' or '\\', or has
+// its own high bit set.
+bool plain_word(const char* p)
+{
+  constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  const auto below = [&](std::uint64_t v, std::uint8_t n) {
+    return (v - k_ones * n) & ~v & k_highs;
+  };
+  const std::uint64_t special = below(w, 0x20) |
+                                below(w ^ (k_ones * '"'), 1) |
+                                below(w ^ (k_ones * '\\'), 1) | (w & k_highs);
+  return special == 0;
+}
+
 } // namespace
-
-void JsonScanner::skip_ws()
-{
-  while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t')) {
-    ++m_pos;
-  }
-}
-
-bool JsonScanner::expect(char c)
-{
-  skip_ws();
-  if (m_pos < m_text.size() && m_text[m_pos] == c) {
-    ++m_pos;
-    return true;
-  }
-  return false;
-}
-
-bool JsonScanner::accept(char c)
-{
-  skip_ws();
-  if (m_pos < m_text.size() && m_text[m_pos] == c) {
-    ++m_pos;
-    return true;
-  }
-  return false;
-}
 
 bool JsonScanner::string(std::string_view& out, std::string& scratch)
 {
@@ -112,6 +105,10 @@ bool JsonScanner::string(std::string_view& out, std::string& scratch)
   // as a view, and only an escape makes a decoded copy.
   const std::size_t start = m_pos;
   while (m_pos < m_text.size()) {
+    if (m_pos + 8 <= m_text.size() && plain_word(m_text.data() + m_pos)) {
+      m_pos += 8;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(m_text[m_pos]);
     if (k_plain[c]) {
       ++m_pos;

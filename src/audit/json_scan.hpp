@@ -20,11 +20,27 @@ public:
   bool at_end() const { return m_pos == m_text.size(); }
 
   // Skips insignificant whitespace (space and tab only: a CR is an error).
-  void skip_ws();
+  // Inline, like expect() and accept(): the parser calls them between every
+  // two tokens.
+  void skip_ws()
+  {
+    while (m_pos < m_text.size() &&
+           (m_text[m_pos] == ' ' || m_text[m_pos] == '\t')) {
+      ++m_pos;
+    }
+  }
   // Consumes `c` after optional whitespace.
-  bool expect(char c);
+  bool expect(char c) { return accept(c); }
   // True (and consumes it) when the next token is `c`.
-  bool accept(char c);
+  bool accept(char c)
+  {
+    skip_ws();
+    if (m_pos < m_text.size() && m_text[m_pos] == c) {
+      ++m_pos;
+      return true;
+    }
+    return false;
+  }
   // Reads a string, decoding escapes, rejecting control characters, invalid
   // UTF-8 and lone surrogates. `out` is a view into the text when the string
   // has no escapes, else into `scratch`, which holds the decoded value; it
