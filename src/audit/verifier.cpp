@@ -78,6 +78,17 @@ void Verifier::reset(util::Digest prev, bool chained)
   m_chained = chained;
 }
 
+const util::Digest& Verifier::actor_mac(const util::HmacSha256& key,
+                                        std::string_view did)
+{
+  if (&key != m_actor_key || did != m_actor_did) {
+    m_actor_mac = key.mac(did);
+    m_actor_key = &key;
+    m_actor_did.assign(did);
+  }
+  return m_actor_mac;
+}
+
 std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
                                            std::string& detail)
 {
@@ -120,7 +131,7 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
       return "unknown-key";
     }
     if (e.actor_plain &&
-        !util::digests_equal(key->mac(*e.actor_plain), e.actor_hash)) {
+        !util::digests_equal(actor_mac(*key, *e.actor_plain), e.actor_hash)) {
       detail = "actor_did_plain does not match actor_did_hash";
       return "hmac";
     }
