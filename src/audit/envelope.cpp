@@ -13,22 +13,26 @@ bool fail(std::string& why, const char* what)
   return false;
 }
 
-bool read_uuid(JsonScanner& s, std::string& text, Uuid& bytes)
+bool read_uuid(JsonScanner& s, std::string& scratch, std::string& text,
+               Uuid& bytes)
 {
-  if (!s.string(text)) {
+  std::string_view value;
+  if (!s.string(value, scratch)) {
     return false;
   }
-  const auto parsed = parse_uuid(text);
+  const auto parsed = parse_uuid(value);
   if (!parsed) {
     return false;
   }
   bytes = *parsed;
+  text.assign(value);
   return true;
 }
 
-bool read_digest(JsonScanner& s, std::string& text, util::Digest& out)
+bool read_digest(JsonScanner& s, std::string& scratch, std::string_view& text,
+                 util::Digest& out)
 {
-  if (!s.string(text)) {
+  if (!s.string(text, scratch)) {
     return false;
   }
   const auto d = util::decode_digest(text);
@@ -49,12 +53,13 @@ bool read_data(JsonScanner& s, Envelope& env)
   if (s.accept('}')) {
     return true;
   }
-  std::string name;
+  std::string_view name;
+  std::string scratch;
   bool seen_role = false;
   bool seen_new_role = false;
   bool seen_disposition = false;
   do {
-    if (!s.string(name) || !s.expect(':')) {
+    if (!s.string(name, scratch) || !s.expect(':')) {
       return false;
     }
     std::optional<std::string>* slot = nullptr;
@@ -79,14 +84,15 @@ bool read_data(JsonScanner& s, Envelope& env)
       return false;
     }
     *seen = true;
-    std::optional<std::string> value;
     JsonScanner probe = s;
-    if (probe.nullable_string(value)) {
+    if (probe.nullable_string(*slot)) {
       s = probe;
-      *slot = std::move(value);
-    } else if (!s.skip_value(63)) {
+    } else {
       // Not a string: it stays absent, but must still be valid JSON.
-      return false;
+      slot->reset();
+      if (!s.skip_value(63)) {
+        return false;
+      }
     }
   } while (s.accept(','));
   return s.expect('}');
@@ -97,11 +103,15 @@ bool read_data(JsonScanner& s, Envelope& env)
 bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
 {
   JsonScanner s(line);
-  std::string ts;
+  // Decoded copies of strings that carry escapes; the usual unescaped ones
+  // are read in place.
+  std::string scratch;
+  std::string_view text;
   if (!s.expect('{')) {
     return fail(why, "not a JSON object");
   }
-  if (!s.key("event_id") || !read_uuid(s, e.event_id, e.event_id_bytes)) {
+  if (!s.key("event_id") ||
+      !read_uuid(s, scratch, e.event_id, e.event_id_bytes)) {
     return fail(why, "event_id missing or not a UUID");
   }
   if (!s.expect(',') || !s.key("event_version") ||
@@ -112,22 +122,23 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
       !s.uint32(e.schema_version)) {
     return fail(why, "schema_version missing or not an unsigned integer");
   }
-  if (!s.expect(',') || !s.key("timestamp") || !s.string(ts)) {
+  if (!s.expect(',') || !s.key("timestamp") || !s.string(text, scratch)) {
     return fail(why, "timestamp missing");
   }
-  const auto t = core::parse_rfc3339(ts);
+  const auto t = core::parse_rfc3339(text);
   if (!t) {
     return fail(why, "timestamp is not RFC 3339 UTC with Z");
   }
   e.time = *t;
   if (!s.expect(',') || !s.key("audit_key_id") ||
-      !read_uuid(s, e.key_id, e.key_id_bytes)) {
+      !read_uuid(s, scratch, e.key_id, e.key_id_bytes)) {
     return fail(why, "audit_key_id missing or not a UUID");
   }
   if (!s.expect(',') || !s.key("actor_did_hash") ||
-      !read_digest(s, e.actor_hash_text, e.actor_hash)) {
+      !read_digest(s, scratch, text, e.actor_hash)) {
     return fail(why, "actor_did_hash missing or not canonical base64url");
   }
+  e.actor_hash_text.assign(text);
   if (!s.expect(',') || !s.key("actor_did_plain") ||
       !s.nullable_string(e.actor_plain)) {
     return fail(why, "actor_did_plain missing or not a string or null");
@@ -135,18 +146,17 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
   if (!s.expect(',') || !s.key("target_did_hash")) {
     return fail(why, "target_did_hash missing");
   }
-  std::optional<std::string> target_hash;
-  if (!s.nullable_string(target_hash)) {
-    return fail(why, "target_did_hash not a string or null");
-  }
   e.target_hash.reset();
   e.target_hash_text.clear();
-  if (target_hash) {
-    e.target_hash = util::decode_digest(*target_hash);
+  if (!s.accept_null()) {
+    if (!s.string(text, scratch)) {
+      return fail(why, "target_did_hash not a string or null");
+    }
+    e.target_hash = util::decode_digest(text);
     if (!e.target_hash) {
       return fail(why, "target_did_hash not canonical base64url");
     }
-    e.target_hash_text = std::move(*target_hash);
+    e.target_hash_text.assign(text);
   }
   if (!s.expect(',') || !s.key("target_did_plain") ||
       !s.nullable_string(e.target_plain)) {
@@ -157,12 +167,15 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
   }
   e.chained = false;
   if (s.key("prev_hash")) {
-    std::string prev;
-    if (!read_digest(s, prev, e.prev_hash)) {
+    if (!read_digest(s, scratch, text, e.prev_hash)) {
       return fail(why, "prev_hash not canonical base64url");
     }
     if (!s.expect(',') || !s.key("entry_hash") ||
-        !read_digest(s, e.entry_hash_text, e.entry_hash) || !s.expect(',')) {
+        !read_digest(s, scratch, text, e.entry_hash)) {
+      return fail(why, "entry_hash missing or not canonical base64url");
+    }
+    e.entry_hash_text.assign(text);
+    if (!s.expect(',')) {
       return fail(why, "entry_hash missing or not canonical base64url");
     }
     e.chained = true;
@@ -172,10 +185,11 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
   }
   s.skip_ws();
   const std::size_t event_start = s.pos();
-  if (!s.expect('{') || !s.key("type") || !s.string(e.event_type) ||
+  if (!s.expect('{') || !s.key("type") || !s.string(text, scratch) ||
       !s.expect(',') || !s.key("data")) {
     return fail(why, "event is not {\"type\":…,\"data\":…}");
   }
+  e.event_type.assign(text);
   e.role.reset();
   e.new_role.reset();
   e.disposition.reset();

@@ -1,6 +1,9 @@
 #include "audit/json_scan.hpp"
 #include "util/encoding.hpp"
 
+#include <array>
+#include <cstring>
+
 namespace vtc::audit {
 
 namespace {
@@ -62,41 +65,92 @@ std::size_t utf8_length(std::string_view s, std::size_t i)
   return 0;
 }
 
+// Printable ASCII other than the quote and the backslash: the bytes a JSON
+// string holds as they are.
+constexpr std::array<bool, 256> k_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    t[c] = c != '"' && c != '\\';
+  }
+  return t;
+}();
+
+// True when all 8 bytes at `p` are plain (see k_plain), tested at once
+// with the SWAR tricks of "Bit Twiddling Hacks": a byte is flagged in the
+// high bit of its lane when it is below 0x20, equals '"' or '\\', or has
+// its own high bit set.
+bool plain_word(const char* p)
+{
+  constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  const auto below = [&](std::uint64_t v, std::uint8_t n) {
+    return (v - k_ones * n) & ~v & k_highs;
+  };
+  const std::uint64_t special = below(w, 0x20) |
+                                below(w ^ (k_ones * '"'), 1) |
+                                below(w ^ (k_ones * '\\'), 1) | (w & k_highs);
+  return special == 0;
+}
+
 } // namespace
 
-void JsonScanner::skip_ws()
+bool JsonScanner::string(std::string_view& out, std::string& scratch)
 {
-  while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t')) {
-    ++m_pos;
+  if (!expect('"')) {
+    return false;
   }
-}
-
-bool JsonScanner::expect(char c)
-{
-  skip_ws();
-  if (m_pos < m_text.size() && m_text[m_pos] == c) {
+  // Most strings have no escapes: they are validated in place and returned
+  // as a view, and only an escape makes a decoded copy.
+  const std::size_t start = m_pos;
+  while (m_pos < m_text.size()) {
+    if (m_pos + 8 <= m_text.size() && plain_word(m_text.data() + m_pos)) {
+      m_pos += 8;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(m_text[m_pos]);
+    if (k_plain[c]) {
+      ++m_pos;
+    } else if (c >= 0x80) {
+      const std::size_t n = utf8_length(m_text, m_pos);
+      if (n == 0) {
+        return false;
+      }
+      m_pos += n;
+    } else {
+      break;
+    }
+  }
+  if (m_pos < m_text.size() && m_text[m_pos] == '"') {
+    out = m_text.substr(start, m_pos - start);
     ++m_pos;
     return true;
   }
-  return false;
-}
-
-bool JsonScanner::accept(char c)
-{
-  skip_ws();
-  if (m_pos < m_text.size() && m_text[m_pos] == c) {
-    ++m_pos;
-    return true;
+  scratch.assign(m_text.substr(start, m_pos - start));
+  if (!decode_escaped(scratch)) {
+    return false;
   }
-  return false;
+  out = scratch;
+  return true;
 }
 
 bool JsonScanner::string(std::string& out)
 {
-  out.clear();
-  if (!expect('"')) {
+  std::string_view value;
+  if (!string(value, out)) {
     return false;
   }
+  if (value.data() != out.data()) {
+    out.assign(value);
+  }
+  return true;
+}
+
+// Continues a string after its opening quote and any plain bytes already in
+// `out`, decoding escapes, up to and including the closing quote.
+bool JsonScanner::decode_escaped(std::string& out)
+{
   while (m_pos < m_text.size()) {
     const char c = m_text[m_pos];
     if (c == '"') {
@@ -223,6 +277,12 @@ bool JsonScanner::uint32(std::uint32_t& out)
   return true;
 }
 
+bool JsonScanner::accept_null()
+{
+  skip_ws();
+  return literal("null");
+}
+
 bool JsonScanner::nullable_string(std::optional<std::string>& out)
 {
   skip_ws();
@@ -230,7 +290,9 @@ bool JsonScanner::nullable_string(std::optional<std::string>& out)
     out.reset();
     return literal("null");
   }
-  out.emplace();
+  if (!out) {
+    out.emplace();
+  }
   return string(*out);
 }
 
@@ -294,17 +356,19 @@ bool JsonScanner::skip_value(int depth)
   if (m_pos >= m_text.size()) {
     return false;
   }
+  std::string_view text;
   std::string scratch;
   switch (m_text[m_pos]) {
   case '"':
-    return string(scratch);
+    return string(text, scratch);
   case '{':
     ++m_pos;
     if (accept('}')) {
       return true;
     }
     do {
-      if (!string(scratch) || !expect(':') || !skip_value(depth - 1)) {
+      if (!string(text, scratch) || !expect(':') ||
+          !skip_value(depth - 1)) {
         return false;
       }
     } while (accept(','));

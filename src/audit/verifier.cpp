@@ -22,7 +22,9 @@ void put_u64(std::uint8_t* p, std::uint64_t v)
   }
 }
 
-util::Digest digest_with(util::Sha256& sha, const Envelope& e)
+// `time_text` is scratch space for the rendered timestamp.
+util::Digest digest_with(util::Sha256& sha, std::string& time_text,
+                         const Envelope& e)
 {
   static constexpr char k_domain[] = "vtc-audit-chain/v1"; // + its NUL
   sha.update(std::string_view(k_domain, sizeof k_domain));
@@ -32,7 +34,8 @@ util::Digest digest_with(util::Sha256& sha, const Envelope& e)
   put_u32(versions, e.event_version);
   put_u32(versions + 4, e.schema_version);
   sha.update(versions);
-  sha.update(core::format_rfc3339(e.time, "+00:00"));
+  core::format_rfc3339(e.time, "+00:00", time_text);
+  sha.update(time_text);
   sha.update(e.key_id_bytes);
   sha.update(e.actor_hash);
   const std::uint8_t has_target = e.target_hash ? 1 : 0;
@@ -58,7 +61,8 @@ bool is_membership_event(std::string_view type)
 util::Digest chain_digest(const Envelope& e)
 {
   util::Sha256 sha;
-  return digest_with(sha, e);
+  std::string time_text;
+  return digest_with(sha, time_text, e);
 }
 
 Verifier::Verifier(const KeyRing* keys, util::Digest prev, bool chained,
@@ -72,6 +76,17 @@ void Verifier::reset(util::Digest prev, bool chained)
 {
   m_prev = prev;
   m_chained = chained;
+}
+
+const util::Digest& Verifier::actor_mac(const util::HmacSha256& key,
+                                        std::string_view did)
+{
+  if (&key != m_actor_key || did != m_actor_did) {
+    m_actor_mac = key.mac(did);
+    m_actor_key = &key;
+    m_actor_did.assign(did);
+  }
+  return m_actor_mac;
 }
 
 std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
@@ -104,7 +119,7 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
       detail = "prev_hash does not match the previous entry's entry_hash";
       return "broken-link";
     }
-    if (!util::digests_equal(digest_with(m_sha, e), e.entry_hash)) {
+    if (!util::digests_equal(digest_with(m_sha, m_time_text, e), e.entry_hash)) {
       detail = "entry_hash does not match the entry's content";
       return "tampered";
     }
@@ -116,7 +131,7 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
       return "unknown-key";
     }
     if (e.actor_plain &&
-        !util::digests_equal(key->mac(*e.actor_plain), e.actor_hash)) {
+        !util::digests_equal(actor_mac(*key, *e.actor_plain), e.actor_hash)) {
       detail = "actor_did_plain does not match actor_did_hash";
       return "hmac";
     }

@@ -34,11 +34,20 @@ public:
   void reset(util::Digest prev, bool chained);
 
 private:
+  // HMAC of an actor DID. The last one is remembered: in a community's log
+  // most entries are written by the same administrator.
+  const util::Digest& actor_mac(const util::HmacSha256& key,
+                                std::string_view did);
+
   const KeyRing* m_keys;
   util::Digest m_prev;
   bool m_chained;
   std::size_t m_max_line_bytes;
   util::Sha256 m_sha;
+  std::string m_time_text;
+  const util::HmacSha256* m_actor_key = nullptr;
+  std::string m_actor_did;
+  util::Digest m_actor_mac{};
 };
 
 // True for the three event types that drive member state.

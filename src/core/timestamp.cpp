@@ -1,7 +1,6 @@
 #include "core/timestamp.hpp"
 
 #include <array>
-#include <cstdio>
 
 namespace vtc::core {
 
@@ -68,6 +67,16 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out)
   return true;
 }
 
+// Writes `v` as exactly `width` decimal digits, zero-padded; returns the end.
+char* put_digits(char* p, std::uint64_t v, int width)
+{
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
 } // namespace
 
 std::optional<TimeNs> parse_rfc3339(std::string_view s)
@@ -125,7 +134,7 @@ std::optional<TimeNs> parse_rfc3339(std::string_view s)
   return t;
 }
 
-std::string format_rfc3339(TimeNs t, std::string_view suffix)
+void format_rfc3339(TimeNs t, std::string_view suffix, std::string& out)
 {
   std::int64_t secs = t / k_ns_per_second;
   std::int64_t nanos = t % k_ns_per_second;
@@ -140,27 +149,41 @@ std::string format_rfc3339(TimeNs t, std::string_view suffix)
     --days;
   }
   const Civil c = civil_from_days(days);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(c.y), c.m, c.d,
-                        static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60),
-                        static_cast<long long>(rem % 60));
-  std::string out(buf, static_cast<std::size_t>(n));
+  // Written digit by digit: the hash chain renders one time per entry, and
+  // snprintf costs more than the rest of the rendering. A TimeNs always
+  // falls in years 1677-2262, so the year has four digits.
+  char buf[40];
+  char* p = buf;
+  p = put_digits(p, static_cast<std::uint64_t>(c.y), 4);
+  *p++ = '-';
+  p = put_digits(p, c.m, 2);
+  *p++ = '-';
+  p = put_digits(p, c.d, 2);
+  *p++ = 'T';
+  p = put_digits(p, static_cast<std::uint64_t>(rem / 3600), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<std::uint64_t>(rem / 60 % 60), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<std::uint64_t>(rem % 60), 2);
   if (nanos != 0) {
-    if (nanos % 1'000'000 == 0) {
-      n = std::snprintf(buf, sizeof buf, ".%03lld",
-                        static_cast<long long>(nanos / 1'000'000));
-    } else if (nanos % 1'000 == 0) {
-      n = std::snprintf(buf, sizeof buf, ".%06lld",
-                        static_cast<long long>(nanos / 1'000));
+    const auto n = static_cast<std::uint64_t>(nanos);
+    *p++ = '.';
+    if (n % 1'000'000 == 0) {
+      p = put_digits(p, n / 1'000'000, 3);
+    } else if (n % 1'000 == 0) {
+      p = put_digits(p, n / 1'000, 6);
     } else {
-      n = std::snprintf(buf, sizeof buf, ".%09lld",
-                        static_cast<long long>(nanos));
+      p = put_digits(p, n, 9);
     }
-    out.append(buf, static_cast<std::size_t>(n));
   }
+  out.assign(buf, static_cast<std::size_t>(p - buf));
   out += suffix;
+}
+
+std::string format_rfc3339(TimeNs t, std::string_view suffix)
+{
+  std::string out;
+  format_rfc3339(t, suffix, out);
   return out;
 }
 

@@ -23,5 +23,7 @@ std::optional<TimeNs> parse_rfc3339(std::string_view text);
 // followed by `suffix`: "+00:00" for the hash chain (SPEC §4.2 item 6), "Z"
 // for registry records (§6).
 std::string format_rfc3339(TimeNs t, std::string_view suffix = "Z");
+// The same into `out`, replacing its contents and reusing its capacity.
+void format_rfc3339(TimeNs t, std::string_view suffix, std::string& out);
 
 } // namespace vtc::core

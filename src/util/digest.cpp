@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
@@ -21,15 +20,6 @@ EVP_MD* fetched_sha256()
     throw std::runtime_error("openssl: SHA256 unavailable");
   }
   return md;
-}
-
-EVP_MAC* fetched_hmac()
-{
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr) {
-    throw std::runtime_error("openssl: HMAC unavailable");
-  }
-  return mac;
 }
 
 } // namespace
@@ -86,37 +76,52 @@ Digest sha256(std::string_view text)
 
 struct HmacSha256::Impl
 {
-  // The key is kept until the first mac(): setting up OpenSSL's HMAC (and
-  // OpenSSL itself) costs more than a pass that verifies nothing.
+  // The key is kept until the first mac(): setting up OpenSSL costs more
+  // than a pass that verifies nothing.
   std::array<std::uint8_t, 64> key{};
   std::size_t key_size = 0;
-  // A keyed template context; each mac() duplicates it, which skips
-  // re-deriving the key pads.
-  EVP_MAC_CTX* keyed = nullptr;
-  EVP_MAC_CTX* work = nullptr;
+  // HMAC (RFC 2104) with the key pads hashed once: `inner` and `outer` hold
+  // the SHA-256 state after (key ^ ipad) and (key ^ opad), and each mac()
+  // continues copies of them in `work`. That saves two of the five SHA-256
+  // blocks of a short message, and the set-up of a MAC context per call.
+  EVP_MD_CTX* inner = nullptr;
+  EVP_MD_CTX* outer = nullptr;
+  EVP_MD_CTX* work = nullptr;
   ~Impl()
   {
     OPENSSL_cleanse(key.data(), key.size());
-    EVP_MAC_CTX_free(work);
-    EVP_MAC_CTX_free(keyed);
+    EVP_MD_CTX_free(work);
+    EVP_MD_CTX_free(outer);
+    EVP_MD_CTX_free(inner);
   }
-  EVP_MAC_CTX* keyed_context()
+  void prepare()
   {
-    if (keyed != nullptr) {
-      return keyed;
+    if (work != nullptr) {
+      return;
     }
-    keyed = EVP_MAC_CTX_new(fetched_hmac());
-    char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
-      OSSL_PARAM_construct_end(),
-    };
-    if (keyed == nullptr ||
-        EVP_MAC_init(keyed, key.data(), key_size, params) != 1) {
+    inner = EVP_MD_CTX_new();
+    outer = EVP_MD_CTX_new();
+    work = EVP_MD_CTX_new();
+    if (inner == nullptr || outer == nullptr || work == nullptr) {
       throw std::runtime_error("openssl: cannot initialise HMAC-SHA256");
     }
+    std::array<std::uint8_t, 64> ipad{};
+    std::array<std::uint8_t, 64> opad{};
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      ipad[i] = key[i] ^ 0x36U;
+      opad[i] = key[i] ^ 0x5cU;
+    }
+    const bool ok =
+      EVP_DigestInit_ex2(inner, fetched_sha256(), nullptr) == 1 &&
+      EVP_DigestUpdate(inner, ipad.data(), ipad.size()) == 1 &&
+      EVP_DigestInit_ex2(outer, fetched_sha256(), nullptr) == 1 &&
+      EVP_DigestUpdate(outer, opad.data(), opad.size()) == 1;
+    OPENSSL_cleanse(ipad.data(), ipad.size());
+    OPENSSL_cleanse(opad.data(), opad.size());
     OPENSSL_cleanse(key.data(), key.size());
-    return keyed;
+    if (!ok) {
+      throw std::runtime_error("openssl: cannot initialise HMAC-SHA256");
+    }
   }
 };
 
@@ -135,16 +140,17 @@ HmacSha256::HmacSha256(HmacSha256&&) noexcept = default;
 
 Digest HmacSha256::mac(std::string_view message) const
 {
-  EVP_MAC_CTX* keyed = m_impl->keyed_context();
-  EVP_MAC_CTX_free(m_impl->work);
-  m_impl->work = EVP_MAC_CTX_dup(keyed);
+  Impl& m = *m_impl;
+  m.prepare();
+  Digest inner{};
   Digest out{};
-  std::size_t len = 0;
-  if (m_impl->work == nullptr ||
-      EVP_MAC_update(m_impl->work,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1 ||
-      EVP_MAC_final(m_impl->work, out.data(), &len, out.size()) != 1) {
+  unsigned int len = 0;
+  if (EVP_MD_CTX_copy_ex(m.work, m.inner) != 1 ||
+      EVP_DigestUpdate(m.work, message.data(), message.size()) != 1 ||
+      EVP_DigestFinal_ex(m.work, inner.data(), &len) != 1 ||
+      EVP_MD_CTX_copy_ex(m.work, m.outer) != 1 ||
+      EVP_DigestUpdate(m.work, inner.data(), inner.size()) != 1 ||
+      EVP_DigestFinal_ex(m.work, out.data(), &len) != 1) {
     throw std::runtime_error("openssl: HMAC-SHA256 failed");
   }
   return out;

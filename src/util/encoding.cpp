@@ -1,6 +1,6 @@
 #include "util/encoding.hpp"
 
-#include <cstring>
+#include <array>
 
 namespace vtc::util {
 
@@ -9,24 +9,20 @@ namespace {
 constexpr char k_alphabet[] =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+// The value of each byte as a base64url digit, or -1: one table lookup per
+// character instead of a chain of range tests.
+constexpr std::array<std::int8_t, 256> k_sextet = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i) {
+    t[static_cast<unsigned char>(k_alphabet[i])] = static_cast<std::int8_t>(i);
+  }
+  return t;
+}();
+
 int sextet(char c)
 {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '-') {
-    return 62;
-  }
-  if (c == '_') {
-    return 63;
-  }
-  return -1;
+  return k_sextet[static_cast<unsigned char>(c)];
 }
 
 } // namespace
@@ -91,27 +87,34 @@ std::optional<Digest> decode_digest(std::string_view text)
   if (text.size() != 43) {
     return std::nullopt;
   }
-  const auto bytes = base64url_decode(text);
-  if (!bytes || bytes->size() != 32) {
+  // Ten groups of four characters give 30 bytes; the last three characters
+  // carry 18 bits for the final 2 bytes, whose 2 unused bits must be zero.
+  Digest d{};
+  std::size_t o = 0;
+  std::size_t i = 0;
+  for (; i < 40; i += 4) {
+    const int a = sextet(text[i]);
+    const int b = sextet(text[i + 1]);
+    const int c = sextet(text[i + 2]);
+    const int e = sextet(text[i + 3]);
+    if ((a | b | c | e) < 0) {
+      return std::nullopt;
+    }
+    const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | e);
+    d[o++] = static_cast<std::uint8_t>(v >> 16U);
+    d[o++] = static_cast<std::uint8_t>(v >> 8U);
+    d[o++] = static_cast<std::uint8_t>(v);
+  }
+  const int a = sextet(text[i]);
+  const int b = sextet(text[i + 1]);
+  const int c = sextet(text[i + 2]);
+  if ((a | b | c) < 0 || (c & 3) != 0) {
     return std::nullopt;
   }
-  Digest d{};
-  std::memcpy(d.data(), bytes->data(), d.size());
+  const auto v = static_cast<std::uint32_t>(a << 12 | b << 6 | c);
+  d[o++] = static_cast<std::uint8_t>(v >> 10U);
+  d[o] = static_cast<std::uint8_t>(v >> 2U);
   return d;
-}
-
-int hex_digit_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 std::string hex(std::span<const std::uint8_t> bytes)

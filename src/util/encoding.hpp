@@ -23,8 +23,27 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // Decodes the 43-character canonical spelling of 32 bytes.
 std::optional<Digest> decode_digest(std::string_view text);
 
-// The value of one hexadecimal digit (either case), or -1.
-int hex_digit_value(char c);
+namespace detail {
+constexpr std::array<std::int8_t, 256> k_hex_values = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) {
+    t['0' + i] = static_cast<std::int8_t>(i);
+  }
+  for (int i = 0; i < 6; ++i) {
+    t['a' + i] = static_cast<std::int8_t>(10 + i);
+    t['A' + i] = static_cast<std::int8_t>(10 + i);
+  }
+  return t;
+}();
+} // namespace detail
+
+// The value of one hexadecimal digit (either case), or -1. Inline: UUID
+// parsing calls it 32 times per audit entry.
+inline int hex_digit_value(char c)
+{
+  return detail::k_hex_values[static_cast<unsigned char>(c)];
+}
 
 // Lowercase hexadecimal.
 std::string hex(std::span<const std::uint8_t> bytes);

@@ -295,6 +295,58 @@ TEST_CASE("audit: parse_envelope controls: near misses that are valid")
   CHECK(e.role == "caf\xC3\xA9 \xF0\x9F\x8C\xB1");
 }
 
+TEST_CASE("audit: escaped strings decode like plain ones, in a reused Envelope")
+{
+  const std::string L = basic_line(2);
+  audit::Envelope plain;
+  std::string why;
+  REQUIRE(audit::parse_envelope(L, plain, why));
+  // One character of each string member spelled as an escape.
+  std::string escaped = L;
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+         { R"("bd706120-)", R"("\u0062d706120-)" },
+         { R"("2026-01-01T)", R"("\u0032026-01-01T)" },
+         { R"("3b0a9c52-)", R"("\u0033b0a9c52-)" },
+         { R"("T19wzXOL)", R"("\u005419wzXOL)" },
+         { R"("604-OeW7)", R"("\u0036\u0030\u0034-OeW7)" },
+         { R"("Eb5dK9c7)", R"("\u0045b5dK9c7)" },
+         { R"("xJRP5wM7)", R"("\u0078JRP5wM7)" },
+         { R"("MemberAdded")", R"("Member\u0041dded")" },
+         { R"("role":"member")", R"("r\u006fle":"memb\u0065r")" } }) {
+    escaped = replaced(escaped, from, to);
+  }
+  audit::Envelope e;
+  // Alternate plain and escaped lines through the same Envelope, with a
+  // non-string role in between that must leave the role absent.
+  const std::string not_string =
+    replaced(L, R"("role":"member")", R"("role":5)");
+  const std::vector<const std::string*> order{ &escaped, &not_string, &L,
+                                               &escaped };
+  for (const std::string* line : order) {
+    REQUIRE_MESSAGE(audit::parse_envelope(*line, e, why), why);
+    if (line == &not_string) {
+      CHECK_FALSE(e.role.has_value());
+      continue;
+    }
+    CHECK(e.event_id == plain.event_id);
+    CHECK(e.event_id_bytes == plain.event_id_bytes);
+    CHECK(e.time == plain.time);
+    CHECK(e.key_id == plain.key_id);
+    CHECK(e.key_id_bytes == plain.key_id_bytes);
+    CHECK(e.actor_hash_text == plain.actor_hash_text);
+    CHECK(e.actor_hash == plain.actor_hash);
+    CHECK(e.actor_plain == plain.actor_plain);
+    CHECK(e.target_hash_text == plain.target_hash_text);
+    CHECK(e.target_hash == plain.target_hash);
+    CHECK(e.target_plain == plain.target_plain);
+    CHECK(e.prev_hash == plain.prev_hash);
+    CHECK(e.entry_hash_text == plain.entry_hash_text);
+    CHECK(e.entry_hash == plain.entry_hash);
+    CHECK(e.event_type == "MemberAdded");
+    CHECK(e.role == "member");
+  }
+}
+
 TEST_CASE("audit: a version-1 row parses without chain fields")
 {
   const auto lines = test::lines_of(test::data("legacy-prefix.audit.jsonl"));

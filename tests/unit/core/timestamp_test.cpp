@@ -1,6 +1,7 @@
 #include "core/timestamp.hpp"
 
 #include <doctest/doctest.h>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ TEST_CASE("core: format_rfc3339 uses the shortest exact of 0/3/6/9 digits")
     { k_2000_02_29, "2000-02-29T00:00:00" },
     { -1, "1969-12-31T23:59:59.999999999" },
     { -k_ns_per_second, "1969-12-31T23:59:59" },
+    // The ends of the TimeNs range.
+    { std::numeric_limits<TimeNs>::min(), "1677-09-21T00:12:43.145224192" },
+    { std::numeric_limits<TimeNs>::max(), "2262-04-11T23:47:16.854775807" },
   };
   for (const auto& c : cases) {
     CAPTURE(c.t);

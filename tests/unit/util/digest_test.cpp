@@ -50,6 +50,32 @@ TEST_CASE("util: HmacSha256 RFC 4231 test cases 1 and 2")
   CHECK(hex(tc2.mac("Hi There")) != hex(tc1.mac("Hi There")));
 }
 
+TEST_CASE("util: HmacSha256 with a full-block key, a multi-block and an "
+          "empty message")
+{
+  // RFC 4231 test case 4: a 25-byte key, 50 bytes of 0xcd.
+  std::vector<std::uint8_t> key4;
+  for (std::uint8_t b = 1; b <= 25; ++b) {
+    key4.push_back(b);
+  }
+  const HmacSha256 tc4(key4);
+  CHECK(hex(tc4.mac(std::string(50, '\xcd'))) ==
+        "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+  // A 64-byte key (bytes 0..63) fills the block with no zero padding;
+  // expected values from Python's hmac module.
+  std::vector<std::uint8_t> key64;
+  for (int b = 0; b < 64; ++b) {
+    key64.push_back(static_cast<std::uint8_t>(b));
+  }
+  const HmacSha256 full(key64);
+  CHECK(hex(full.mac(std::string(200, 'x'))) ==
+        "52fd44b1fdd78b34d0f057a61b148eaed55fa024e2a0422e5182887b367f7727");
+  CHECK(hex(full.mac("")) ==
+        "3499f163f48604c0b15ac89e4e7c66f314fb3b203b8ac2f564828e62f6be9d9d");
+  CHECK(hex(full.mac(std::string(200, 'x'))) ==
+        "52fd44b1fdd78b34d0f057a61b148eaed55fa024e2a0422e5182887b367f7727");
+}
+
 TEST_CASE("util: digests_equal compares every byte")
 {
   const Digest a = sha256("abc");
