@@ -5,7 +5,6 @@
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
 
 namespace vtc::audit {
 
@@ -45,7 +44,7 @@ KeyRing KeyRing::parse(const std::string& text, const std::string& origin)
                                     origin, index));
     }
     ring.m_keys.emplace(*id, util::HmacSha256(*secret));
-    OPENSSL_cleanse(secret->data(), secret->size());
+    util::wipe(secret->data(), secret->size());
   }
   if (ring.m_keys.empty()) {
     throw ConfigError(fmt::format("key file {}: no keys", origin));
@@ -57,7 +56,7 @@ KeyRing KeyRing::load(const std::string& path)
 {
   std::string text = util::read_secret_file(path, "audit.key_file");
   KeyRing ring = parse(text, path);
-  OPENSSL_cleanse(text.data(), text.size());
+  util::wipe(text);
   return ring;
 }
 

@@ -7,7 +7,6 @@
 #include "util/secret_file.hpp"
 
 #include <fmt/core.h>
-#include <openssl/crypto.h>
 
 #include <cctype>
 #include <map>
@@ -46,7 +45,7 @@ std::string read_token(const std::string& path)
 {
   std::string raw = util::read_secret_file(path, "registry.token_file");
   std::string token = trim(raw);
-  OPENSSL_cleanse(raw.data(), raw.size());
+  util::wipe(raw);
   if (token.find_first_of("\r\n") != std::string::npos) {
     throw ConfigError(fmt::format(
       "registry.token_file {}: the token contains a line break", path));
@@ -84,7 +83,7 @@ HttpRegistry::HttpRegistry(RegistryOptions options)
 HttpRegistry::~HttpRegistry()
 {
   if (!m_impl->options.token.empty()) {
-    OPENSSL_cleanse(m_impl->options.token.data(), m_impl->options.token.size());
+    util::wipe(m_impl->options.token);
   }
 }
 

@@ -1,7 +1,7 @@
 #include "util/digest.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include "util/crypto_lib.hpp"
+#include "util/secret_file.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,13 +9,15 @@
 
 namespace vtc::util {
 
+using detail::crypto;
+
 namespace {
 
 // Explicit fetches once per process: implicit fetches inside EVP_DigestInit
 // cost a lookup in the provider store on every call.
 EVP_MD* fetched_sha256()
 {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD* md = crypto().md_fetch(nullptr, "SHA256", nullptr);
   if (md == nullptr) {
     throw std::runtime_error("openssl: SHA256 unavailable");
   }
@@ -29,13 +31,18 @@ struct Sha256::Impl
   // Made on first use: setting up OpenSSL costs more than a pass that
   // hashes nothing.
   EVP_MD_CTX* ctx = nullptr;
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  ~Impl()
+  {
+    if (ctx != nullptr) {
+      crypto().md_ctx_free(ctx);
+    }
+  }
   EVP_MD_CTX* context()
   {
     if (ctx == nullptr) {
-      ctx = EVP_MD_CTX_new();
+      ctx = crypto().md_ctx_new();
       if (ctx == nullptr ||
-          EVP_DigestInit_ex2(ctx, fetched_sha256(), nullptr) != 1) {
+          crypto().digest_init_ex2(ctx, fetched_sha256(), nullptr) != 1) {
         throw std::runtime_error("openssl: cannot initialise SHA256");
       }
     }
@@ -49,12 +56,12 @@ Sha256::~Sha256() = default;
 
 void Sha256::update(std::span<const std::uint8_t> bytes)
 {
-  EVP_DigestUpdate(m_impl->context(), bytes.data(), bytes.size());
+  crypto().digest_update(m_impl->context(), bytes.data(), bytes.size());
 }
 
 void Sha256::update(std::string_view text)
 {
-  EVP_DigestUpdate(m_impl->context(), text.data(), text.size());
+  crypto().digest_update(m_impl->context(), text.data(), text.size());
 }
 
 Digest Sha256::finish()
@@ -62,8 +69,8 @@ Digest Sha256::finish()
   EVP_MD_CTX* ctx = m_impl->context();
   Digest out{};
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_DigestInit_ex2(ctx, nullptr, nullptr);
+  crypto().digest_final_ex(ctx, out.data(), &len);
+  crypto().digest_init_ex2(ctx, nullptr, nullptr);
   return out;
 }
 
@@ -89,19 +96,22 @@ struct HmacSha256::Impl
   EVP_MD_CTX* work = nullptr;
   ~Impl()
   {
-    OPENSSL_cleanse(key.data(), key.size());
-    EVP_MD_CTX_free(work);
-    EVP_MD_CTX_free(outer);
-    EVP_MD_CTX_free(inner);
+    wipe(key.data(), key.size());
+    for (EVP_MD_CTX* c : {work, outer, inner}) {
+      if (c != nullptr) {
+        crypto().md_ctx_free(c);
+      }
+    }
   }
   void prepare()
   {
     if (work != nullptr) {
       return;
     }
-    inner = EVP_MD_CTX_new();
-    outer = EVP_MD_CTX_new();
-    work = EVP_MD_CTX_new();
+    const auto& c = crypto();
+    inner = c.md_ctx_new();
+    outer = c.md_ctx_new();
+    work = c.md_ctx_new();
     if (inner == nullptr || outer == nullptr || work == nullptr) {
       throw std::runtime_error("openssl: cannot initialise HMAC-SHA256");
     }
@@ -112,13 +122,13 @@ struct HmacSha256::Impl
       opad[i] = key[i] ^ 0x5cU;
     }
     const bool ok =
-      EVP_DigestInit_ex2(inner, fetched_sha256(), nullptr) == 1 &&
-      EVP_DigestUpdate(inner, ipad.data(), ipad.size()) == 1 &&
-      EVP_DigestInit_ex2(outer, fetched_sha256(), nullptr) == 1 &&
-      EVP_DigestUpdate(outer, opad.data(), opad.size()) == 1;
-    OPENSSL_cleanse(ipad.data(), ipad.size());
-    OPENSSL_cleanse(opad.data(), opad.size());
-    OPENSSL_cleanse(key.data(), key.size());
+      c.digest_init_ex2(inner, fetched_sha256(), nullptr) == 1 &&
+      c.digest_update(inner, ipad.data(), ipad.size()) == 1 &&
+      c.digest_init_ex2(outer, fetched_sha256(), nullptr) == 1 &&
+      c.digest_update(outer, opad.data(), opad.size()) == 1;
+    wipe(ipad.data(), ipad.size());
+    wipe(opad.data(), opad.size());
+    wipe(key.data(), key.size());
     if (!ok) {
       throw std::runtime_error("openssl: cannot initialise HMAC-SHA256");
     }
@@ -145,12 +155,13 @@ Digest HmacSha256::mac(std::string_view message) const
   Digest inner{};
   Digest out{};
   unsigned int len = 0;
-  if (EVP_MD_CTX_copy_ex(m.work, m.inner) != 1 ||
-      EVP_DigestUpdate(m.work, message.data(), message.size()) != 1 ||
-      EVP_DigestFinal_ex(m.work, inner.data(), &len) != 1 ||
-      EVP_MD_CTX_copy_ex(m.work, m.outer) != 1 ||
-      EVP_DigestUpdate(m.work, inner.data(), inner.size()) != 1 ||
-      EVP_DigestFinal_ex(m.work, out.data(), &len) != 1) {
+  const auto& c = crypto();
+  if (c.md_ctx_copy_ex(m.work, m.inner) != 1 ||
+      c.digest_update(m.work, message.data(), message.size()) != 1 ||
+      c.digest_final_ex(m.work, inner.data(), &len) != 1 ||
+      c.md_ctx_copy_ex(m.work, m.outer) != 1 ||
+      c.digest_update(m.work, inner.data(), inner.size()) != 1 ||
+      c.digest_final_ex(m.work, out.data(), &len) != 1) {
     throw std::runtime_error("openssl: HMAC-SHA256 failed");
   }
   return out;
@@ -158,7 +169,7 @@ Digest HmacSha256::mac(std::string_view message) const
 
 bool digests_equal(const Digest& a, const Digest& b)
 {
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return crypto().memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 } // namespace vtc::util

@@ -54,4 +54,14 @@ std::string read_secret_file(const std::string& path, const std::string& what)
   return buf.str();
 }
 
+void wipe(void* data, std::size_t size)
+{
+  ::explicit_bzero(data, size);
+}
+
+void wipe(std::string& secret)
+{
+  wipe(secret.data(), secret.size());
+}
+
 } // namespace vtc::util

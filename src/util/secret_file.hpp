@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace vtc::util {
@@ -9,6 +10,11 @@ namespace vtc::util {
 // read only when the file's group is the process's group. `what` names the
 // config key in messages. Throws ConfigError (78) naming the path.
 std::string read_secret_file(const std::string& path, const std::string& what);
+
+// Overwrites a secret with zeros, in a way the compiler keeps even when the
+// memory is not read again.
+void wipe(void* data, std::size_t size);
+void wipe(std::string& secret);
 
 // Checks the same rule without reading (for files a library opens itself).
 void check_secret_file(const std::string& path, const std::string& what);
