@@ -5,6 +5,7 @@
 #include "core/policy.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 namespace vtc::store {
 
@@ -13,6 +14,28 @@ using detail::WriteTransaction;
 using nlohmann::json;
 
 namespace {
+
+// A write transaction of its own, or a part of the one dispatch_step()
+// opened, which then commits everything together.
+class JoinedTransaction
+{
+public:
+  explicit JoinedTransaction(SQLite::Database& db)
+  {
+    if (sqlite3_get_autocommit(db.getHandle()) != 0) {
+      m_own.emplace(db);
+    }
+  }
+  void commit()
+  {
+    if (m_own) {
+      m_own->commit();
+    }
+  }
+
+private:
+  std::optional<WriteTransaction> m_own;
+};
 
 json health_to_json(const core::Health& h)
 {
@@ -120,10 +143,10 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     const std::string sql = due_query(
       scope, "j.id, j.kind, j.attempts, j.retries, j.key_id, j.target_hash, "
              "m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-             "(SELECT count(*) FROM mirror WHERE member_id = m.id) = 0");
+             "(SELECT state FROM mirror WHERE member_id = m.id)");
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
-    WriteTransaction tx(db);
+    JoinedTransaction tx(db);
     auto st = m_impl->prepare(sql);
     st->bind(1, static_cast<std::int64_t>(now));
     st->bind(2, static_cast<std::int64_t>(limit));
@@ -140,7 +163,11 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       j.member_id = m.id;
       j.did = std::move(m.did);
       j.member = m.state;
-      const bool mirror_absent = st->getColumn(12).getInt() != 0;
+      const auto mirror = st->getColumn(12);
+      j.mirror = mirror.isNull()                    ? app::MirrorState::absent
+                 : mirror.getString() == "present" ? app::MirrorState::present
+                                                    : app::MirrorState::unknown;
+      const bool mirror_absent = j.mirror == app::MirrorState::absent;
       if (core::skipped_by_publish_on_join(publish_on_join, j.member.status,
                                            mirror_absent)) {
         to_skip.push_back(std::move(j));
@@ -200,7 +227,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
   guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
-    WriteTransaction tx(db);
+    JoinedTransaction tx(db);
     auto attempt = m_impl->prepare(
       "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
           "error = ? WHERE job_id = ? AND finished IS NULL");
@@ -298,6 +325,46 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       }
     }
     tx.commit();
+  });
+}
+
+std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
+  const app::DispatchStep& step, std::int64_t& skipped)
+{
+  return guarded(m_impl->path, [&] {
+    skipped = 0;
+    // finish() and claim_due() join this transaction.
+    WriteTransaction tx(*m_impl->db);
+    finish(step.done, step.health, std::nullopt);
+    auto job = m_impl->prepare(
+      "UPDATE jobs SET state = 'pending', attempts = ? WHERE id = ?");
+    auto attempt = m_impl->prepare(
+      "DELETE FROM attempts WHERE job_id = ? AND finished IS NULL");
+    auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
+    auto present = m_impl->prepare(
+      "UPDATE mirror SET state = 'present' WHERE member_id = ?");
+    for (const auto& j : step.unsent) {
+      job->bind(1, static_cast<std::int64_t>(j.attempts - 1));
+      job->bind(2, j.id);
+      job->exec();
+      job->reset();
+      attempt->bind(1, j.id);
+      attempt->exec();
+      attempt->reset();
+      if (j.mirror != app::MirrorState::unknown) {
+        auto& mirror = j.mirror == app::MirrorState::absent ? absent : present;
+        mirror->bind(1, static_cast<std::int64_t>(j.member_id));
+        mirror->exec();
+        mirror->reset();
+      }
+    }
+    std::vector<app::ClaimedJob> jobs;
+    if (step.claim > 0) {
+      jobs = claim_due(step.now, step.claim, step.scope, step.publish_on_join,
+                       skipped);
+    }
+    tx.commit();
+    return jobs;
   });
 }
 
