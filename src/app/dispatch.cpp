@@ -174,7 +174,8 @@ public:
       m_o(o),
       m_result(result),
       m_health(std::move(health)),
-      m_batch(std::max<std::int64_t>(1, o.concurrency / 2))
+      m_ahead(o.concurrency / 2),
+      m_batch(std::max<std::int64_t>(1, m_ahead))
   {
   }
 
@@ -212,7 +213,10 @@ private:
   const DispatchOptions& m_o;
   DispatchResult& m_result;
   core::Health m_health;
-  const std::int64_t m_batch; // answers per transaction, jobs claimed ahead
+  // Jobs claimed beyond the free slots (none at concurrency 1, where a
+  // claimed job is always the one being sent), and answers per transaction.
+  const std::int64_t m_ahead;
+  const std::int64_t m_batch;
   std::map<std::uint64_t, InFlight> m_in_flight;
   std::deque<ClaimedJob> m_ready;     // claimed, not sent yet
   std::vector<Finished> m_unrecorded; // answered, not recorded yet
@@ -321,9 +325,9 @@ void Dispatcher::step()
                     std::make_move_iterator(m_ready.end()));
     m_ready.clear();
   } else if (m_more_due) {
-    // Enough to fill every slot and to keep a batch ready for the slots
-    // the next answers free.
-    s.claim = std::min(m_o.concurrency + m_batch - running() - ready,
+    // Enough to fill every slot and to keep some ready for the slots the
+    // next answers free.
+    s.claim = std::min(m_o.concurrency + m_ahead - running() - ready,
                        m_o.max_jobs - m_result.sent - ready);
     s.now = m_clock.now();
     s.scope = m_o.scope;
