@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <map>
+
 namespace vtc::store {
 
 using detail::guarded;
@@ -231,13 +233,10 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
     auto attempt = m_impl->prepare(
       "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
           "error = ? WHERE job_id = ? AND finished IS NULL");
-    auto counter = m_impl->prepare(
-      "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
-          "DO UPDATE SET value = value + 1");
+    // Requests by class, each counter row updated once.
+    std::map<std::string_view, std::int64_t> requests;
     if (probe) {
-      counter->bind(1, "requests." + std::string(core::to_string(*probe)));
-      counter->exec();
-      counter->reset();
+      ++requests[core::to_string(*probe)];
     }
     for (const auto& f : done) {
       const auto& j = f.job;
@@ -253,9 +252,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       attempt->bind(5, j.id);
       attempt->exec();
       attempt->reset();
-      counter->bind(1, "requests." + cls);
-      counter->exec();
-      counter->reset();
+      ++requests[core::to_string(f.answer.cls)];
 
       app::Outcome outcome{core::OutcomeKind::succeeded, j.id, j.attempts,
                            j.key_id, j.target_hash, ""};
@@ -311,6 +308,15 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         break;
       }
       }
+    }
+    auto counter = m_impl->prepare(
+      "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) "
+          "DO UPDATE SET value = value + excluded.value");
+    for (const auto& [cls, n] : requests) {
+      counter->bind(1, "requests." + std::string(cls));
+      counter->bind(2, n);
+      counter->exec();
+      counter->reset();
     }
     const core::Health before = read_health(db);
     if (!(before == health)) {
