@@ -1,10 +1,13 @@
 #include "app/dispatch.hpp"
 
 #include "core/job.hpp"
+#include "util/error.hpp"
 #include "util/log.hpp"
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <deque>
 #include <map>
 
 namespace vtc::app {
@@ -149,6 +152,261 @@ bool may_send(StateStore& store, Registry& registry, const Clock& clock,
 
 } // namespace
 
+namespace {
+
+// Answers are recorded in batches and jobs claimed ahead, so that one write
+// transaction serves many requests: each rewrites the same few pages (job
+// rows and their indexes, outcomes, counters, health) however many jobs it
+// holds. A crash loses nothing: a job whose answer is not recorded yet, or
+// claimed and not sent yet, is still in_flight, and the next pass recovers
+// it and sends it again with the same Idempotency-Key (§5.4).
+constexpr auto k_record_within = std::chrono::milliseconds(10);
+
+class Dispatcher
+{
+public:
+  Dispatcher(StateStore& store, Registry& registry, const Clock& clock,
+             const DispatchOptions& o, core::Health health,
+             DispatchResult& result)
+    : m_store(store),
+      m_registry(registry),
+      m_clock(clock),
+      m_o(o),
+      m_result(result),
+      m_health(std::move(health)),
+      m_ahead(o.concurrency / 2),
+      m_batch(std::max<std::int64_t>(1, m_ahead))
+  {
+  }
+
+  void run()
+  {
+    try {
+      loop();
+    } catch (const StoreError&) {
+      throw;
+    } catch (...) {
+      commit_rest(); // what was answered before the error
+      throw;
+    }
+    commit_rest();
+  }
+
+private:
+  void loop();
+  void stop_if_due();
+  void send_ready();
+  void receive(Registry::Deadline until);
+  bool step_due() const;
+  void step();
+  void take(InFlight&& f, Answer answer);
+  void commit_rest();
+
+  std::int64_t running() const
+  {
+    return static_cast<std::int64_t>(m_in_flight.size());
+  }
+
+  StateStore& m_store;
+  Registry& m_registry;
+  const Clock& m_clock;
+  const DispatchOptions& m_o;
+  DispatchResult& m_result;
+  core::Health m_health;
+  // Jobs claimed beyond the free slots (none at concurrency 1, where a
+  // claimed job is always the one being sent), and answers per transaction.
+  const std::int64_t m_ahead;
+  const std::int64_t m_batch;
+  std::map<std::uint64_t, InFlight> m_in_flight;
+  std::deque<ClaimedJob> m_ready;     // claimed, not sent yet
+  std::vector<Finished> m_unrecorded; // answered, not recorded yet
+  std::chrono::steady_clock::time_point m_record_by;
+  std::uint64_t m_next_tag = 0;
+  bool m_sending = true;  // requests may start
+  bool m_more_due = true; // the last claim may have left due jobs
+  int m_last_permanent = 0;
+  std::int64_t m_permanent_run = 0;
+};
+
+void Dispatcher::loop()
+{
+  for (;;) {
+    stop_if_due();
+    send_ready();
+    if (step_due()) {
+      // Requests just started go on the wire before the transaction.
+      receive(std::chrono::steady_clock::now());
+      step();
+      send_ready();
+    }
+    if (m_in_flight.empty()) {
+      if (m_sending && m_more_due) {
+        continue; // all claimed jobs were skipped: claim again
+      }
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= m_o.hard_deadline) {
+      // Left in flight: the next pass counts the attempt and backs off.
+      m_registry.abandon();
+      m_in_flight.clear();
+      m_result.left_over = true;
+      return;
+    }
+    auto until = m_o.hard_deadline;
+    if (!m_unrecorded.empty()) {
+      until = std::min(until, m_record_by);
+    }
+    receive(until);
+  }
+}
+
+void Dispatcher::receive(Registry::Deadline until)
+{
+  for (auto& [tag, answer] : m_registry.wait(until)) {
+    auto it = m_in_flight.find(tag);
+    if (it == m_in_flight.end()) {
+      continue;
+    }
+    take(std::move(it->second), std::move(answer));
+    m_in_flight.erase(it);
+  }
+  if (m_result.auth_rejected || m_result.tls_failed || m_result.incompatible) {
+    m_sending = false; // stop dispatching this pass, no attempts spent
+  }
+}
+
+void Dispatcher::stop_if_due()
+{
+  const bool left = m_more_due || !m_ready.empty();
+  if (m_sending && left &&
+      (m_o.should_stop() || std::chrono::steady_clock::now() >= m_o.deadline ||
+       m_result.sent >= m_o.max_jobs)) {
+    m_sending = false;
+    m_result.left_over = true;
+  }
+}
+
+void Dispatcher::send_ready()
+{
+  while (m_sending && !m_ready.empty() && running() < m_o.concurrency) {
+    ClaimedJob job = std::move(m_ready.front());
+    m_ready.pop_front();
+    const std::uint64_t tag = m_next_tag++;
+    SentRequest sent = m_registry.submit(tag, job);
+    m_in_flight.emplace(tag, InFlight{std::move(job), std::move(sent)});
+    ++m_result.sent;
+  }
+}
+
+// A transaction is due when a request could start and no claimed job is
+// left, when claimed jobs must go back, or when answers have waited long
+// enough or are many enough.
+bool Dispatcher::step_due() const
+{
+  const bool need_jobs = m_sending && m_more_due && m_ready.empty() &&
+                         running() < m_o.concurrency;
+  const bool put_back = !m_sending && !m_ready.empty();
+  const bool record =
+    !m_unrecorded.empty() &&
+    (static_cast<std::int64_t>(m_unrecorded.size()) >= m_batch ||
+     std::chrono::steady_clock::now() >= m_record_by);
+  return need_jobs || put_back || record;
+}
+
+void Dispatcher::step()
+{
+  DispatchStep s;
+  s.done = std::move(m_unrecorded);
+  m_unrecorded.clear();
+  s.health = m_health;
+  const auto ready = static_cast<std::int64_t>(m_ready.size());
+  if (!m_sending) {
+    s.unsent.assign(std::make_move_iterator(m_ready.begin()),
+                    std::make_move_iterator(m_ready.end()));
+    m_ready.clear();
+  } else if (m_more_due) {
+    // Enough to fill every slot and to keep some ready for the slots the
+    // next answers free.
+    s.claim = std::min(m_o.concurrency + m_ahead - running() - ready,
+                       m_o.max_jobs - m_result.sent - ready);
+    s.now = m_clock.now();
+    s.scope = m_o.scope;
+    s.publish_on_join = m_o.publish_on_join;
+  }
+  std::int64_t skipped = 0;
+  auto claimed = m_store.dispatch_step(s, skipped);
+  m_result.skipped += skipped;
+  if (s.claim > 0 &&
+      static_cast<std::int64_t>(claimed.size()) + skipped < s.claim) {
+    m_more_due = false; // nothing more is due
+  }
+  for (auto& job : claimed) {
+    m_ready.push_back(std::move(job));
+  }
+}
+
+// Notes one answer: the pass's health, breaker and stops at once, the
+// database with the next step.
+void Dispatcher::take(InFlight&& f, Answer answer)
+{
+  if (m_unrecorded.empty()) {
+    m_record_by = std::chrono::steady_clock::now() + k_record_within;
+  }
+  m_health = core::observe(m_health, answer.cls, answer.status, answer.error,
+                           m_clock.now());
+  if (answer.status == 429) {
+    // The whole registry pauses until Retry-After (or the backoff).
+    const Finished& done = m_unrecorded.emplace_back(
+      conclude(std::move(f), std::move(answer), m_clock, m_o, m_result));
+    const core::TimeNs until =
+      std::max(done.due, pause_until(m_store).value_or(0));
+    m_store.set_setting(k_pause_until, std::to_string(until));
+    m_result.paused = true;
+    m_sending = false;
+    return;
+  }
+  if (answer.cls == core::AnswerClass::permanent) {
+    m_permanent_run =
+      answer.status == m_last_permanent ? m_permanent_run + 1 : 1;
+    m_last_permanent = answer.status;
+  } else {
+    m_permanent_run = 0;
+  }
+  if (m_permanent_run >= m_o.breaker_failures && !m_result.rejecting) {
+    // A wrong path or a revoked credential must not fail the whole
+    // queue: stop here, leave the rest untouched.
+    m_result.rejecting = true;
+    m_sending = false;
+    m_health.state = core::HealthState::degraded;
+    m_health.since = m_clock.now();
+    m_health.last_error = fmt::format("rejecting:{}", answer.status);
+  }
+  if (m_health.consecutive_failures >= m_o.breaker_failures &&
+      !m_result.breaker_open) {
+    m_health = core::trip(m_health, m_clock.now(), m_o.max_backoff_seconds);
+    m_result.breaker_open = true;
+    m_sending = false;
+    util::log::warn(fmt::format(
+      "{} failures in a row: breaker open for {} s",
+      m_health.consecutive_failures,
+      (*m_health.breaker_open_until - m_clock.now()) / core::k_ns_per_second));
+  }
+  m_unrecorded.push_back(
+    conclude(std::move(f), std::move(answer), m_clock, m_o, m_result));
+}
+
+// The pass ends with its work committed: every answer recorded, every job
+// claimed and not sent put back.
+void Dispatcher::commit_rest()
+{
+  m_sending = false;
+  if (!m_unrecorded.empty() || !m_ready.empty()) {
+    step();
+  }
+}
+
+} // namespace
+
 DispatchResult dispatch(StateStore& store, Registry& registry,
                         const Clock& clock, const DispatchOptions& o)
 {
@@ -161,111 +419,7 @@ DispatchResult dispatch(StateStore& store, Registry& registry,
     }
     return result;
   }
-  int last_permanent = 0;
-  std::int64_t permanent_run = 0;
-  std::map<std::uint64_t, InFlight> in_flight;
-  std::uint64_t next_tag = 0;
-  bool claiming = true;
-
-  for (;;) {
-    const bool stop_now = o.should_stop() ||
-                          std::chrono::steady_clock::now() >= o.deadline ||
-                          result.sent >= o.max_jobs;
-    if (claiming && stop_now) {
-      claiming = false;
-      result.left_over = true;
-    }
-    if (claiming) {
-      const std::int64_t want =
-        std::min<std::int64_t>(o.concurrency - static_cast<std::int64_t>(in_flight.size()),
-                               o.max_jobs - result.sent);
-      if (want > 0) {
-        std::int64_t skipped = 0;
-        auto claimed = store.claim_due(clock.now(), want, o.scope,
-                                       o.publish_on_join, skipped);
-        result.skipped += skipped;
-        if (static_cast<std::int64_t>(claimed.size()) + skipped < want) {
-          claiming = false; // nothing more is due
-        }
-        for (auto& job : claimed) {
-          const std::uint64_t tag = next_tag++;
-          SentRequest sent = registry.submit(tag, job);
-          in_flight.emplace(tag, InFlight{std::move(job), std::move(sent)});
-          ++result.sent;
-        }
-      }
-    }
-    if (in_flight.empty()) {
-      if (claiming) {
-        continue; // all claimed jobs were skipped: claim again
-      }
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= o.hard_deadline) {
-      // Left in flight: the next pass counts the attempt and backs off.
-      registry.abandon();
-      result.left_over = true;
-      break;
-    }
-    auto answers = registry.wait(o.hard_deadline);
-    if (answers.empty()) {
-      continue;
-    }
-    std::vector<Finished> finished;
-    finished.reserve(answers.size());
-    for (auto& [tag, answer] : answers) {
-      auto it = in_flight.find(tag);
-      if (it == in_flight.end()) {
-        continue;
-      }
-      health = core::observe(health, answer.cls, answer.status, answer.error,
-                             clock.now());
-      if (answer.status == 429) {
-        // The whole registry pauses until Retry-After (or the backoff).
-        const Finished& f = finished.emplace_back(
-          conclude(std::move(it->second), std::move(answer), clock, o, result));
-        const core::TimeNs until =
-          std::max(f.due, pause_until(store).value_or(0));
-        store.set_setting(k_pause_until, std::to_string(until));
-        result.paused = true;
-        claiming = false;
-        in_flight.erase(it);
-        continue;
-      }
-      if (answer.cls == core::AnswerClass::permanent) {
-        permanent_run = answer.status == last_permanent ? permanent_run + 1 : 1;
-        last_permanent = answer.status;
-      } else {
-        permanent_run = 0;
-      }
-      if (permanent_run >= o.breaker_failures && !result.rejecting) {
-        // A wrong path or a revoked credential must not fail the whole
-        // queue: stop here, leave the rest untouched.
-        result.rejecting = true;
-        claiming = false;
-        health.state = core::HealthState::degraded;
-        health.since = clock.now();
-        health.last_error = fmt::format("rejecting:{}", answer.status);
-      }
-      if (health.consecutive_failures >= o.breaker_failures &&
-          !result.breaker_open) {
-        health = core::trip(health, clock.now(), o.max_backoff_seconds);
-        result.breaker_open = true;
-        claiming = false;
-        util::log::warn(fmt::format(
-          "{} failures in a row: breaker open for {} s",
-          health.consecutive_failures,
-          (*health.breaker_open_until - clock.now()) / core::k_ns_per_second));
-      }
-      finished.push_back(
-        conclude(std::move(it->second), std::move(answer), clock, o, result));
-      in_flight.erase(it);
-    }
-    store.finish(finished, health, std::nullopt);
-    if (result.auth_rejected || result.tls_failed || result.incompatible) {
-      claiming = false; // stop dispatching this pass, no attempts spent
-    }
-  }
+  Dispatcher(store, registry, clock, o, std::move(health), result).run();
 
   if (result.failed > 0 || result.rejecting) {
     result.code = worst(result.code, ExitCode::protocol);

@@ -47,9 +47,11 @@ struct DispatchResult
 };
 
 // Sends due jobs to the registry and records what happened (SPEC §5.4, §6):
-// claims in short transactions, at most `concurrency` requests in flight,
-// outcomes committed as answers arrive, never a transaction open across a
-// network wait. Throws StoreError (74).
+// at most `concurrency` requests in flight; answers recorded several at a
+// time (within 10 ms) in the transaction that claims the next jobs, some
+// claimed ahead of free slots; never a transaction open across a network
+// wait; on return every answer is recorded and every claimed job not sent
+// is put back. Throws StoreError (74).
 DispatchResult dispatch(StateStore& store, Registry& registry,
                         const Clock& clock, const DispatchOptions& options);
 

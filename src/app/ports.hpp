@@ -276,6 +276,9 @@ struct StatusView
 
 // A due job claimed for sending, with its member's current state: the
 // request is built from that state, not from the job kind (SPEC §5.2).
+// What the mirror said of a member's record (§5.3).
+enum class MirrorState { absent, present, unknown };
+
 struct ClaimedJob
 {
   std::string id;
@@ -287,6 +290,7 @@ struct ClaimedJob
   std::int64_t member_id = 0;
   std::string did;
   core::MemberState member;
+  MirrorState mirror = MirrorState::absent; // before the claim made it unknown
 };
 
 // What was sent for a job.
@@ -323,6 +327,18 @@ enum class ClaimScope {
   removals_only, // the walk is incomplete: deletes and departures (§5.5)
   deletes_only,  // the policy is unreadable: only what needs no policy
   needing_policy, // (for has_due) publishes, updates and departures
+};
+
+// What one dispatch step writes (StateStore::dispatch_step).
+struct DispatchStep
+{
+  std::vector<Finished> done;     // answers to record
+  std::vector<ClaimedJob> unsent; // claimed jobs to put back, never sent
+  core::Health health;            // the registry's health after `done`
+  std::int64_t claim = 0;         // due jobs to claim at most
+  core::TimeNs now = 0;           // due at this time
+  ClaimScope scope = ClaimScope::all;
+  bool publish_on_join = true;
 };
 
 // A member with what the mirror says of its record, for reconcile.
@@ -393,6 +409,13 @@ public:
   virtual void finish(const std::vector<Finished>& done,
                       const core::Health& health,
                       std::optional<core::AnswerClass> probe) = 0;
+  // One step of a dispatch in one transaction, so that many requests share
+  // its writes: records `done` as finish() does, puts `unsent` back as they
+  // were before claim_due() (pending, no attempt spent, no attempt row, the
+  // mirror as it was), then claims as claim_due() does. Returns the claimed
+  // jobs; `skipped` counts those skipped instead.
+  virtual std::vector<ClaimedJob> dispatch_step(const DispatchStep& step,
+                                                std::int64_t& skipped) = 0;
   virtual core::Health health() = 0;
 
   // A value kept across passes in the database (written only on change).

@@ -45,9 +45,8 @@ CurlLib load()
   resolve(lib, c.multi_setopt, "curl_multi_setopt");
   resolve(lib, c.multi_add_handle, "curl_multi_add_handle");
   resolve(lib, c.multi_remove_handle, "curl_multi_remove_handle");
-  resolve(lib, c.multi_perform, "curl_multi_perform");
+  resolve(lib, c.multi_socket_action, "curl_multi_socket_action");
   resolve(lib, c.multi_info_read, "curl_multi_info_read");
-  resolve(lib, c.multi_poll, "curl_multi_poll");
   resolve(lib, c.multi_cleanup, "curl_multi_cleanup");
   resolve(lib, c.url, "curl_url");
   resolve(lib, c.url_set, "curl_url_set");

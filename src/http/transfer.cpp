@@ -7,9 +7,16 @@
 
 #include <fmt/core.h>
 
+#include <sys/epoll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <set>
 
 namespace vtc::http {
 
@@ -154,21 +161,106 @@ void configure(Transfer& t, const ClientOptions& o)
 
 } // namespace
 
+namespace {
+
+// The epoll set and the timer through which libcurl has its sockets
+// watched: curl_multi_socket_action() then touches only the connections
+// that have something to do, where curl_multi_perform() checks every
+// running transfer's socket with a poll(2) of its own on each call.
+struct Events
+{
+  int epoll = -1;
+  std::set<curl_socket_t> watched; // in the epoll set
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT).
+  std::optional<std::chrono::steady_clock::time_point> timer;
+
+  Events() = default;
+  Events(const Events&) = delete;
+  Events& operator=(const Events&) = delete;
+  ~Events()
+  {
+    if (epoll >= 0) {
+      ::close(epoll);
+    }
+  }
+};
+
+int on_socket(CURL* /*easy*/, curl_socket_t socket, int what, void* user,
+              void* /*socket_data*/)
+{
+  auto* events = static_cast<Events*>(user);
+  if (what == CURL_POLL_REMOVE) {
+    if (events->watched.erase(socket) > 0) {
+      ::epoll_ctl(events->epoll, EPOLL_CTL_DEL, socket, nullptr);
+    }
+    return 0;
+  }
+  epoll_event ev{};
+  ev.data.fd = socket;
+  ev.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0U) |
+              ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0U);
+  const bool known = !events->watched.insert(socket).second;
+  if (::epoll_ctl(events->epoll, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket,
+                  &ev) == 0) {
+    return 0;
+  }
+  // Out of step with the set (a socket closed unannounced, its number
+  // reused): the other operation is the right one.
+  if ((errno == ENOENT || errno == EEXIST) &&
+      ::epoll_ctl(events->epoll, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket,
+                  &ev) == 0) {
+    return 0;
+  }
+  events->watched.erase(socket);
+  return -1;
+}
+
+int on_timer(CURLM* /*multi*/, long timeout_ms, void* user)
+{
+  auto* events = static_cast<Events*>(user);
+  if (timeout_ms < 0) {
+    events->timer.reset();
+  } else {
+    events->timer = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
+}
+
+} // namespace
+
 struct Transfers::Impl
 {
   ClientOptions options;
+  Events events; // outlives `multi`, whose cleanup may still call on_socket
   CURLM* multi = nullptr;
   std::map<CURL*, std::unique_ptr<Transfer>> running;
+
+  void act(curl_socket_t socket, int what)
+  {
+    int still = 0;
+    curl().multi_socket_action(multi, socket, what, &still);
+  }
 };
 
 Transfers::Transfers(const ClientOptions& options)
   : m_impl(std::make_unique<Impl>())
 {
   m_impl->options = options;
+  m_impl->events.epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  if (m_impl->events.epoll < 0) {
+    throw Error(ExitCode::software,
+                fmt::format("epoll_create1: {}", std::strerror(errno)));
+  }
   m_impl->multi = curl().multi_init();
   if (m_impl->multi == nullptr) {
     throw Error(ExitCode::software, "libcurl: cannot create a multi handle");
   }
+  Events* events = &m_impl->events;
+  curl().multi_setopt(m_impl->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl().multi_setopt(m_impl->multi, CURLMOPT_SOCKETDATA, events);
+  curl().multi_setopt(m_impl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl().multi_setopt(m_impl->multi, CURLMOPT_TIMERDATA, events);
   curl().multi_setopt(m_impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                     options.max_connections);
   curl().multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
@@ -216,8 +308,6 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
 {
   std::vector<std::pair<std::uint64_t, Response>> done;
   while (!m_impl->running.empty()) {
-    int still = 0;
-    curl().multi_perform(m_impl->multi, &still);
     int queued = 0;
     while (CURLMsg* msg = curl().multi_info_read(m_impl->multi, &queued)) {
       if (msg->msg != CURLMSG_DONE) {
@@ -243,14 +333,32 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
       break;
     }
     const auto now = std::chrono::steady_clock::now();
+    auto& timer = m_impl->events.timer;
+    if (timer && *timer <= now) {
+      timer.reset();
+      m_impl->act(CURL_SOCKET_TIMEOUT, 0);
+      continue;
+    }
     if (now >= until) {
       break;
     }
+    auto wake = until;
+    if (timer) {
+      wake = std::min(wake, *timer);
+    }
     const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
-    curl().multi_poll(m_impl->multi, nullptr, 0,
-                    static_cast<int>(std::min<std::int64_t>(left.count() + 1, 1000)),
-                    nullptr);
+      std::chrono::duration_cast<std::chrono::milliseconds>(wake - now);
+    std::array<epoll_event, 64> events{};
+    const int n = ::epoll_wait(
+      m_impl->events.epoll, events.data(), static_cast<int>(events.size()),
+      static_cast<int>(std::min<std::int64_t>(left.count() + 1, 1000)));
+    for (int i = 0; i < n; ++i) {
+      const auto e = events[static_cast<std::size_t>(i)].events;
+      m_impl->act(events[static_cast<std::size_t>(i)].data.fd,
+                  ((e & EPOLLIN) != 0 ? CURL_CSELECT_IN : 0) |
+                    ((e & EPOLLOUT) != 0 ? CURL_CSELECT_OUT : 0) |
+                    ((e & (EPOLLERR | EPOLLHUP)) != 0 ? CURL_CSELECT_ERR : 0));
+    }
   }
   return done;
 }

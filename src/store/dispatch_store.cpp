@@ -5,6 +5,9 @@
 #include "core/policy.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <map>
 
 namespace vtc::store {
 
@@ -13,6 +16,28 @@ using detail::WriteTransaction;
 using nlohmann::json;
 
 namespace {
+
+// A write transaction of its own, or a part of the one dispatch_step()
+// opened, which then commits everything together.
+class JoinedTransaction
+{
+public:
+  explicit JoinedTransaction(SQLite::Database& db)
+  {
+    if (sqlite3_get_autocommit(db.getHandle()) != 0) {
+      m_own.emplace(db);
+    }
+  }
+  void commit()
+  {
+    if (m_own) {
+      m_own->commit();
+    }
+  }
+
+private:
+  std::optional<WriteTransaction> m_own;
+};
 
 json health_to_json(const core::Health& h)
 {
@@ -121,11 +146,11 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     const std::string sql = due_query(
       scope, "j.id, j.kind, j.attempts, j.retries, a.key_id, k.target_hash, "
              "m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-             "(SELECT count(*) FROM mirror WHERE member_id = m.id) = 0",
+             "(SELECT state FROM mirror WHERE member_id = m.id)",
       detail::k_job_keys);
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
-    WriteTransaction tx(db);
+    JoinedTransaction tx(db);
     auto st = m_impl->prepare(sql);
     st->bind(1, static_cast<std::int64_t>(now));
     st->bind(2, static_cast<std::int64_t>(limit));
@@ -142,7 +167,11 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       j.member_id = m.id;
       j.did = std::move(m.did);
       j.member = m.state;
-      const bool mirror_absent = st->getColumn(12).getInt() != 0;
+      const auto mirror = st->getColumn(12);
+      j.mirror = mirror.isNull()                    ? app::MirrorState::absent
+                 : mirror.getString() == "present" ? app::MirrorState::present
+                                                    : app::MirrorState::unknown;
+      const bool mirror_absent = j.mirror == app::MirrorState::absent;
       if (core::skipped_by_publish_on_join(publish_on_join, j.member.status,
                                            mirror_absent)) {
         to_skip.push_back(std::move(j));
@@ -203,17 +232,14 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
   guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
-    WriteTransaction tx(db);
+    JoinedTransaction tx(db);
     auto attempt = m_impl->prepare(
       "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
           "error = ? WHERE job_id = ? AND finished IS NULL");
-    auto counter = m_impl->prepare(
-      "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) "
-          "DO UPDATE SET value = value + 1");
+    // Requests by class, each counter row updated once.
+    std::map<std::string_view, std::int64_t> requests;
     if (probe) {
-      counter->bind(1, "requests." + std::string(core::to_string(*probe)));
-      counter->exec();
-      counter->reset();
+      ++requests[core::to_string(*probe)];
     }
     for (const auto& f : done) {
       const auto& j = f.job;
@@ -230,9 +256,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       detail::bind_bytes(*attempt, 5, id);
       attempt->exec();
       attempt->reset();
-      counter->bind(1, "requests." + cls);
-      counter->exec();
-      counter->reset();
+      ++requests[core::to_string(f.answer.cls)];
 
       app::Outcome outcome{core::OutcomeKind::succeeded, j.id, j.attempts,
                            j.key_id, j.target_hash, ""};
@@ -289,6 +313,15 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       }
       }
     }
+    auto counter = m_impl->prepare(
+      "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) "
+          "DO UPDATE SET value = value + excluded.value");
+    for (const auto& [cls, n] : requests) {
+      counter->bind(1, "requests." + std::string(cls));
+      counter->bind(2, n);
+      counter->exec();
+      counter->reset();
+    }
     const core::Health before = read_health(db);
     if (!(before == health)) {
       detail::meta_set(db, "health", health_to_json(health).dump());
@@ -302,6 +335,47 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       }
     }
     tx.commit();
+  });
+}
+
+std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
+  const app::DispatchStep& step, std::int64_t& skipped)
+{
+  return guarded(m_impl->path, [&] {
+    skipped = 0;
+    // finish() and claim_due() join this transaction.
+    WriteTransaction tx(*m_impl->db);
+    finish(step.done, step.health, std::nullopt);
+    auto job = m_impl->prepare(
+      "UPDATE jobs SET state = 'pending', attempts = ? WHERE id = ?");
+    auto attempt = m_impl->prepare(
+      "DELETE FROM attempts WHERE job_id = ? AND finished IS NULL");
+    auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
+    auto present = m_impl->prepare(
+      "UPDATE mirror SET state = 'present' WHERE member_id = ?");
+    for (const auto& j : step.unsent) {
+      const std::string id = detail::new_job_id_bytes(j.id);
+      job->bind(1, static_cast<std::int64_t>(j.attempts - 1));
+      detail::bind_bytes(*job, 2, id);
+      job->exec();
+      job->reset();
+      detail::bind_bytes(*attempt, 1, id);
+      attempt->exec();
+      attempt->reset();
+      if (j.mirror != app::MirrorState::unknown) {
+        auto& mirror = j.mirror == app::MirrorState::absent ? absent : present;
+        mirror->bind(1, static_cast<std::int64_t>(j.member_id));
+        mirror->exec();
+        mirror->reset();
+      }
+    }
+    std::vector<app::ClaimedJob> jobs;
+    if (step.claim > 0) {
+      jobs = claim_due(step.now, step.claim, step.scope, step.publish_on_join,
+                       skipped);
+    }
+    tx.commit();
+    return jobs;
   });
 }
 

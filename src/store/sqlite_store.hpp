@@ -69,6 +69,8 @@ public:
   void finish(const std::vector<app::Finished>& done,
               const core::Health& health,
               std::optional<core::AnswerClass> probe) override;
+  std::vector<app::ClaimedJob> dispatch_step(const app::DispatchStep& step,
+                                             std::int64_t& skipped) override;
   core::Health health() override;
   std::optional<std::string> setting(const std::string& key) override;
   void set_setting(const std::string& key, const std::string& value) override;

@@ -5,6 +5,7 @@ slept."""
 import json
 import os
 import subprocess
+import threading
 import time
 import unittest
 
@@ -303,6 +304,112 @@ class Crash(DispatchCase):
         for r in self.registry.requests():
             by_key.setdefault(r["idempotency_key"], set()).add(r["path"])
         self.assertTrue(all(len(paths) == 1 for paths in by_key.values()))
+
+
+class Batches(DispatchCase):
+    """Jobs are claimed ahead of free request slots and answers recorded
+    several at a time (SPEC §5.4, §8): neither may change what a stop or a
+    crash leaves behind."""
+
+    ADMIN = "did:key:z6MkAdmin"
+
+    def log(self, c, entries):
+        path = c.dir / "script.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+        c.gen_audit("--script", path, "-o", c.audit)
+
+    def join(self, name):
+        return {"type": "MemberAdded", "actor": self.ADMIN,
+                "target": f"did:key:z6Mk{name}", "data": {"role": "member"}}
+
+    def test_jobs_claimed_and_not_sent_go_back_as_they_were(self):
+        c = self.community(log=None)
+        old = [f"Old{i}" for i in range(8)]
+        self.log(c, [self.join(n) for n in old])
+        self.tick(c, "@2026-01-01 12:00:00")
+        self.assertEqual(len(self.registry.records()), 8)
+        # Updates of published members (mirror present) between joins of
+        # new ones (mirror absent), all due at once.
+        entries = []
+        for i, n in enumerate(old):
+            entries.append({"type": "RoleChanged", "actor": self.ADMIN,
+                            "target": f"did:key:z6Mk{n}",
+                            "data": {"previousRole": "member", "newRole": "admin"}})
+            entries.append(self.join(f"New{i}"))
+        c.append_script(entries, seed=2)
+        before = len(self.registry.requests())
+        self.registry.inject(method="PUT", status=401, times=-1)
+        code, _, err = c.tick(wrapper=at("@2026-01-01 12:00:01"), env=FAKETIME_ENV)
+        self.assertEqual(code, vtcsync.EX_CONFIG, err)
+
+        sent = {r["idempotency_key"] for r in self.registry.requests()[before:]}
+        jobs = self.rows(c, "SELECT j.id, j.kind, j.state, j.attempts, m.state AS mirror "
+                            "FROM jobs j LEFT JOIN mirror m ON m.member_id = j.member_id")
+        self.assertEqual(len(jobs), 16)
+        self.assertTrue(sent and len(sent) < 16, sent)
+        for job_id, kind, state, attempts, mirror in jobs:
+            self.assertEqual((state, attempts), ("pending", 0), job_id)
+            if job_id in sent:
+                self.assertEqual(mirror, "unknown", job_id)
+            else:
+                # Never sent: the mirror as it was before the pass.
+                self.assertEqual(mirror, "present" if kind == "update" else None,
+                                 (job_id, kind))
+        ids = [j[0] for j in jobs]
+        rows = self.rows(c, f"SELECT job_id, class FROM attempts WHERE job_id IN "
+                            f"({','.join('?' * len(ids))})", ids)
+        self.assertEqual(sorted(r[0] for r in rows), sorted(sent))
+        self.assertTrue(all(r[1] == "auth" for r in rows), rows)
+
+        self.registry.reset()
+        self.tick(c, "@2026-01-01 12:00:02")
+        self.assertEqual(self.rows(c, "SELECT * FROM jobs"), [])
+        self.assertEqual(len(self.registry.records()), 16)
+
+    def test_answer_not_recorded_at_a_kill_is_sent_again_with_its_key(self):
+        c = self.community(log=None)
+        self.log(c, [self.join(f"M{i}") for i in range(8)])
+        # One request answered at once; the others (four at concurrency 4,
+        # the first answer freeing a slot) held until after the kill.
+        self.registry.inject(method="PUT", status=200, apply=True, times=1)
+        self.registry.inject(method="PUT", status=200, apply=True,
+                             delay_ms=30000, times=4)
+        # A frozen clock, monotonic too: the lone answer waits for a batch
+        # that never fills, so the kill lands before it is recorded.
+        env = dict(LD_PRELOAD=LIBFAKETIME, FAKETIME="2026-01-01 12:00:00")
+        p = subprocess.Popen([vtcsync.binary(), "-v", *c.args("tick")],
+                             env=vtcsync.clean_env(env), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        self.addCleanup(p.stderr.close)
+        self.addCleanup(p.kill)
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(p.stderr), daemon=True)
+        reader.start()
+        vtcsync.poll(lambda: any("PUT succeeded" in l for l in lines), 60,
+                     what="the first answer")
+        done = [r for r in self.registry.requests() if r["status"] == 200]
+        self.assertEqual(len(done), 1)
+        key = done[0]["idempotency_key"]
+        self.assertEqual(self.job(c, key), ("in_flight", 1))
+        self.assertEqual(c.db.scalar("SELECT count(*) FROM outcomes WHERE "
+                                     "kind = 'succeeded'"), 0)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+        for day in range(2, 10):
+            self.tick(c, f"@2026-01-{day:02d} 12:00:00")
+            if c.db.scalar("SELECT count(*) FROM jobs") == 0:
+                break
+        self.assertEqual(self.rows(c, "SELECT * FROM jobs"), [])
+        again = [r for r in self.registry.requests() if r["idempotency_key"] == key]
+        self.assertEqual([(r["status"], r["replayed"]) for r in again],
+                         [(200, False), (200, True)])
+        self.assertEqual(set(self.registry.writes().values()), {1})
+        self.assertEqual(len(self.registry.records()), 8)
+        succeeded = self.rows(c, "SELECT job_id FROM outcomes WHERE kind = 'succeeded'")
+        self.assertEqual(len(succeeded), 8)
+        self.assertEqual(len(set(succeeded)), 8)
 
 
 if __name__ == "__main__":

@@ -543,7 +543,7 @@ TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
   CHECK(d->job.target_hash == hash_of("did:key:carol"));
   CHECK(s.job_detail("6BA7B810-9dad-41d1-80b4-00c04fd430c9").has_value());
   CHECK_FALSE(s.job_detail("reconcile:0123456789ABCDEF0123456789ABCDEF"));
-  CHECK_FALSE(s.job_detail("j1").has_value());
+  CHECK_FALSE(s.job_detail("job-1").has_value());
 }
 
 TEST_CASE("store: commit_walk supersedes pending and failed jobs")
@@ -970,6 +970,80 @@ TEST_CASE("store: status() reads the last successful pass and request counts")
   s.finish({}, h, core::AnswerClass::success);
   using Counts = std::vector<std::pair<std::string, std::int64_t>>;
   CHECK(s.status(0).requests == Counts{ { "success", 1 }, { "transient", 2 } });
+}
+
+TEST_CASE("store: dispatch_step records answers, puts unsent jobs back, claims")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  clock.t = 5'000'000;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  s.commit_walk(batch(
+    { change(
+        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
+      change("did:key:bob", MemberStatus::active, J('2'), JobKind::update, 10, 3),
+      change(
+        "did:key:carol", MemberStatus::active, J('3'), JobKind::publish, 10, 4),
+      change(
+        "did:key:dave", MemberStatus::active, J('4'), JobKind::publish, 10, 5) },
+    5));
+  // The registry already has bob's record.
+  sql(path,
+      "INSERT INTO mirror(member_id, state, record_id, body, updated) "
+      "SELECT id, 'present', 'rec-bob', 'body-bob', 7 FROM members "
+      "WHERE did = 'did:key:bob'");
+
+  app::DispatchStep first;
+  first.claim = 4;
+  first.now = clock.t;
+  std::int64_t skipped = -1;
+  const auto claimed = s.dispatch_step(first, skipped);
+  REQUIRE(claimed.size() == 4);
+  CHECK(skipped == 0);
+  CHECK(claimed[0].mirror == app::MirrorState::absent);
+  CHECK(claimed[1].mirror == app::MirrorState::present);
+  CHECK(count(path, "SELECT count(*) FROM mirror WHERE state = 'unknown'") ==
+        4);
+  CHECK(count(path, "SELECT count(*) FROM attempts") == 4);
+
+  // alice and dave answered; bob and carol never sent; nothing claimed.
+  auto answered = [](const app::ClaimedJob& j) {
+    app::Finished f;
+    f.job = j;
+    f.sent = { "PUT", j.id, "rec-" + j.id, "body-" + j.id };
+    f.answer = { core::AnswerClass::success, 200, std::nullopt, "HTTP 200" };
+    f.step = core::NextStep::done;
+    return f;
+  };
+  app::DispatchStep second;
+  second.done = { answered(claimed[0]), answered(claimed[3]) };
+  second.unsent = { claimed[1], claimed[2] };
+  CHECK(s.dispatch_step(second, skipped).empty());
+
+  const auto pending = s.jobs(query(JobState::pending, 10));
+  CHECK(job_ids(pending) == std::vector<std::string>{ J('2'), J('3') });
+  CHECK(std::all_of(pending.begin(), pending.end(),
+                    [](const app::JobRow& r) { return r.attempts == 0; }));
+  CHECK(s.jobs(query(JobState::in_flight, 10)).empty());
+  CHECK(count(path, "SELECT count(*) FROM attempts WHERE job_id IN "
+                    "(x'00000000000040008000000000000002', x'00000000000040008000000000000003')") == 0);
+  CHECK(count(path, "SELECT count(*) FROM attempts WHERE class = 'success' "
+                    "AND finished IS NOT NULL") == 2);
+  // The mirror as before the claim: bob's record present, carol's absent.
+  CHECK(count(path, "SELECT count(*) FROM mirror JOIN members m ON m.id = "
+                    "member_id WHERE m.did = 'did:key:bob' AND state = "
+                    "'present' AND body = 'body-bob'") == 1);
+  CHECK(count(path, "SELECT count(*) FROM mirror JOIN members m ON m.id = "
+                    "member_id WHERE m.did = 'did:key:carol'") == 0);
+  CHECK(count(path, "SELECT count(*) FROM mirror WHERE state = 'present'") ==
+        3);
+  const auto out = outcomes(path);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].kind == "succeeded");
+  CHECK(out[1].job_id == J('4'));
+  using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+  CHECK(s.status(0).requests == Counts{ { "success", 2 } });
 }
 
 TEST_CASE("store: backup is a whole copy with its own generation")
