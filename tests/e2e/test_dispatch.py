@@ -394,8 +394,7 @@ class Batches(DispatchCase):
         self.assertEqual(self.job(c, key), ("in_flight", 1))
         self.assertEqual(c.db.scalar("SELECT count(*) FROM outcomes WHERE "
                                      "kind = 'succeeded'"), 0)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
+        vtcsync.sigkill(p)
 
         for day in range(2, 10):
             self.tick(c, f"@2026-01-{day:02d} 12:00:00")
