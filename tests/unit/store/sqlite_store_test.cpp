@@ -546,6 +546,32 @@ TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
   CHECK_FALSE(s.job_detail("job-1").has_value());
 }
 
+TEST_CASE("store: a rolled-back batch forgets the audit keys it added")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  const std::string key = "11111111-2222-4333-8444-555555555555";
+  // The job id fails after the member and its new key were written.
+  auto bad = change("did:key:alice", MemberStatus::active, "not-a-job-id",
+                    JobKind::publish, 10, 2);
+  bad.key_id = bad.job->key_id = key;
+  CHECK_THROWS_AS(s.commit_walk(batch({ bad }, 2)), StoreError);
+  CHECK(count(path, "SELECT count(*) FROM audit_keys") == 0);
+
+  auto good = change("did:key:alice", MemberStatus::active, J('1'),
+                     JobKind::publish, 10, 2);
+  good.key_id = good.job->key_id = key;
+  s.commit_walk(batch({ good }, 2));
+  const auto alice = s.find_member_by_key(key, hash_of("did:key:alice"));
+  REQUIRE(alice.has_value());
+  CHECK(alice->did == "did:key:alice");
+  const auto rows = s.jobs({});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].target_hash == hash_of("did:key:alice"));
+}
+
 TEST_CASE("store: commit_walk supersedes pending and failed jobs")
 {
   test::TempDir dir;
