@@ -1,8 +1,10 @@
 #include "config/toml_file.hpp"
 
+#include "config/toml_guard.hpp"
 #include "util/error.hpp"
 
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fmt/core.h>
 
@@ -69,7 +71,7 @@ Value toml_value(const Key& key,
       return i->get();
     }
   } else if (const auto* s = node.as_string()) {
-    return s->get();
+    return unshelter(s->get());
   }
   throw ConfigError(
     fmt::format("{}: '{}' must be {}, not {}",
@@ -109,7 +111,7 @@ void read_section(const std::string& section,
                                     origin,
                                     name.source().begin.line,
                                     section,
-                                    printable(name.str())));
+                                    printable(unshelter(name.str()))));
     }
     const auto where = fmt::format("{}:{}", origin, node.source().begin.line);
     auto value = toml_value(*key, node, where);
@@ -125,21 +127,28 @@ void read_toml(const std::string& text,
                const std::string& origin,
                Settings& settings)
 {
+  const auto sheltered = shelter(text);
+  if (sheltered.clash) {
+    throw ConfigError(fmt::format("{}:{}: unsupported character U+{:04X}",
+                                  origin,
+                                  sheltered.clash_line,
+                                  static_cast<std::uint32_t>(*sheltered.clash)));
+  }
   toml::table root;
   try {
-    root = toml::parse(text, origin);
+    root = toml::parse(sheltered.text, origin);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
     throw ConfigError(fmt::format("{}:{}:{}: {}",
                                   origin,
                                   begin.line,
                                   begin.column,
-                                  toml_reason(e.description())));
+                                  toml_reason(unshelter(e.description()))));
   }
   const auto base = std::filesystem::path(origin).parent_path();
   for (const auto& [name, node] : root) {
     const auto line = name.source().begin.line;
-    const std::string section(name.str());
+    const std::string section = unshelter(name.str());
     if (!is_section(section)) {
       throw ConfigError(fmt::format("{}:{}: unknown {} '{}'",
                                     origin,

@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/toml_guard.hpp"
 #include "util/error.hpp"
 
 #include <cstdint>
@@ -669,6 +670,73 @@ TEST_CASE("config: a table header toml++ would assert on is a syntax error")
     CHECK(message.starts_with(k_origin + ":"));
   }
   CHECK(parse_failure("[vtc]\ndid = \"x\"\n[*state]\n").starts_with(k_origin + ":3:"));
+}
+
+TEST_CASE("config: toml_misjudges marks the holes in toml++ 3.3's table")
+{
+  // Found by fuzz_config: "Љ[" reached __builtin_unreachable() in toml++.
+  for (const char32_t c : { 0xA1, 0xE9, 0x409, 0x499, 0x2C5E, 0x2FFF, 0x3001,
+                            0x3057, 0xFB26, 0xFEFE }) {
+    CAPTURE(static_cast<std::uint32_t>(c));
+    CHECK(toml_misjudges(c));
+  }
+  // ASCII, the whitespace toml++ names, blocks it rejects at once, the
+  // edges of the holes and everything past U+FEFF are answered.
+  for (const char32_t c : { 0x20, 0x7F, 0xA0, 0x49A, 0x1680, 0x2003, 0x2C5D,
+                            0x3000, 0x3058, 0x4E2D, 0xFB25, 0xFEFF, 0x1F600 }) {
+    CAPTURE(static_cast<std::uint32_t>(c));
+    CHECK(!toml_misjudges(c));
+  }
+}
+
+TEST_CASE("config: shelter moves misjudged code points to plane 15 and back")
+{
+  // é (U+00E9) becomes U+F00E9; 中 and ASCII stay.
+  const auto s = shelter("a = \"caf\xc3\xa9 \xe4\xb8\xad\"\n");
+  CHECK(!s.clash);
+  CHECK(s.text == "a = \"caf\xf3\xb0\x83\xa9 \xe4\xb8\xad\"\n");
+  CHECK(unshelter(s.text) == "a = \"caf\xc3\xa9 \xe4\xb8\xad\"\n");
+
+  for (const std::string text :
+       { "", "plain", "\xd0\x89[", "\xef\xbb\xbe\xe2\xb1\x9e", "x\xff\xc3",
+         "\xe0\x83\xa9 overlong", "\xed\xa0\x80 surrogate", "\xc3\xa9\xc3" }) {
+    CAPTURE(text);
+    const auto round = shelter(text);
+    CHECK(!round.clash);
+    CHECK(unshelter(round.text) == text);
+  }
+  // Invalid UTF-8 is toml++'s to report: its bytes are not touched.
+  CHECK(shelter("\xe0\x83\xa9").text == "\xe0\x83\xa9");
+
+  // A code point already where a moved one would go is refused, by line.
+  const auto clash = shelter("a = 1\n# \xf3\xb0\x83\xa9\n");
+  REQUIRE(clash.clash);
+  CHECK(*clash.clash == 0xF00E9);
+  CHECK(clash.clash_line == 2);
+  // Plane 15 beyond the moved range is fine.
+  CHECK(!shelter("# \xf3\xbf\xbf\xbd\n").clash);
+}
+
+TEST_CASE("config: characters toml++ misjudges read as themselves")
+{
+  // toml++'s own message, with the character it saw as written.
+  CHECK(parse_failure("\xd0\x89[\n") ==
+        k_origin + ":1:1: root table: expected keys, tables, whitespace or "
+                   "comments, saw '\xd0\x89'");
+  CHECK(parse_failure(toml_with({ { "state.db", "1\xc3\xa9" } }))
+          .starts_with(k_origin + ":"));
+  CHECK(contains(parse_failure("[vtc]\n\"\xc3\xa9t\xc3\xa9\" = 1\n"),
+                 "unknown key 'vtc.\xc3\xa9t\xc3\xa9'"));
+  CHECK(parse_failure("[vtc]\n# \xf3\xb0\x83\xa9\n") ==
+        k_origin + ":2: unsupported character U+F00E9");
+
+  // In strings, after a line-ending backslash and in comments they are
+  // values like any other.
+  const auto c = parse_text(toml_with(
+    { { "state.db", "\"/srv/caf\xc3\xa9/state.db\" # \xc3\xa9" },
+      { "audit.source", "\"\"\"\\\n  /srv/\xd0\x89.jsonl\"\"\"" } }));
+  CHECK(c.state_db == "/srv/caf\xc3\xa9/state.db");
+  CHECK(c.audit_source == "/srv/\xd0\x89.jsonl");
 }
 
 TEST_CASE("config: load reads the file named by flag, environment or default")
