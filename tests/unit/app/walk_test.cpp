@@ -1,3 +1,4 @@
+#include "../../support/binding.hpp"
 #include "../../support/temp_dir.hpp"
 #include "../../support/state_text.hpp"
 #include "app/walk.hpp"
@@ -18,6 +19,7 @@
 
 using namespace vtc;
 using nlohmann::json;
+using test::binding;
 
 namespace {
 
@@ -43,16 +45,6 @@ std::vector<std::string> lines_of(const std::string& path)
     out.push_back(line);
   }
   return out;
-}
-
-store::Binding binding()
-{
-  return { "did:webvh:QmCommunity:community.example",
-           "https://registry.example:443",
-           "recognise",
-           "trust-graph",
-           "recognition",
-           [](const std::string& url) { return url; } };
 }
 
 std::shared_ptr<const audit::KeyRing> keys(const test::TempDir& dir)

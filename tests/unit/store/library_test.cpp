@@ -1,30 +1,17 @@
 // Alone in its process: how the store sets SQLite up must happen before
 // SQLite first initialises, which any other test would do first.
 
+#include "../../support/binding.hpp"
 #include "store/connection.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
-namespace {
-
-vtc::store::Binding binding()
-{
-  return { "did:webvh:QmCommunity:community.example",
-           "https://registry.example:443",
-           "recognise",
-           "trust-graph",
-           "recognition",
-           [](const std::string& url) { return url; } };
-}
-
-} // namespace
-
 TEST_CASE("store: connections run without SQLite's mutexes and statistics")
 {
   REQUIRE(sqlite3_memory_used() == 0);
   auto db = vtc::store::detail::open_connection(
-    ":memory:", vtc::store::OpenMode::pass, binding());
+    ":memory:", vtc::store::OpenMode::pass, vtc::test::binding());
   // The schema is there: SQLite did allocate.
   CHECK(db->execAndGet("SELECT count(*) FROM sqlite_schema").getInt() > 5);
   // Multi-thread mode: a connection has no mutex of its own.

@@ -1,3 +1,4 @@
+#include "../../support/binding.hpp"
 #include "../../support/temp_dir.hpp"
 #include "store/backup.hpp"
 #include "store/schema.hpp"
@@ -19,6 +20,7 @@ using namespace vtc;
 using core::JobKind;
 using core::JobState;
 using core::MemberStatus;
+using test::binding;
 
 namespace {
 
@@ -27,16 +29,6 @@ struct FixedClock : app::Clock
   core::TimeNs t = 1'000'000;
   core::TimeNs now() const override { return t; }
 };
-
-store::Binding binding()
-{
-  return { "did:webvh:QmCommunity:community.example",
-           "https://registry.example:443",
-           "recognise",
-           "trust-graph",
-           "recognition",
-           [](const std::string& url) { return url; } };
-}
 
 // Every connection the process opens, so the test can read the store's own
 // connection-level pragmas.
