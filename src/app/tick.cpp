@@ -121,7 +121,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     options.walk.policy = [&] { return policy.get(); };
     options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
-    result.audit_lag_bytes = log->lag_bytes();
+    result.audit_lag_bytes = result.walk.lag_bytes;
     if (result.walk.failure) {
       util::log::error(describe(*result.walk.failure));
       result.code = worst(result.code, ExitCode::data_err);

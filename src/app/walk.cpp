@@ -1,5 +1,7 @@
 #include "app/walk.hpp"
 
+#include "app/read_ahead.hpp"
+
 #include "core/member.hpp"
 
 #include <fmt/core.h>
@@ -208,10 +210,12 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
   WalkResult result;
   if (auto failure = log.seek(store.cursor())) {
     result.failure = failure;
+    result.lag_bytes = log.lag_bytes();
     store.set_audit_failure(failure);
     return result;
   }
-  if (log.lag_bytes() == 0) {
+  result.lag_bytes = log.lag_bytes();
+  if (result.lag_bytes == 0) {
     result.complete = true;
     store.set_audit_failure(std::nullopt);
     return result; // nothing new: the policy is not needed
@@ -222,12 +226,12 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
     return result;
   }
   BatchBuilder builder(store, clock, options, *policy);
-  auto flush = [&] {
+  auto flush = [&](const Cursor& position) {
     WalkBatch& batch = builder.batch();
     if (batch.entries == 0) {
       return;
     }
-    batch.cursor = log.position();
+    batch.cursor = position;
     if (options.before_commit) {
       options.before_commit(batch);
     }
@@ -239,14 +243,18 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
     builder.clear();
   };
 
-  Entry entry;
-  AuditFailure failure;
+  // Chunks end at every batch boundary, so each commit's cursor is the
+  // position after its last entry, as if the log were read here.
+  ReadAhead reader(log, options.batch_size);
   for (;;) {
-    const ReadStatus status = log.next(entry, failure);
-    if (status == ReadStatus::entry) {
-      builder.add(entry);
+    const EntryChunk& chunk = reader.next();
+    for (std::size_t i = 0; i < chunk.count; ++i) {
+      builder.add(chunk.entries[i]);
+    }
+    result.lag_bytes = chunk.lag_bytes;
+    if (chunk.end == ReadStatus::entry) {
       if (builder.batch().entries >= options.batch_size) {
-        flush();
+        flush(chunk.position);
         if (options.should_stop()) {
           result.stopped_early = true;
           break;
@@ -254,15 +262,15 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
       }
       continue;
     }
-    if (status == ReadStatus::failure) {
-      result.failure = failure;
+    if (chunk.end == ReadStatus::failure) {
+      result.failure = chunk.failure;
     } else {
       result.complete = true;
-      result.incomplete_tail = status == ReadStatus::incomplete;
+      result.incomplete_tail = chunk.end == ReadStatus::incomplete;
     }
+    flush(chunk.position);
     break;
   }
-  flush();
   store.set_audit_failure(result.failure);
   return result;
 }

@@ -33,6 +33,8 @@ struct WalkResult
   std::int64_t legacy = 0;
   std::int64_t jobs_created = 0;
   std::int64_t jobs_superseded = 0;
+  // Bytes of the log after the last entry walked (AuditLog::lag_bytes()).
+  std::uint64_t lag_bytes = 0;
   bool complete = false;        // reached the end of the log
   bool incomplete_tail = false; // a final line without LF is waiting
   bool stopped_early = false;   // should_stop() ended it

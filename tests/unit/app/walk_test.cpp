@@ -338,6 +338,10 @@ TEST_CASE("app: walk: batch size 1 commits the cursor after every entry")
     CHECK(r.entries == 4);
     REQUIRE(st.cursor().has_value());
     CHECK(st.cursor()->line == 4);
+    // Measured from the stop, though the log was read further ahead.
+    struct stat s{};
+    REQUIRE(::stat(o.path.c_str(), &s) == 0);
+    CHECK(r.lag_bytes == static_cast<std::uint64_t>(s.st_size) - st.cursor()->offset);
   }
   // The next walk continues from line 5 and ends like one walk would.
   const auto r = walk_once(dir, data("basic.audit.jsonl"), db);
