@@ -256,36 +256,56 @@ std::int64_t SqliteStore::Impl::write_member(
   return id;
 }
 
-void SqliteStore::Impl::supersede(std::int64_t member_id,
-                                  std::int64_t& superseded)
+bool SqliteStore::Impl::replace_job(std::int64_t member_id,
+                                    const app::NewJob& job, bool may_have_one)
 {
-  static const std::string sql =
-    fmt::format("SELECT j.id, j.state, j.attempts, a.key_id, k.target_hash "
-                "FROM jobs j {} WHERE j.member_id = ?",
-                detail::k_job_keys);
-  auto st = prepare(sql);
-  st->bind(1, member_id);
-  if (!st->executeStep()) {
-    return;
+  const std::string id = detail::new_job_id_bytes(job.id);
+  const auto bind_job = [&](SQLite::Statement& st) {
+    st.bind(1, member_id);
+    detail::bind_bytes(st, 2, id);
+    st.bind(3, std::string(core::to_string(job.kind)));
+    st.bind(4, static_cast<std::int64_t>(job.due));
+    st.bind(5, job.rtbf ? 1 : 0);
+    st.bind(6, static_cast<std::int64_t>(job.event_line));
+    bind_key(st, 7, job.key_id);
+  };
+  // The live job, if any, ends as superseded: its outcome is copied from
+  // its row, then the row becomes the new job. Recovery runs before the
+  // walk under the same lock, so none can be in flight; one that is stays
+  // as it is, and the insert below fails on it.
+  if (may_have_one) {
+    auto outcome = prepare(
+      "INSERT INTO outcomes(at, kind, job_id, attempts, key, target_hash, "
+      "detail) SELECT ?2, 'superseded', j.id, j.attempts, j.key, "
+      "coalesce(k.target_hash, x''), '' FROM jobs j "
+      "LEFT JOIN member_keys k ON k.member_id = j.member_id AND k.key = j.key "
+      "WHERE j.member_id = ?1 AND j.state <> 'in_flight'");
+    outcome->bind(1, member_id);
+    outcome->bind(2, static_cast<std::int64_t>(clock.now()));
+    if (outcome->exec() == 1) {
+      auto update = prepare(
+        "UPDATE jobs SET id = ?2, kind = ?3, state = 'pending', attempts = 0, "
+        "retries = 0, due = ?4, rtbf = ?5, event_line = ?6, key = ?7, "
+        "last_error = '' WHERE member_id = ?1");
+      bind_job(*update);
+      update->exec();
+      return true;
+    }
   }
-  app::Outcome o;
-  o.kind = core::OutcomeKind::superseded;
-  o.job_id = detail::job_id_text(st->getColumn(0));
-  const auto state = core::job_state_from(st->getColumn(1).getString());
-  o.attempts = st->getColumn(2).getInt64();
-  o.key_id = detail::uuid_text(st->getColumn(3));
-  o.target_hash = detail::hash_text(st->getColumn(4));
-  if (!state || !core::supersedes(*state)) {
-    // Recovery runs before the walk under the same lock, so nothing can be
-    // in flight here.
+  auto insert = prepare(
+    "INSERT INTO jobs(member_id, id, kind, state, due, rtbf, event_line, key) "
+    "VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7) "
+    "ON CONFLICT(member_id) DO NOTHING");
+  bind_job(*insert);
+  if (insert->exec() == 0) {
+    auto live = prepare("SELECT id FROM jobs WHERE member_id = ?");
+    live->bind(1, member_id);
+    live->executeStep();
     throw Error(ExitCode::software,
-                fmt::format("job {} is in flight during the walk", o.job_id));
+                fmt::format("job {} is in flight during the walk",
+                            detail::job_id_text(live->getColumn(0))));
   }
-  auto del = prepare("DELETE FROM jobs WHERE member_id = ?");
-  del->bind(1, member_id);
-  del->exec();
-  add_outcome(o);
-  ++superseded;
+  return false;
 }
 
 app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
@@ -305,23 +325,10 @@ app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
       bool fresh = false;
       const std::int64_t member_id = m_impl->write_member(change, added, fresh);
       if (change.job) {
-        const app::NewJob& job = *change.job;
-        if (!fresh) {
-          m_impl->supersede(member_id, result.jobs_superseded);
+        // A member just inserted has no job yet.
+        if (m_impl->replace_job(member_id, *change.job, !fresh)) {
+          ++result.jobs_superseded;
         }
-        // The job's target hash is the member's under job.key_id, added
-        // with the member above.
-        auto st = m_impl->prepare(
-          "INSERT INTO jobs(id, member_id, kind, state, due, rtbf, event_line, "
-          "key) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
-        detail::bind_bytes(*st, 1, detail::new_job_id_bytes(job.id));
-        st->bind(2, member_id);
-        st->bind(3, std::string(core::to_string(job.kind)));
-        st->bind(4, static_cast<std::int64_t>(job.due));
-        st->bind(5, job.rtbf ? 1 : 0);
-        st->bind(6, static_cast<std::int64_t>(job.event_line));
-        m_impl->bind_key(*st, 7, job.key_id);
-        st->exec();
         ++result.jobs_created;
       }
       for (const auto& o : change.outcomes) {

@@ -89,7 +89,12 @@ struct SqliteStore::Impl
   std::int64_t write_member(const app::WalkBatch::Change& change,
                             std::unordered_map<std::string, std::int64_t>& added,
                             bool& fresh);
-  void supersede(std::int64_t member_id, std::int64_t& superseded);
+  // Makes `job` the live job of the member: a job it had ends as
+  // superseded (its outcome recorded first) and its row is reused. Returns
+  // whether there was one; a member just inserted (`may_have_one` false)
+  // has none. Throws Error (70) for a job in flight.
+  bool replace_job(std::int64_t member_id, const app::NewJob& job,
+                   bool may_have_one);
 };
 
 namespace detail {

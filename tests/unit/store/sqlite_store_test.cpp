@@ -581,7 +581,8 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
   CHECK(r.jobs_superseded == 0);
   CHECK(s.cursor() == cursor_at(3));
 
-  sql(path, "UPDATE jobs SET state = 'failed', attempts = 3 WHERE id = x'00000000000040008000000000000002'");
+  sql(path, "UPDATE jobs SET state = 'failed', attempts = 3, retries = 1, "
+            "last_error = 'HTTP 500' WHERE id = x'00000000000040008000000000000002'");
 
   auto alice = change(
     "did:key:alice", MemberStatus::departed, J('3'), JobKind::depart, 20, 9);
@@ -606,6 +607,17 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
               "SELECT count(*) FROM (SELECT member_id FROM jobs GROUP BY "
               "member_id HAVING count(*) > 1)") == 0);
   CHECK(count(path, "SELECT count(*) FROM jobs") == 2);
+  // Bob's new job starts afresh, whatever his failed one had been through.
+  const auto bob_job = s.jobs({})[1];
+  CHECK(bob_job.state == JobState::pending);
+  CHECK(bob_job.kind == JobKind::update);
+  CHECK(bob_job.attempts == 0);
+  CHECK(bob_job.last_error.empty());
+  CHECK(bob_job.due == 20);
+  CHECK(bob_job.event_line == 10);
+  CHECK(bob_job.target_hash == hash_of("did:key:bob"));
+  CHECK(count(path, "SELECT retries FROM jobs WHERE id = "
+                    "x'00000000000040008000000000000004'") == 0);
 
   const auto out = outcomes(path);
   REQUIRE(out.size() == 3);
@@ -706,6 +718,7 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
       "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
   sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = x'00000000000040008000000000000001'");
+  std::string refused;
   try {
     s.commit_walk(batch({ change("did:key:alice",
                                  MemberStatus::departed,
@@ -714,9 +727,13 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
                                  20,
                                  3) },
                         3));
-  } catch (const Error&) {
-    // Refusing is allowed; removing the running job is not.
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::software);
+    refused = e.what();
   }
+  // Recovery runs first, so this is a bug: refused, naming the job.
+  CHECK(refused == "job " + J('1') + " is in flight during the walk");
+  CHECK(s.cursor() == cursor_at(2));
   CHECK(count(path,
               "SELECT count(*) FROM jobs WHERE id = x'00000000000040008000000000000001' AND state = "
               "'in_flight'") == 1);
