@@ -44,7 +44,10 @@ ReadAhead::ReadAhead(AuditLog& log, std::int64_t boundary)
   read_chunk(m_ring[0]);
   m_filled = 1;
   if (m_ring[0].end == ReadStatus::entry && !m_ring[0].error) {
-    m_thread = start_without_signals([this] { run(); });
+    m_thread = start_without_signals([this] {
+      pthread_setname_np(pthread_self(), "vtc-sync-read"); // for top -H, perf
+      run();
+    });
   }
 }
 
