@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -143,29 +144,38 @@ struct NewJob
   std::string target_hash;
 };
 
-// Everything one batch of entries produced, committed atomically with the
-// cursor that follows them.
-struct WalkBatch
+// What one walked entry changes: a member's state and key pair, maybe a
+// new job, and outcomes.
+struct WalkChange
 {
-  struct Change
-  {
-    Member member; // state after the event; empty DID: outcomes only
-    std::string key_id;
-    std::string target_hash;
-    std::optional<NewJob> job;
-    std::vector<Outcome> outcomes; // recorded in order, after supersession
-  };
-  std::vector<Change> changes; // in log order
-  Cursor cursor;
-  std::int64_t entries = 0; // entries read in the batch
-  std::int64_t legacy = 0;  // version-1 rows among them
+  Member member; // state after the event; empty DID: outcomes only
+  std::string key_id;
+  std::string target_hash;
+  std::optional<NewJob> job;
+  std::vector<Outcome> outcomes; // recorded in order, after supersession
 };
 
-// What committing a batch did.
+// What a walk batch did.
 struct BatchResult
 {
   std::int64_t jobs_created = 0;
   std::int64_t jobs_superseded = 0;
+};
+
+// One walk batch, written as it is walked in one write transaction
+// (StateStore::begin_walk): the store's reads in between (find_member…)
+// see what it wrote, and nobody else sees anything until commit().
+// Destroyed uncommitted (an error, a stop), it leaves nothing behind.
+class WalkTransaction
+{
+public:
+  virtual ~WalkTransaction() = default;
+  // Writes one change: the member and its key pair; its job, which
+  // supersedes the member's live one; its outcomes, in order.
+  virtual void apply(const WalkChange& change, BatchResult& counts) = 0;
+  // Stores `cursor`, the position after the batch's last entry, and
+  // commits.
+  virtual void commit(const Cursor& cursor) = 0;
 };
 
 // Everything `status` shows from the database.
@@ -291,8 +301,8 @@ public:
   // The member an (audit_key_id, target_did_hash) pair was seen with (§4.5).
   virtual std::optional<Member> find_member_by_key(const std::string& key_id,
                                                    const std::string& target_hash) = 0;
-  // Applies a walk batch and moves the cursor, atomically.
-  virtual BatchResult commit_walk(const WalkBatch& batch) = 0;
+  // Opens a walk batch's write transaction (see WalkTransaction).
+  virtual std::unique_ptr<WalkTransaction> begin_walk() = 0;
   // Remembers where the walk stopped (nullopt: it did not stop on a bad
   // entry). Writes only when the value changes.
   virtual void set_audit_failure(const std::optional<AuditFailure>& f) = 0;

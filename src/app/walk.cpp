@@ -7,48 +7,43 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <map>
-#include <unordered_map>
+#include <memory>
 
 namespace vtc::app {
 
 namespace {
 
-// Accumulates one batch: member states touched in it are cached, so two
-// events for one member inside a batch see each other.
-class BatchBuilder
+// One batch of entries, written as they come in the batch's transaction:
+// two events for one member in a batch see each other through the store.
+class Batch
 {
 public:
-  BatchBuilder(StateStore& store, const Clock& clock, const WalkOptions& o,
-               const core::Policy& policy)
+  Batch(StateStore& store, const Clock& clock, const WalkOptions& o,
+        const core::Policy& policy)
     : m_store(store), m_clock(clock), m_options(o), m_policy(policy)
   {
   }
 
   void add(const Entry& entry);
-  WalkBatch& batch() { return m_batch; }
-  void clear()
-  {
-    m_batch = WalkBatch{};
-    m_members.clear();
-    m_keys.clear();
-  }
+  std::int64_t entries() const { return m_entries; }
+  // Commits the batch with the cursor after its last entry and counts it
+  // in `result`; then the next add() starts another.
+  void commit(const Cursor& cursor, WalkResult& result);
 
 private:
   Member load(const std::string& did);
-  std::optional<Member> find_by_key(const std::string& key_id,
-                                    const std::string& hash);
   void outcome_only(const Entry& e, core::OutcomeKind kind,
                     const std::string& reason);
+  void write(const WalkChange& change);
 
   StateStore& m_store;
   const Clock& m_clock;
   const WalkOptions& m_options;
   const core::Policy& m_policy;
-  WalkBatch m_batch;
-  std::unordered_map<std::string, Member> m_members;
-  // (key id, target hash) → DID for members seen in this batch.
-  std::map<std::pair<std::string, std::string>, std::string> m_keys;
+  std::unique_ptr<WalkTransaction> m_tx; // open from the first entry
+  BatchResult m_counts;
+  std::int64_t m_entries = 0;
+  std::int64_t m_legacy = 0;
 };
 
 std::optional<core::EventType> event_type(const std::string& type)
@@ -72,31 +67,55 @@ std::string reason_detail(const std::string& reason)
 
 } // namespace
 
-Member BatchBuilder::load(const std::string& did)
+Member Batch::load(const std::string& did)
 {
-  if (auto it = m_members.find(did); it != m_members.end()) {
-    return it->second;
-  }
   if (auto m = m_store.find_member(did)) {
     return *m;
   }
   return Member{0, did, {}};
 }
 
-void BatchBuilder::outcome_only(const Entry& e, core::OutcomeKind kind,
-                                const std::string& reason)
+void Batch::write(const WalkChange& change)
 {
-  WalkBatch::Change change; // no member: only the outcome, in log order
-  change.outcomes.push_back(
-    {kind, e.event_id, 0, e.key_id, e.target_hash, reason_detail(reason)});
-  m_batch.changes.push_back(std::move(change));
+  if (m_options.before_apply) {
+    m_options.before_apply(change);
+  }
+  m_tx->apply(change, m_counts);
 }
 
-void BatchBuilder::add(const Entry& e)
+void Batch::outcome_only(const Entry& e, core::OutcomeKind kind,
+                         const std::string& reason)
 {
-  ++m_batch.entries;
+  WalkChange change; // no member: only the outcome, in log order
+  change.outcomes.push_back(
+    {kind, e.event_id, 0, e.key_id, e.target_hash, reason_detail(reason)});
+  write(change);
+}
+
+void Batch::commit(const Cursor& cursor, WalkResult& result)
+{
+  if (m_entries == 0) {
+    return;
+  }
+  m_tx->commit(cursor);
+  m_tx.reset();
+  result.entries += m_entries;
+  result.legacy += m_legacy;
+  result.jobs_created += m_counts.jobs_created;
+  result.jobs_superseded += m_counts.jobs_superseded;
+  m_counts = BatchResult{};
+  m_entries = 0;
+  m_legacy = 0;
+}
+
+void Batch::add(const Entry& e)
+{
+  if (!m_tx) {
+    m_tx = m_store.begin_walk();
+  }
+  ++m_entries;
   if (e.legacy) {
-    ++m_batch.legacy;
+    ++m_legacy;
     return;
   }
   const auto type = e.membership ? event_type(e.event_type) : std::nullopt;
@@ -106,7 +125,7 @@ void BatchBuilder::add(const Entry& e)
   std::string did;
   if (e.target_did) {
     did = *e.target_did;
-  } else if (auto known = find_by_key(e.key_id, e.target_hash)) {
+  } else if (auto known = m_store.find_member_by_key(e.key_id, e.target_hash)) {
     // A redacted entry of a member we know (SPEC §4.5).
     did = known->did;
   } else {
@@ -126,7 +145,7 @@ void BatchBuilder::add(const Entry& e)
   Member member = load(did);
   core::MembershipEvent event{*type, e.time, e.role.value_or("")};
   core::DispositionDecision decision;
-  WalkBatch::Change change;
+  WalkChange change;
   if (*type == core::EventType::member_removed) {
     decision = core::effective_disposition(m_policy, e.disposition,
                                            e.self_request);
@@ -167,32 +186,15 @@ void BatchBuilder::add(const Entry& e)
     change.outcomes.push_back({core::OutcomeKind::skipped, e.event_id, 0,
                                e.key_id, e.target_hash,
                                reason_detail(t.skip_reason)});
-    if (member.id == 0 && t.after.status == core::MemberStatus::unknown &&
-        m_members.count(did) == 0) {
+    if (member.id == 0 && t.after.status == core::MemberStatus::unknown) {
       // Never a member: keep the outcome, not the DID of someone we
       // have no business remembering.
       change.member = Member{};
       change.key_id.clear();
       change.target_hash.clear();
-      m_batch.changes.push_back(std::move(change));
-      return;
     }
   }
-  m_batch.changes.push_back(std::move(change));
-  m_keys[{e.key_id, e.target_hash}] = did;
-  m_members[did] = member;
-}
-
-std::optional<Member> BatchBuilder::find_by_key(const std::string& key_id,
-                                                const std::string& hash)
-{
-  if (hash.empty()) {
-    return std::nullopt;
-  }
-  if (auto it = m_keys.find({key_id, hash}); it != m_keys.end()) {
-    return load(it->second);
-  }
-  return m_store.find_member_by_key(key_id, hash);
+  write(change);
 }
 
 std::string describe(const AuditFailure& f)
@@ -225,36 +227,19 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
     result.policy_blocked = true;
     return result;
   }
-  BatchBuilder builder(store, clock, options, *policy);
-  auto flush = [&](const Cursor& position) {
-    WalkBatch& batch = builder.batch();
-    if (batch.entries == 0) {
-      return;
-    }
-    batch.cursor = position;
-    if (options.before_commit) {
-      options.before_commit(batch);
-    }
-    const BatchResult r = store.commit_walk(batch);
-    result.entries += batch.entries;
-    result.legacy += batch.legacy;
-    result.jobs_created += r.jobs_created;
-    result.jobs_superseded += r.jobs_superseded;
-    builder.clear();
-  };
-
+  Batch batch(store, clock, options, *policy);
   // Chunks end at every batch boundary, so each commit's cursor is the
   // position after its last entry, as if the log were read here.
   ReadAhead reader(log, options.batch_size);
   for (;;) {
     const EntryChunk& chunk = reader.next();
     for (std::size_t i = 0; i < chunk.count; ++i) {
-      builder.add(chunk.entries[i]);
+      batch.add(chunk.entries[i]);
     }
     result.lag_bytes = chunk.lag_bytes;
     if (chunk.end == ReadStatus::entry) {
-      if (builder.batch().entries >= options.batch_size) {
-        flush(chunk.position);
+      if (batch.entries() >= options.batch_size) {
+        batch.commit(chunk.position, result);
         if (options.should_stop()) {
           result.stopped_early = true;
           break;
@@ -268,7 +253,7 @@ WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
       result.complete = true;
       result.incomplete_tail = chunk.end == ReadStatus::incomplete;
     }
-    flush(chunk.position);
+    batch.commit(chunk.position, result);
     break;
   }
   store.set_audit_failure(result.failure);

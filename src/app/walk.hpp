@@ -22,9 +22,10 @@ struct WalkOptions
   std::int64_t batch_size = 10000; // entries per transaction
   // Polled at batch boundaries: true ends the walk there (deadline, signal).
   std::function<bool()> should_stop = [] { return false; };
-  // Called with each batch just before it is committed (a dry run lists
-  // what the walk creates and supersedes); may be empty.
-  std::function<void(const WalkBatch&)> before_commit;
+  // Called with each change just before it is written, inside its batch's
+  // transaction (a dry run lists what the walk creates and supersedes);
+  // may be empty.
+  std::function<void(const WalkChange&)> before_apply;
 };
 
 struct WalkResult

@@ -42,31 +42,23 @@ struct Plan
   std::vector<registry::PlannedRequest> requests;
 };
 
-// Before each walk batch commits: the jobs it creates, and the live job
-// each of them replaces (one live job per member, SPEC §5.2).
-void note_batch(app::StateStore& store, const app::WalkBatch& batch, Plan& plan)
+// Before each walk change is written: the job it creates, and the live job
+// it replaces (one live job per member, SPEC §5.2). The batch's earlier
+// changes are already written, in its transaction, so the store shows them.
+void note_change(app::StateStore& store, const app::WalkChange& change,
+                 Plan& plan)
 {
-  std::map<std::string, PlannedJob> made_here; // DID → job, this batch
-  for (const auto& change : batch.changes) {
-    if (!change.job || change.member.did.empty()) {
-      continue;
-    }
-    const std::string& did = change.member.did;
-    if (auto it = made_here.find(did); it != made_here.end()) {
-      plan.superseded.push_back(it->second);
-    } else {
-      app::JobQuery q;
-      q.member_did = did;
-      q.limit = 1;
-      for (const app::JobRow& live : store.jobs(q)) {
-        plan.superseded.push_back({live.id, live.kind, live.target_hash, std::nullopt});
-      }
-    }
-    const app::NewJob& job = *change.job;
-    PlannedJob made{job.id, job.kind, job.target_hash, job.due};
-    made_here[did] = made;
-    plan.created.push_back(std::move(made));
+  if (!change.job || change.member.did.empty()) {
+    return;
   }
+  app::JobQuery q;
+  q.member_did = change.member.did;
+  q.limit = 1;
+  for (const app::JobRow& live : store.jobs(q)) {
+    plan.superseded.push_back({live.id, live.kind, live.target_hash, std::nullopt});
+  }
+  const app::NewJob& job = *change.job;
+  plan.created.push_back({job.id, job.kind, job.target_hash, job.due});
 }
 
 // The code the walk gives (SPEC §2): dispatch's own codes do not count,
@@ -240,8 +232,8 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
   app::TickOptions options = tick_options(cfg);
   options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
   options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
-  options.walk.before_commit = [&](const app::WalkBatch& batch) {
-    note_batch(db, batch, plan);
+  options.walk.before_apply = [&](const app::WalkChange& change) {
+    note_change(db, change, plan);
   };
 
   const registry::Records records(record_key(cfg));

@@ -192,17 +192,11 @@ std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
   return db->getLastInsertRowid();
 }
 
-std::int64_t SqliteStore::Impl::write_member(
-  const app::WalkBatch::Change& change,
-  std::unordered_map<std::string, std::int64_t>& added, bool& fresh)
+std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
+                                            bool& fresh)
 {
   const auto& m = change.member;
   std::int64_t id = m.id;
-  if (id == 0) {
-    if (const auto it = added.find(m.did); it != added.end()) {
-      id = it->second;
-    }
-  }
   const auto bind_state = [&](SQLite::Statement& st) {
     st.bind(1, std::string(core::to_string(m.state.status)));
     st.bind(2, m.state.role);
@@ -219,7 +213,6 @@ std::int64_t SqliteStore::Impl::write_member(
     fresh = insert->exec() == 1;
     if (fresh) {
       id = db->getLastInsertRowid();
-      added.emplace(m.did, id);
     }
   }
   if (!fresh) {
@@ -308,37 +301,61 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
   return false;
 }
 
-app::BatchResult SqliteStore::commit_walk(const app::WalkBatch& batch)
+namespace {
+
+// A walk batch's write transaction on the store's connection.
+class SqliteWalk final : public app::WalkTransaction
+{
+public:
+  explicit SqliteWalk(SqliteStore::Impl& impl)
+    : m_impl(impl), m_tx(*impl.db)
+  {
+  }
+
+  void apply(const app::WalkChange& change, app::BatchResult& counts) override
+  {
+    guarded(m_impl.path, [&] { m_impl.apply(change, counts); });
+  }
+
+  void commit(const app::Cursor& cursor) override
+  {
+    guarded(m_impl.path, [&] {
+      detail::meta_set(*m_impl.db, "cursor", cursor_to_json(cursor).dump());
+      m_tx.commit();
+    });
+  }
+
+private:
+  SqliteStore::Impl& m_impl;
+  WriteTransaction m_tx;
+};
+
+} // namespace
+
+void SqliteStore::Impl::apply(const app::WalkChange& change,
+                              app::BatchResult& counts)
+{
+  if (!change.member.did.empty()) {
+    bool fresh = false;
+    const std::int64_t member_id = write_member(change, fresh);
+    if (change.job) {
+      // A member just inserted has no job yet.
+      if (replace_job(member_id, *change.job, !fresh)) {
+        ++counts.jobs_superseded;
+      }
+      ++counts.jobs_created;
+    }
+  }
+  for (const auto& o : change.outcomes) {
+    add_outcome(o);
+  }
+}
+
+std::unique_ptr<app::WalkTransaction> SqliteStore::begin_walk()
 {
   return guarded(m_impl->path, [&] {
-    app::BatchResult result;
-    WriteTransaction tx(*m_impl->db);
-    // Members this commit adds: the batch knows them by DID only.
-    std::unordered_map<std::string, std::int64_t> added;
-    for (const auto& change : batch.changes) {
-      if (change.member.did.empty()) {
-        for (const auto& o : change.outcomes) {
-          m_impl->add_outcome(o);
-        }
-        continue;
-      }
-      bool fresh = false;
-      const std::int64_t member_id = m_impl->write_member(change, added, fresh);
-      if (change.job) {
-        // A member just inserted has no job yet.
-        if (m_impl->replace_job(member_id, *change.job, !fresh)) {
-          ++result.jobs_superseded;
-        }
-        ++result.jobs_created;
-      }
-      for (const auto& o : change.outcomes) {
-        m_impl->add_outcome(o);
-      }
-    }
-    detail::meta_set(*m_impl->db, "cursor",
-                     cursor_to_json(batch.cursor).dump());
-    tx.commit();
-    return result;
+    return std::unique_ptr<app::WalkTransaction>(
+      std::make_unique<SqliteWalk>(*m_impl));
   });
 }
 

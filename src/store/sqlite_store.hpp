@@ -52,7 +52,7 @@ public:
   std::optional<app::Member> find_member(const std::string& did) override;
   std::optional<app::Member> find_member_by_key(
     const std::string& key_id, const std::string& target_hash) override;
-  app::BatchResult commit_walk(const app::WalkBatch& batch) override;
+  std::unique_ptr<app::WalkTransaction> begin_walk() override;
   void set_audit_failure(const std::optional<app::AuditFailure>& f) override;
   std::optional<app::AuditFailure> audit_failure() override;
   void skip_entry(const std::optional<app::Cursor>& from, const app::Cursor& to,
@@ -91,8 +91,11 @@ public:
   // The schema version of the open database.
   int schema_version();
 
-private:
+  // Internal to store/ (store_impl.hpp): named here so the store's other
+  // classes, such as its WalkTransaction, can share it.
   struct Impl;
+
+private:
   std::unique_ptr<Impl> m_impl;
 };
 

@@ -82,13 +82,12 @@ struct SqliteStore::Impl
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
+  // Writes a walk change: see app::WalkTransaction::apply().
+  void apply(const app::WalkChange& change, app::BatchResult& counts);
   // Writes a walk change's member and its (key, hash) pair; returns its
-  // id. A member without an id (the batch saw it first) is inserted unless
-  // `added` (DID → id, the members this commit inserted) or the table has
-  // it; `fresh` is set for a member just inserted, which has no job yet.
-  std::int64_t write_member(const app::WalkBatch::Change& change,
-                            std::unordered_map<std::string, std::int64_t>& added,
-                            bool& fresh);
+  // id. A member without an id (never stored) is inserted unless the table
+  // has it; `fresh` is set for a member just inserted, which has no job yet.
+  std::int64_t write_member(const app::WalkChange& change, bool& fresh);
   // Makes `job` the live job of the member: a job it had ends as
   // superseded (its outcome recorded first) and its row is reused. Returns
   // whether there was one; a member just inserted (`may_have_one` false)

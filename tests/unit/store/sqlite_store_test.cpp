@@ -82,14 +82,14 @@ app::Cursor cursor_at(std::int64_t line)
 }
 
 // One member change with a job, as the walk would hand it over.
-app::WalkBatch::Change change(const std::string& did,
+app::WalkChange change(const std::string& did,
                               MemberStatus status,
                               const std::string& job_id,
                               JobKind kind,
                               core::TimeNs due,
                               std::int64_t line)
 {
-  app::WalkBatch::Change ch;
+  app::WalkChange ch;
   ch.member.did = did;
   ch.member.state.status = status;
   ch.member.state.role = status == MemberStatus::active ? "member" : "";
@@ -107,14 +107,28 @@ app::WalkBatch::Change change(const std::string& did,
   return ch;
 }
 
-app::WalkBatch batch(std::vector<app::WalkBatch::Change> changes,
-                     std::int64_t cursor_line)
+// A walk batch: its changes, then the cursor they commit with.
+struct Batch
 {
-  app::WalkBatch b;
-  b.entries = static_cast<std::int64_t>(changes.size());
-  b.changes = std::move(changes);
-  b.cursor = cursor_at(cursor_line);
-  return b;
+  std::vector<app::WalkChange> changes;
+  app::Cursor cursor;
+};
+
+Batch batch(std::vector<app::WalkChange> changes, std::int64_t cursor_line)
+{
+  return Batch{std::move(changes), cursor_at(cursor_line)};
+}
+
+// Writes a batch as the walk does: in one transaction, then the cursor.
+app::BatchResult commit_walk(store::SqliteStore& s, const Batch& b)
+{
+  app::BatchResult r;
+  const auto tx = s.begin_walk();
+  for (const auto& change : b.changes) {
+    tx->apply(change, r);
+  }
+  tx->commit(b.cursor);
+  return r;
 }
 
 std::vector<std::string> job_ids(const std::vector<app::JobRow>& rows)
@@ -174,9 +188,9 @@ std::size_t entries_in(const std::string& dir)
 } // namespace
 
 // Appends a batch entry that records only an outcome (no member).
-void outcome_only(app::WalkBatch& b, app::Outcome o)
+void outcome_only(Batch& b, app::Outcome o)
 {
-  app::WalkBatch::Change c;
+  app::WalkChange c;
   c.outcomes.push_back(std::move(o));
   b.changes.push_back(std::move(c));
 }
@@ -515,7 +529,7 @@ TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
   auto carol = change("did:key:carol", MemberStatus::active, J('3'),
                       JobKind::publish, 10, 4);
   carol.job.reset(); // a member without a job, for reconcile
-  s.commit_walk(batch({ change("did:key:alice", MemberStatus::active,
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::active,
                                "6BA7B810-9DAD-41D1-80B4-00C04FD430C9",
                                JobKind::publish, 10, 2),
                         carol },
@@ -549,13 +563,13 @@ TEST_CASE("store: a rolled-back batch forgets the audit keys it added")
   auto bad = change("did:key:alice", MemberStatus::active, "not-a-job-id",
                     JobKind::publish, 10, 2);
   bad.key_id = bad.job->key_id = key;
-  CHECK_THROWS_AS(s.commit_walk(batch({ bad }, 2)), StoreError);
+  CHECK_THROWS_AS(commit_walk(s, batch({ bad }, 2)), StoreError);
   CHECK(count(path, "SELECT count(*) FROM audit_keys") == 0);
 
   auto good = change("did:key:alice", MemberStatus::active, J('1'),
                      JobKind::publish, 10, 2);
   good.key_id = good.job->key_id = key;
-  s.commit_walk(batch({ good }, 2));
+  commit_walk(s, batch({ good }, 2));
   const auto alice = s.find_member_by_key(key, hash_of("did:key:alice"));
   REQUIRE(alice.has_value());
   CHECK(alice->did == "did:key:alice");
@@ -571,7 +585,7 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
 
-  auto r = s.commit_walk(batch(
+  auto r = commit_walk(s, batch(
     { change(
         "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change(
@@ -592,7 +606,7 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
                              alice.key_id,
                              alice.target_hash,
                              R"({"reason":"floor"})" });
-  r = s.commit_walk(batch(
+  r = commit_walk(s, batch(
     { alice,
       change(
         "did:key:bob", MemberStatus::active, J('4'), JobKind::update, 20, 10) },
@@ -651,7 +665,7 @@ TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  const auto r = s.commit_walk(batch(
+  const auto r = commit_walk(s, batch(
     { change(
         "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change("did:key:alice",
@@ -666,17 +680,49 @@ TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
 }
 
+TEST_CASE("store: a walk batch reads its own writes and leaves none uncommitted")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  commit_walk(s, batch({ change("did:key:bob", MemberStatus::active, J('1'),
+                                JobKind::publish, 10, 2) },
+                       2));
+  {
+    app::BatchResult r;
+    const auto tx = s.begin_walk();
+    tx->apply(change("did:key:alice", MemberStatus::active, J('2'),
+                     JobKind::publish, 10, 3),
+              r);
+    // The walk's next entries look members up in the same transaction.
+    const auto alice = s.find_member("did:key:alice");
+    REQUIRE(alice.has_value());
+    CHECK(alice->id != 0);
+    const auto by_key = s.find_member_by_key(k_key_id, hash_of("did:key:alice"));
+    REQUIRE(by_key.has_value());
+    CHECK(by_key->did == "did:key:alice");
+    CHECK(r.jobs_created == 1);
+    // Another connection sees none of it.
+    CHECK(count(path, "SELECT count(*) FROM members") == 1);
+  } // dropped without commit(): a crash or an error mid-batch
+  CHECK_FALSE(s.find_member("did:key:alice").has_value());
+  CHECK(s.cursor() == cursor_at(2));
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
+  CHECK(count(path, "SELECT count(*) FROM outcomes") == 0);
+}
+
 TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
       "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
       "did:key:bob", MemberStatus::active, J('5'), JobKind::publish, 10, 3) },
     3));
@@ -684,7 +730,7 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
 
   // Alice's departure applies first (superseding j1), then Carol's job
   // collides with Bob's live job id: the whole batch must roll back.
-  CHECK_THROWS_AS(s.commit_walk(batch({ change("did:key:alice",
+  CHECK_THROWS_AS(commit_walk(s, batch({ change("did:key:alice",
                                                MemberStatus::departed,
                                                J('6'),
                                                JobKind::depart,
@@ -713,14 +759,14 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
       "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
   sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = x'00000000000040008000000000000001'");
   std::string refused;
   try {
-    s.commit_walk(batch({ change("did:key:alice",
+    commit_walk(s, batch({ change("did:key:alice",
                                  MemberStatus::departed,
                                  J('2'),
                                  JobKind::depart,
@@ -748,7 +794,7 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
   FixedClock clock;
   clock.t = 5'000'000;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
         "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change(
@@ -802,7 +848,7 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
       "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
@@ -848,7 +894,7 @@ TEST_CASE("store: jobs() lists in due order, then member order, by state")
   auto d =
     change("did:key:d", MemberStatus::purged, J('1'), JobKind::erase, 100, 5);
   d.job->rtbf = true;
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change("did:key:a", MemberStatus::active, J('4'), JobKind::publish, 300, 2),
       change("did:key:b", MemberStatus::active, J('3'), JobKind::publish, 100, 3),
       change(
@@ -917,7 +963,7 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
                          "k",
                          "h",
                          R"({"reason":"removal"})" });
-  s.commit_walk(b);
+  commit_walk(s, b);
   sql(path,
       "UPDATE jobs SET state = 'failed' WHERE id = x'0000000000004000800000000000000c';"
       "UPDATE jobs SET state = 'in_flight' WHERE id = x'0000000000004000800000000000000a';");
@@ -964,7 +1010,7 @@ TEST_CASE("store: state persists across reopening, read-only included")
   FixedClock clock;
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    s.commit_walk(batch(
+    commit_walk(s, batch(
       { change(
         "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
       2));
@@ -980,7 +1026,7 @@ TEST_CASE("store: an in-memory database works in pass mode")
   FixedClock clock;
   store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
   CHECK_FALSE(s.cursor().has_value());
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
       "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
@@ -1014,7 +1060,7 @@ TEST_CASE("store: dispatch_step records answers, puts unsent jobs back, claims")
   FixedClock clock;
   clock.t = 5'000'000;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
         "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
       change("did:key:bob", MemberStatus::active, J('2'), JobKind::update, 10, 3),
@@ -1088,7 +1134,7 @@ TEST_CASE("store: backup is a whole copy with its own generation")
   const std::string copy = dir.file("copy.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  s.commit_walk(batch(
+  commit_walk(s, batch(
     { change(
       "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
     2));
