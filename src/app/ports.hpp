@@ -153,6 +153,8 @@ struct WalkChange
   std::string target_hash;
   std::optional<NewJob> job;
   std::vector<Outcome> outcomes; // recorded in order, after supersession
+  // The member's hash under key_id is stored already: nothing to add.
+  bool key_stored = false;
 };
 
 // What a walk batch did.
@@ -170,6 +172,11 @@ class WalkTransaction
 {
 public:
   virtual ~WalkTransaction() = default;
+  // The member of `did` as stored, if any; `key_stored` tells whether its
+  // target hash under `key_id` is stored too.
+  virtual std::optional<Member> find_member(const std::string& did,
+                                            const std::string& key_id,
+                                            bool& key_stored) = 0;
   // Writes one change: the member and its key pair; its job, which
   // supersedes the member's live one; its outcomes, in order.
   virtual void apply(const WalkChange& change, BatchResult& counts) = 0;

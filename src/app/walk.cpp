@@ -31,7 +31,8 @@ public:
   void commit(const Cursor& cursor, WalkResult& result);
 
 private:
-  Member load(const std::string& did);
+  Member load(const std::string& did, const std::string& key_id,
+             bool& key_stored);
   void outcome_only(const Entry& e, core::OutcomeKind kind,
                     const std::string& reason);
   void write(const WalkChange& change);
@@ -67,9 +68,10 @@ std::string reason_detail(const std::string& reason)
 
 } // namespace
 
-Member Batch::load(const std::string& did)
+Member Batch::load(const std::string& did, const std::string& key_id,
+                   bool& key_stored)
 {
-  if (auto m = m_store.find_member(did)) {
+  if (auto m = m_tx->find_member(did, key_id, key_stored)) {
     return *m;
   }
   return Member{0, did, {}};
@@ -142,10 +144,10 @@ void Batch::add(const Entry& e)
     return;
   }
 
-  Member member = load(did);
+  WalkChange change;
+  Member member = load(did, e.key_id, change.key_stored);
   core::MembershipEvent event{*type, e.time, e.role.value_or("")};
   core::DispositionDecision decision;
-  WalkChange change;
   if (*type == core::EventType::member_removed) {
     decision = core::effective_disposition(m_policy, e.disposition,
                                            e.self_request);

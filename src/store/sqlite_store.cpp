@@ -234,6 +234,9 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
       id = update->getColumn(0).getInt64();
     }
   }
+  if (change.key_stored) {
+    return id;
+  }
   const std::string hash = detail::hash_bytes(change.target_hash);
   const auto key = key_ref(change.key_id, true);
   if (key && !hash.empty()) {
@@ -310,6 +313,30 @@ public:
   explicit SqliteWalk(SqliteStore::Impl& impl)
     : m_impl(impl), m_tx(*impl.db)
   {
+  }
+
+  std::optional<app::Member> find_member(const std::string& did,
+                                         const std::string& key_id,
+                                         bool& key_stored) override
+  {
+    return guarded(m_impl.path, [&]() -> std::optional<app::Member> {
+      auto st = m_impl.prepare(
+        "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
+        "k.member_id IS NOT NULL FROM members m LEFT JOIN member_keys k "
+        "ON k.member_id = m.id AND k.key = ? WHERE m.did = ?");
+      if (const auto key = m_impl.key_ref(key_id, false)) {
+        st->bind(1, *key);
+      } else {
+        st->bind(1);
+      }
+      st->bind(2, did);
+      if (!st->executeStep()) {
+        key_stored = false;
+        return std::nullopt;
+      }
+      key_stored = st->getColumn(6).getInt() != 0;
+      return member_from(*st);
+    });
   }
 
   void apply(const app::WalkChange& change, app::BatchResult& counts) override

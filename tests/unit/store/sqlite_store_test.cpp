@@ -817,6 +817,17 @@ TEST_CASE("store: a walk batch reads its own writes and leaves none uncommitted"
     const auto by_key = s.find_member_by_key(k_key_id, hash_of("did:key:alice"));
     REQUIRE(by_key.has_value());
     CHECK(by_key->did == "did:key:alice");
+    bool stored = false;
+    const auto found = tx->find_member("did:key:alice", k_key_id, stored);
+    REQUIRE(found.has_value());
+    CHECK(found->id == alice->id);
+    CHECK(stored);
+    const std::string other_key = "6ba7b811-9dad-41d1-80b4-00c04fd430c8";
+    CHECK(tx->find_member("did:key:alice", other_key, stored).has_value());
+    CHECK_FALSE(stored);
+    stored = true;
+    CHECK_FALSE(tx->find_member("did:key:carol", k_key_id, stored).has_value());
+    CHECK_FALSE(stored);
     CHECK(r.jobs_created == 1);
     // Another connection sees none of it.
     CHECK(count(path, "SELECT count(*) FROM members") == 1);
@@ -825,6 +836,31 @@ TEST_CASE("store: a walk batch reads its own writes and leaves none uncommitted"
   CHECK(s.cursor() == cursor_at(2));
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
   CHECK(count(path, "SELECT count(*) FROM outcomes") == 0);
+}
+
+TEST_CASE("store: a change whose key pair is stored writes none")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  const std::string other_key = "6ba7b811-9dad-41d1-80b4-00c04fd430c8";
+  auto first = change("did:key:alice", MemberStatus::active, J('1'),
+                      JobKind::publish, 10, 2);
+  auto rotated = change("did:key:alice", MemberStatus::active, J('2'),
+                        JobKind::update, 20, 3);
+  rotated.key_id = other_key;
+  rotated.job->key_id = other_key;
+  rotated.target_hash = hash_of("did:key:alice under the other key");
+  // Told the pair is stored, the store believes it: the walk looked it up
+  // in the same transaction.
+  auto told = rotated;
+  told.key_stored = true;
+  commit_walk(s, batch({ first, told }, 3));
+  CHECK(count(path, "SELECT count(*) FROM member_keys") == 1);
+  commit_walk(s, batch({ rotated }, 4));
+  CHECK(count(path, "SELECT count(*) FROM member_keys") == 2);
+  CHECK(s.find_member_by_key(other_key, rotated.target_hash).has_value());
 }
 
 TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
