@@ -16,7 +16,6 @@
 
 #include <iostream>
 #include <limits>
-#include <map>
 
 #include <unistd.h>
 

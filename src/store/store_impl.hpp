@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <string_view>
-#include <unordered_map>
 
 namespace vtc::store {
 
