@@ -187,6 +187,14 @@ std::size_t entries_in(const std::string& dir)
 
 } // namespace
 
+// The walk of a log whose line 2 adds Alice: her publish job J('1').
+void walk_alice(store::SqliteStore& s)
+{
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::active, J('1'),
+                                JobKind::publish, 10, 2) },
+                       2));
+}
+
 // Appends a batch entry that records only an outcome (no member).
 void outcome_only(Batch& b, app::Outcome o)
 {
@@ -562,9 +570,7 @@ TEST_CASE("store: job and member values are checked without IN lists")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  commit_walk(s, batch({ change("did:key:alice", MemberStatus::active, J('1'),
-                                JobKind::publish, 10, 2) },
-                       2));
+  walk_alice(s);
   CHECK(checks(path) ==
         "CHECK (kind = 'publish' OR kind = 'update' OR kind = 'depart' OR "
         "kind = 'delete'),\n"
@@ -589,9 +595,7 @@ TEST_CASE("store: a pass edits version 2's IN lists in place")
   FixedClock clock;
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    commit_walk(s, batch({ change("did:key:alice", MemberStatus::active, J('1'),
-                                  JobKind::publish, 10, 2) },
-                         2));
+    walk_alice(s);
   }
   {
     // Back to the definitions version 2 wrote.
@@ -869,10 +873,7 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  commit_walk(s, batch(
-    { change(
-      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
-    2));
+  walk_alice(s);
   commit_walk(s, batch(
     { change(
       "did:key:bob", MemberStatus::active, J('5'), JobKind::publish, 10, 3) },
@@ -910,10 +911,7 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  commit_walk(s, batch(
-    { change(
-      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
-    2));
+  walk_alice(s);
   sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = x'00000000000040008000000000000001'");
   std::string refused;
   try {
@@ -999,10 +997,7 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
   const std::string path = dir.file("state.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  commit_walk(s, batch(
-    { change(
-      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
-    2));
+  walk_alice(s);
   const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs", "" };
   s.set_audit_failure(failure);
 
@@ -1161,10 +1156,7 @@ TEST_CASE("store: state persists across reopening, read-only included")
   FixedClock clock;
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    commit_walk(s, batch(
-      { change(
-        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
-      2));
+    walk_alice(s);
   }
   store::SqliteStore ro(path, store::OpenMode::read_only, binding(), clock);
   CHECK(ro.cursor() == cursor_at(2));
@@ -1177,10 +1169,7 @@ TEST_CASE("store: an in-memory database works in pass mode")
   FixedClock clock;
   store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
   CHECK_FALSE(s.cursor().has_value());
-  commit_walk(s, batch(
-    { change(
-      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
-    2));
+  walk_alice(s);
   CHECK(s.cursor() == cursor_at(2));
 }
 
@@ -1285,10 +1274,7 @@ TEST_CASE("store: backup is a whole copy with its own generation")
   const std::string copy = dir.file("copy.db");
   FixedClock clock;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  commit_walk(s, batch(
-    { change(
-      "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2) },
-    2));
+  walk_alice(s);
 
   const std::string generation = store::backup(path, binding(), copy);
   CHECK(generation.size() == 32);
