@@ -56,11 +56,6 @@ std::string_view to_string(OutcomeKind kind)
   return "failed";
 }
 
-bool supersedes(JobState existing)
-{
-  return existing == JobState::pending || existing == JobState::failed;
-}
-
 std::int64_t backoff_seconds(int k, std::int64_t jitter,
                              std::int64_t max_backoff,
                              std::optional<std::int64_t> retry_after)

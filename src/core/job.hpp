@@ -27,11 +27,6 @@ std::string_view to_string(JobState state);
 std::optional<JobState> job_state_from(std::string_view text);
 std::string_view to_string(OutcomeKind kind);
 
-// True when a new job for the member replaces its live job in `state`
-// (SPEC §5.2): pending (including held deletes) and failed jobs are
-// replaced; an in_flight job is being sent and is left to finish.
-bool supersedes(JobState existing);
-
 // Seconds to wait after the k-th failed attempt (k ≥ 1), SPEC §5.4:
 // min(2^k + jitter, max_backoff) saturating, where `jitter` is a random
 // integer the caller drew from [0, k]; never less than `retry_after`

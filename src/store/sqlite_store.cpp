@@ -264,10 +264,11 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
     st.bind(6, static_cast<std::int64_t>(job.event_line));
     bind_key(st, 7, job.key_id);
   };
-  // The live job, if any, ends as superseded: its outcome is copied from
-  // its row, then the row becomes the new job. Recovery runs before the
-  // walk under the same lock, so none can be in flight; one that is stays
-  // as it is, and the insert below fails on it.
+  // The live job, if any, ends as superseded (SPEC §5.2: a pending job,
+  // held deletes included, or a failed one): its outcome is copied from its
+  // row, then the row becomes the new job. An in_flight job is being sent
+  // and is left to finish; recovery runs before the walk under the same
+  // lock, so there is none, and if there were the insert below fails on it.
   if (may_have_one) {
     auto outcome = prepare(
       "INSERT INTO outcomes(at, kind, job_id, attempts, key, target_hash, "

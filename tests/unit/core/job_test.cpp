@@ -7,13 +7,6 @@
 
 using namespace vtc::core;
 
-TEST_CASE("core: supersedes replaces pending and failed jobs, not in_flight")
-{
-  CHECK(supersedes(JobState::pending));
-  CHECK(supersedes(JobState::failed));
-  CHECK_FALSE(supersedes(JobState::in_flight));
-}
-
 TEST_CASE("core: job state and outcome names")
 {
   for (auto s : { JobState::pending, JobState::in_flight, JobState::failed }) {
