@@ -137,16 +137,32 @@ std::optional<app::Cursor> SqliteStore::cursor()
 }
 
 
+std::optional<app::Member> SqliteStore::Impl::find_member(
+  const std::string& did, const std::string& key_id, bool& key_stored)
+{
+  auto st = prepare(
+    "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
+    "k.member_id IS NOT NULL FROM members m LEFT JOIN member_keys k "
+    "ON k.member_id = m.id AND k.key = ? WHERE m.did = ?");
+  if (const auto key = key_ref(key_id, false)) {
+    st->bind(1, *key);
+  } else {
+    st->bind(1);
+  }
+  st->bind(2, did);
+  if (!st->executeStep()) {
+    key_stored = false;
+    return std::nullopt;
+  }
+  key_stored = st->getColumn(6).getInt() != 0;
+  return member_from(*st);
+}
+
 std::optional<app::Member> SqliteStore::find_member(const std::string& did)
 {
-  return guarded(m_impl->path, [&]() -> std::optional<app::Member> {
-    auto st = m_impl->prepare("SELECT id, did, status, role, active_from, active_to "
-                         "FROM members WHERE did = ?");
-    st->bind(1, did);
-    if (!st->executeStep()) {
-      return std::nullopt;
-    }
-    return member_from(*st);
+  return guarded(m_impl->path, [&] {
+    bool key_stored = false;
+    return m_impl->find_member(did, "", key_stored);
   });
 }
 
@@ -319,24 +335,8 @@ public:
                                          const std::string& key_id,
                                          bool& key_stored) override
   {
-    return guarded(m_impl.path, [&]() -> std::optional<app::Member> {
-      auto st = m_impl.prepare(
-        "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-        "k.member_id IS NOT NULL FROM members m LEFT JOIN member_keys k "
-        "ON k.member_id = m.id AND k.key = ? WHERE m.did = ?");
-      if (const auto key = m_impl.key_ref(key_id, false)) {
-        st->bind(1, *key);
-      } else {
-        st->bind(1);
-      }
-      st->bind(2, did);
-      if (!st->executeStep()) {
-        key_stored = false;
-        return std::nullopt;
-      }
-      key_stored = st->getColumn(6).getInt() != 0;
-      return member_from(*st);
-    });
+    return guarded(m_impl.path,
+                   [&] { return m_impl.find_member(did, key_id, key_stored); });
   }
 
   void apply(const app::WalkChange& change, app::BatchResult& counts) override

@@ -81,6 +81,11 @@ struct SqliteStore::Impl
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
+  // The member of `did`, and whether its hash under `key_id` ("" for
+  // none) is stored: see app::WalkTransaction::find_member().
+  std::optional<app::Member> find_member(const std::string& did,
+                                         const std::string& key_id,
+                                         bool& key_stored);
   // Writes a walk change: see app::WalkTransaction::apply().
   void apply(const app::WalkChange& change, app::BatchResult& counts);
   // Writes a walk change's member and its (key, hash) pair; returns its
