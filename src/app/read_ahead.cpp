@@ -32,9 +32,9 @@ std::thread start_without_signals(F&& body)
 
 ReadAhead::ReadAhead(AuditLog& log, std::int64_t boundary)
   : m_log(log),
-    m_chunk_entries(std::min<std::size_t>(
-      k_chunk_entries, static_cast<std::size_t>(std::max<std::int64_t>(boundary, 1)))),
     m_boundary(std::max<std::int64_t>(boundary, 1)),
+    m_chunk_entries(
+      std::min(k_chunk_entries, static_cast<std::size_t>(m_boundary))),
     m_ring(k_ring)
 {
   // The first chunk is read here: a pass with a few new entries starts no
@@ -64,7 +64,7 @@ ReadAhead::~ReadAhead()
   m_thread.join();
 }
 
-EntryChunk& ReadAhead::next()
+const EntryChunk& ReadAhead::next()
 {
   std::unique_lock lock(m_mutex);
   m_changed.wait(lock, [&] { return m_filled > m_taken; });

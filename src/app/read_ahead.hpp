@@ -45,15 +45,15 @@ public:
   // The next chunk in log order, waiting for it. Valid until the next
   // call. After a chunk whose `end` is not `entry`, there is none: do not
   // call again. Rethrows what the log threw, after the entries before it.
-  EntryChunk& next();
+  const EntryChunk& next();
 
 private:
   void run();
   void read_chunk(EntryChunk& chunk);
 
   AuditLog& m_log;
-  std::size_t m_chunk_entries;
-  std::int64_t m_boundary;
+  std::int64_t m_boundary;      // at least 1
+  std::size_t m_chunk_entries; // at most m_boundary
   std::int64_t m_read = 0; // entries read, on the reader thread
 
   std::mutex m_mutex;
