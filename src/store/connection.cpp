@@ -86,7 +86,8 @@ void migrate(SQLite::Database& db, const std::string& path)
     return;
   }
   define_migration_functions(db);
-  // Migrations may edit table definitions in sqlite_schema (version 3).
+  // Migrations may edit table definitions in sqlite_schema (versions 3
+  // and 4).
   sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
   WriteTransaction tx(db);
   for (int v = have; v < want; ++v) {

@@ -237,11 +237,27 @@ UPDATE sqlite_schema SET sql = replace(replace(sql,
 PRAGMA writable_schema = OFF;
 )sql";
 
+// Version 4: jobs.key without its foreign key. SQLite checks a foreign key
+// in an UPDATE that sets its column by keeping a statement journal: a copy
+// of every page the UPDATE changes (the row's, and those of the index
+// entries it moves), for each job a walk supersedes. audit_keys rows are
+// only ever added (SqliteStore::Impl::key_ref()), so the reference cannot
+// dangle. Dropping a foreign key leaves every stored row valid: the
+// definition is edited in place, as in version 3.
+constexpr std::string_view k_v4 = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql,
+  'key         INTEGER REFERENCES audit_keys(id),',
+  'key         INTEGER,')
+  WHERE type = 'table' AND name = 'jobs';
+PRAGMA writable_schema = OFF;
+)sql";
+
 } // namespace
 
 const std::vector<std::string_view>& migrations()
 {
-  static const std::vector<std::string_view> k_all{k_v1, k_v2, k_v3};
+  static const std::vector<std::string_view> k_all{k_v1, k_v2, k_v3, k_v4};
   return k_all;
 }
 

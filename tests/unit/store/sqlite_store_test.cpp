@@ -625,7 +625,7 @@ TEST_CASE("store: a pass edits version 2's IN lists in place")
   REQUIRE(job_update_builds_an_index(path));
 
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == 3);
+  CHECK(s.schema_version() == store::current_schema_version());
   CHECK_FALSE(job_update_builds_an_index(path));
   CHECK(checks(path).find(" IN (") == std::string::npos);
   CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
@@ -637,6 +637,93 @@ TEST_CASE("store: a pass edits version 2's IN lists in place")
                                 JobKind::depart, 20, 3) },
                        3));
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
+}
+
+namespace {
+
+// The tables a job's columns refer to, and whether rewriting a job's key
+// checks a foreign key (which costs a statement journal).
+std::string job_references(const std::string& path)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  std::string out;
+  SQLite::Statement st(db, "SELECT \"from\", \"table\" FROM "
+                           "pragma_foreign_key_list('jobs') ORDER BY 1");
+  while (st.executeStep()) {
+    out += st.getColumn(0).getString() + "->" + st.getColumn(1).getString() +
+           "\n";
+  }
+  return out;
+}
+
+bool job_key_update_checks_a_foreign_key(const std::string& path)
+{
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  db.exec("PRAGMA foreign_keys = ON");
+  SQLite::Statement st(db, "EXPLAIN UPDATE jobs SET key = 1 "
+                           "WHERE member_id = 1");
+  while (st.executeStep()) {
+    if (st.getColumn(1).getString().rfind("Fk", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("store: a job's audit key is not a foreign key")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  walk_alice(s);
+  CHECK(job_references(path) == "member_id->members\n");
+  CHECK_FALSE(job_key_update_checks_a_foreign_key(path));
+  // The member still is one.
+  CHECK_THROWS(sql(path, "PRAGMA foreign_keys = ON; "
+                         "UPDATE jobs SET member_id = 99"));
+}
+
+TEST_CASE("store: a pass drops version 3's foreign key on a job's key")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+    walk_alice(s);
+  }
+  {
+    // Back to the definition version 3 left.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
+    const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
+    db.exec("PRAGMA writable_schema = ON;"
+            "UPDATE sqlite_schema SET sql = replace(sql, "
+            "'key         INTEGER,', "
+            "'key         INTEGER REFERENCES audit_keys(id),') "
+            "WHERE name = 'jobs';"
+            "PRAGMA writable_schema = OFF;"
+            "PRAGMA user_version = 3;");
+    db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
+  }
+  REQUIRE(job_references(path) == "key->audit_keys\nmember_id->members\n");
+  REQUIRE(job_key_update_checks_a_foreign_key(path));
+
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  CHECK(s.schema_version() == 4);
+  CHECK(job_references(path) == "member_id->members\n");
+  CHECK_FALSE(job_key_update_checks_a_foreign_key(path));
+  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
+                    "WHERE integrity_check <> 'ok'") == 0);
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
+                                JobKind::depart, 20, 3) },
+                       3));
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
+  CHECK(s.jobs({})[0].target_hash == hash_of("did:key:alice"));
 }
 
 TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
