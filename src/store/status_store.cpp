@@ -69,6 +69,7 @@ app::StatusView SqliteStore::status(core::TimeNs now)
         v.members_departed = members.getColumn(1).getInt64();
       }
     }
+    // outcomes_counted indexes these two kinds, and only them.
     v.invalid_events =
       db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
                     "'invalid_event'")

@@ -598,7 +598,7 @@ TEST_CASE("store: a pass edits version 2's IN lists in place")
     walk_alice(s);
   }
   {
-    // Back to the definitions version 2 wrote.
+    // Back to the definitions version 2 wrote (and its outcome index).
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
     const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
@@ -615,6 +615,8 @@ TEST_CASE("store: a pass edits version 2's IN lists in place")
       "state = ''failed'')', 'CHECK (state IN (''pending'',''in_flight'',"
       "''failed''))') WHERE name = 'jobs';"
       "PRAGMA writable_schema = OFF;"
+      "DROP INDEX outcomes_counted;"
+      "CREATE INDEX outcomes_kind ON outcomes(kind);"
       "PRAGMA user_version = 2;");
     db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
   }
@@ -670,7 +672,46 @@ bool job_key_update_checks_a_foreign_key(const std::string& path)
   return false;
 }
 
+// The indexes on outcomes, and how status counts invalid events.
+std::string outcome_indexes(const std::string& path)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  std::string out;
+  SQLite::Statement st(db, "SELECT name FROM pragma_index_list('outcomes') "
+                           "ORDER BY name");
+  while (st.executeStep()) {
+    out += st.getColumn(0).getString() + "\n";
+  }
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN SELECT count(*) FROM "
+                             "outcomes WHERE kind = 'invalid_event'");
+  while (plan.executeStep()) {
+    out += plan.getColumn(3).getString() + "\n";
+  }
+  return out;
+}
+
 } // namespace
+
+TEST_CASE("store: only the outcome kinds status counts are indexed")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  walk_alice(s);
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
+                                JobKind::depart, 20, 3) },
+                       3));
+  CHECK(outcome_indexes(path) ==
+        "outcomes_counted\n"
+        "SEARCH outcomes USING COVERING INDEX outcomes_counted (kind=?)\n");
+  // The superseded outcome is in the table; the index cannot find it.
+  CHECK(count(path, "SELECT count(*) FROM outcomes "
+                    "WHERE kind = 'superseded'") == 1);
+  CHECK_THROWS_WITH(count(path, "SELECT count(*) FROM outcomes INDEXED BY "
+                                "outcomes_counted WHERE kind = 'superseded'"),
+                    doctest::Contains("no query solution"));
+}
 
 TEST_CASE("store: a job's audit key is not a foreign key")
 {
@@ -686,7 +727,7 @@ TEST_CASE("store: a job's audit key is not a foreign key")
                          "UPDATE jobs SET member_id = 99"));
 }
 
-TEST_CASE("store: a pass drops version 3's foreign key on a job's key")
+TEST_CASE("store: a pass upgrades version 3's job key and outcome index")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
@@ -706,16 +747,20 @@ TEST_CASE("store: a pass drops version 3's foreign key on a job's key")
             "'key         INTEGER REFERENCES audit_keys(id),') "
             "WHERE name = 'jobs';"
             "PRAGMA writable_schema = OFF;"
+            "DROP INDEX outcomes_counted;"
+            "CREATE INDEX outcomes_kind ON outcomes(kind);"
             "PRAGMA user_version = 3;");
     db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
   }
   REQUIRE(job_references(path) == "key->audit_keys\nmember_id->members\n");
   REQUIRE(job_key_update_checks_a_foreign_key(path));
+  REQUIRE(outcome_indexes(path).rfind("outcomes_kind\n", 0) == 0);
 
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   CHECK(s.schema_version() == 4);
   CHECK(job_references(path) == "member_id->members\n");
   CHECK_FALSE(job_key_update_checks_a_foreign_key(path));
+  CHECK(outcome_indexes(path).rfind("outcomes_counted\n", 0) == 0);
   CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
                     "WHERE integrity_check <> 'ok'") == 0);
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
