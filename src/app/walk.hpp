@@ -21,10 +21,12 @@ struct WalkOptions
   std::int64_t rtbf_window_hours = 24;
   // Entries per transaction. A first walk writes pages all over the file,
   // and each commit writes every page its batch touched: larger batches
-  // write each page fewer times. A batch holds nothing in memory beyond
-  // SQLite's page cache, and takes about half a second in a first walk,
-  // which bounds how long a deadline or SIGTERM waits for its end.
-  std::int64_t batch_size = 50000;
+  // write each page fewer times, until the pages a batch dirties outgrow
+  // SQLite's page cache and it writes them out mid-batch too (past about
+  // 100,000 entries of a 100,000-member first walk). A batch holds nothing
+  // in memory beyond that cache, and takes well under a second in a first
+  // walk, which bounds how long a deadline or SIGTERM waits for its end.
+  std::int64_t batch_size = 100000;
   // Polled at batch boundaries: true ends the walk there (deadline, signal).
   std::function<bool()> should_stop = [] { return false; };
   // Called with each change just before it is written, inside its batch's
