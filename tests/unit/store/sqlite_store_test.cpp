@@ -530,6 +530,48 @@ TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
 
 namespace {
 
+// Schema edits that take a database back to what version 3 left: a job's
+// key with its foreign key, and every outcome kind indexed.
+const std::string k_back_to_v3 =
+  "UPDATE sqlite_schema SET sql = replace(sql, 'key         INTEGER,', "
+  "'key         INTEGER REFERENCES audit_keys(id),') WHERE name = 'jobs';"
+  "DROP INDEX outcomes_counted;"
+  "CREATE INDEX outcomes_kind ON outcomes(kind);";
+
+// ... and to what version 2 left: CHECK constraints with IN lists.
+const std::string k_back_to_v2 =
+  k_back_to_v3 +
+  "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (status = ''unknown'' "
+  "OR status = ''active'' OR status = ''departed'' OR status = ''purged'')', "
+  "'CHECK (status IN (''unknown'',''active'',''departed'',''purged''))') "
+  "WHERE name = 'members';"
+  "UPDATE sqlite_schema SET sql = replace(replace(sql, 'CHECK (kind = "
+  "''publish'' OR kind = ''update'' OR kind = ''depart'' OR kind = "
+  "''delete'')', 'CHECK (kind IN (''publish'',''update'',''depart'',"
+  "''delete''))'), 'CHECK (state = ''pending'' OR state = ''in_flight'' OR "
+  "state = ''failed'')', 'CHECK (state IN (''pending'',''in_flight'',"
+  "''failed''))') WHERE name = 'jobs';";
+
+// A database this binary made and walked Alice's first job into, then
+// took back to schema `version` by `edits`, run on a writable
+// sqlite_schema. A new schema cookie makes SQLite read them.
+void walk_then_downgrade(const std::string& path, int version,
+                         const std::string& edits)
+{
+  FixedClock clock;
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+    walk_alice(s);
+  }
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
+  const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
+  db.exec("PRAGMA writable_schema = ON;" + edits +
+          "PRAGMA writable_schema = OFF;"
+          "PRAGMA user_version = " + std::to_string(version));
+  db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
+}
+
 // The definitions' CHECK constraints, and whether writing a job builds a
 // temporary index (what an IN list of three or more values costs).
 std::string checks(const std::string& path)
@@ -593,33 +635,7 @@ TEST_CASE("store: a pass edits version 2's IN lists in place")
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   FixedClock clock;
-  {
-    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    walk_alice(s);
-  }
-  {
-    // Back to the definitions version 2 wrote (and its outcome index).
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
-    const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
-    db.exec(
-      "PRAGMA writable_schema = ON;"
-      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (status = ''unknown'' "
-      "OR status = ''active'' OR status = ''departed'' OR status = ''purged'')', "
-      "'CHECK (status IN (''unknown'',''active'',''departed'',''purged''))') "
-      "WHERE name = 'members';"
-      "UPDATE sqlite_schema SET sql = replace(replace(sql, 'CHECK (kind = "
-      "''publish'' OR kind = ''update'' OR kind = ''depart'' OR kind = "
-      "''delete'')', 'CHECK (kind IN (''publish'',''update'',''depart'',"
-      "''delete''))'), 'CHECK (state = ''pending'' OR state = ''in_flight'' OR "
-      "state = ''failed'')', 'CHECK (state IN (''pending'',''in_flight'',"
-      "''failed''))') WHERE name = 'jobs';"
-      "PRAGMA writable_schema = OFF;"
-      "DROP INDEX outcomes_counted;"
-      "CREATE INDEX outcomes_kind ON outcomes(kind);"
-      "PRAGMA user_version = 2;");
-    db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
-  }
+  walk_then_downgrade(path, 2, k_back_to_v2);
   REQUIRE(checks(path) ==
           "CHECK (kind IN ('publish','update','depart','delete')),\n"
           "CHECK (state IN ('pending','in_flight','failed')),\n"
@@ -732,26 +748,7 @@ TEST_CASE("store: a pass upgrades version 3's job key and outcome index")
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   FixedClock clock;
-  {
-    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    walk_alice(s);
-  }
-  {
-    // Back to the definition version 3 left.
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
-    const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
-    db.exec("PRAGMA writable_schema = ON;"
-            "UPDATE sqlite_schema SET sql = replace(sql, "
-            "'key         INTEGER,', "
-            "'key         INTEGER REFERENCES audit_keys(id),') "
-            "WHERE name = 'jobs';"
-            "PRAGMA writable_schema = OFF;"
-            "DROP INDEX outcomes_counted;"
-            "CREATE INDEX outcomes_kind ON outcomes(kind);"
-            "PRAGMA user_version = 3;");
-    db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
-  }
+  walk_then_downgrade(path, 3, k_back_to_v3);
   REQUIRE(job_references(path) == "key->audit_keys\nmember_id->members\n");
   REQUIRE(job_key_update_checks_a_foreign_key(path));
   REQUIRE(outcome_indexes(path).rfind("outcomes_kind\n", 0) == 0);
