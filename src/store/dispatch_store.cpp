@@ -183,8 +183,10 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       return jobs; // nothing due: the transaction rolls back, nothing written
     }
     for (const auto& j : to_skip) {
-      auto del = m_impl->prepare("DELETE FROM jobs WHERE id = ?");
-      detail::bind_bytes(*del, 1, detail::new_job_id_bytes(j.id));
+      auto del = m_impl->prepare(
+        "DELETE FROM jobs WHERE member_id = ? AND id = ?");
+      del->bind(1, static_cast<std::int64_t>(j.member_id));
+      detail::bind_bytes(*del, 2, detail::new_job_id_bytes(j.id));
       del->exec();
       m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
                            j.key_id, j.target_hash,
@@ -192,7 +194,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     }
     skipped = static_cast<std::int64_t>(to_skip.size());
     auto claim = m_impl->prepare("UPDATE jobs SET state = 'in_flight', "
-                                "attempts = ? WHERE id = ?");
+                                "attempts = ? WHERE member_id = ? AND id = ?");
     // n numbers every request ever sent for the job, across retries and
     // unspent attempts, so the history is never overwritten.
     auto attempt = m_impl->prepare(
@@ -206,7 +208,8 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
     for (const auto& j : jobs) {
       const std::string id = detail::new_job_id_bytes(j.id);
       claim->bind(1, static_cast<std::int64_t>(j.attempts));
-      detail::bind_bytes(*claim, 2, id);
+      claim->bind(2, static_cast<std::int64_t>(j.member_id));
+      detail::bind_bytes(*claim, 3, id);
       claim->exec();
       claim->reset();
       detail::bind_bytes(*attempt, 1, id);
@@ -262,8 +265,10 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
                            j.key_id, j.target_hash, ""};
       switch (f.step) {
       case core::NextStep::done: {
-        auto del = m_impl->prepare("DELETE FROM jobs WHERE id = ?");
-        detail::bind_bytes(*del, 1, id);
+        auto del = m_impl->prepare(
+          "DELETE FROM jobs WHERE member_id = ? AND id = ?");
+        del->bind(1, static_cast<std::int64_t>(j.member_id));
+        detail::bind_bytes(*del, 2, id);
         del->exec();
         if (f.sent.method == "DELETE") {
           // Forget the member: the mirror row and member_keys go with it
@@ -289,19 +294,21 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         const bool spent = f.step == core::NextStep::retry;
         auto up = m_impl->prepare(
           "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
-              "last_error = ? WHERE id = ?");
+              "last_error = ? WHERE member_id = ? AND id = ?");
         up->bind(1, static_cast<std::int64_t>(spent ? f.due : now));
         up->bind(2, static_cast<std::int64_t>(spent ? j.attempts : j.attempts - 1));
         up->bind(3, f.answer.error);
-        detail::bind_bytes(*up, 4, id);
+        up->bind(4, static_cast<std::int64_t>(j.member_id));
+        detail::bind_bytes(*up, 5, id);
         up->exec();
         break;
       }
       case core::NextStep::fail: {
         auto up = m_impl->prepare("UPDATE jobs SET state = 'failed', "
-                                 "last_error = ? WHERE id = ?");
+                                 "last_error = ? WHERE member_id = ? AND id = ?");
         up->bind(1, f.answer.error);
-        detail::bind_bytes(*up, 2, id);
+        up->bind(2, static_cast<std::int64_t>(j.member_id));
+        detail::bind_bytes(*up, 3, id);
         up->exec();
         outcome.kind = core::OutcomeKind::failed;
         outcome.detail = json{{"http_status", f.answer.status},
@@ -347,7 +354,8 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
     WriteTransaction tx(*m_impl->db);
     finish(step.done, step.health, std::nullopt);
     auto job = m_impl->prepare(
-      "UPDATE jobs SET state = 'pending', attempts = ? WHERE id = ?");
+      "UPDATE jobs SET state = 'pending', attempts = ? WHERE member_id = ? "
+      "AND id = ?");
     auto attempt = m_impl->prepare(
       "DELETE FROM attempts WHERE job_id = ? AND finished IS NULL");
     auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
@@ -356,7 +364,8 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
     for (const auto& j : step.unsent) {
       const std::string id = detail::new_job_id_bytes(j.id);
       job->bind(1, static_cast<std::int64_t>(j.attempts - 1));
-      detail::bind_bytes(*job, 2, id);
+      job->bind(2, static_cast<std::int64_t>(j.member_id));
+      detail::bind_bytes(*job, 3, id);
       job->exec();
       job->reset();
       detail::bind_bytes(*attempt, 1, id);

@@ -123,8 +123,8 @@ std::vector<std::string> SqliteStore::failed_jobs(
 namespace {
 
 // Applies `change` to each failed job in chunks; reports per id. `change`
-// gets the job id as stored and as text, attempts, the audit key id and
-// target hash, and retries.
+// gets the job's member (its rowid), the job id as text, attempts, the
+// audit key id and target hash, and retries.
 template<class F>
 std::vector<app::JobChange> change_failed(SQLite::Database& db,
                                           const std::vector<std::string>& ids,
@@ -134,24 +134,29 @@ std::vector<app::JobChange> change_failed(SQLite::Database& db,
   result.reserve(ids.size());
   for (std::size_t start = 0; start < ids.size(); start += k_chunk) {
     WriteTransaction tx(db);
-    SQLite::Statement find(db, fmt::format("SELECT j.state, j.attempts, "
+    SQLite::Statement find(db, fmt::format("SELECT j.member_id, j.attempts, "
                                            "a.key_id, k.target_hash, "
                                            "j.retries FROM jobs j {} WHERE "
-                                           "j.id = ?",
+                                           "j.state = 'failed' AND j.id = ?",
                                            detail::k_job_keys));
+    // Only for an id that no failed job has: is it another job's?
+    SQLite::Statement any(db, "SELECT 1 FROM jobs WHERE id = ?");
     for (std::size_t i = start; i < std::min(ids.size(), start + k_chunk);
          ++i) {
       const std::string key = detail::job_id_bytes(ids[i]);
       detail::bind_bytes(find, 1, key);
-      if (key.empty() || !find.executeStep()) {
+      if (key.empty()) {
         result.push_back(app::JobChange::not_found);
-      } else if (find.getColumn(0).getString() != "failed") {
-        result.push_back(app::JobChange::wrong_state);
-      } else {
-        change(key, detail::job_id_text(key), find.getColumn(1).getInt64(),
-               detail::uuid_text(find.getColumn(2)),
+      } else if (find.executeStep()) {
+        change(find.getColumn(0).getInt64(), detail::job_id_text(key),
+               find.getColumn(1).getInt64(), detail::uuid_text(find.getColumn(2)),
                detail::hash_text(find.getColumn(3)), find.getColumn(4).getInt64());
         result.push_back(app::JobChange::done);
+      } else {
+        detail::bind_bytes(any, 1, key);
+        result.push_back(any.executeStep() ? app::JobChange::wrong_state
+                                           : app::JobChange::not_found);
+        any.reset();
       }
       find.reset();
     }
@@ -170,14 +175,14 @@ std::vector<app::JobChange> SqliteStore::retry(
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
     SQLite::Statement up(db, "UPDATE jobs SET state = 'pending', attempts = 0, "
                              "retries = retries + 1, due = ?, last_error = '' "
-                             "WHERE id = ?");
+                             "WHERE member_id = ?");
     return change_failed(
       db, ids,
-      [&](const std::string& key, const std::string& id, std::int64_t attempts,
+      [&](std::int64_t member, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash,
           std::int64_t retries) {
         up.bind(1, now);
-        detail::bind_bytes(up, 2, key);
+        up.bind(2, member);
         up.exec();
         up.reset();
         m_impl->add_outcome(
@@ -192,12 +197,12 @@ std::vector<app::JobChange> SqliteStore::discard(
 {
   return guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
-    SQLite::Statement del(db, "DELETE FROM jobs WHERE id = ?");
+    SQLite::Statement del(db, "DELETE FROM jobs WHERE member_id = ?");
     return change_failed(
       db, ids,
-      [&](const std::string& key, const std::string& id, std::int64_t attempts,
+      [&](std::int64_t member, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash, std::int64_t) {
-        detail::bind_bytes(del, 1, key);
+        del.bind(1, member);
         del.exec();
         del.reset();
         m_impl->add_outcome(

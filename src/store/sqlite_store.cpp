@@ -454,8 +454,8 @@ std::int64_t SqliteStore::recover_in_flight(
     }
     WriteTransaction tx(db);
     SQLite::Statement st(db, fmt::format("SELECT j.id, j.attempts, a.key_id, "
-                                         "k.target_hash FROM jobs j {} WHERE "
-                                         "j.state = 'in_flight'",
+                                         "k.target_hash, j.member_id FROM jobs "
+                                         "j {} WHERE j.state = 'in_flight'",
                                          detail::k_job_keys));
     std::int64_t n = 0;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
@@ -464,10 +464,10 @@ std::int64_t SqliteStore::recover_in_flight(
       const std::int64_t attempts = st.getColumn(1).getInt64();
       const bool exhausted = attempts >= max_attempts;
       SQLite::Statement up(db, "UPDATE jobs SET state = ?, due = ?, "
-                               "last_error = 'interrupted' WHERE id = ?");
+                               "last_error = 'interrupted' WHERE member_id = ?");
       up.bind(1, exhausted ? "failed" : "pending");
       up.bind(2, static_cast<std::int64_t>(exhausted ? now : due_after(attempts)));
-      up.bind(3, st.getColumn(0).getBlob(), st.getColumn(0).getBytes());
+      up.bind(3, st.getColumn(4).getInt64());
       up.exec();
       SQLite::Statement att(db, "UPDATE attempts SET finished = ?, "
                                 "class = 'interrupted' WHERE job_id = ? AND "
