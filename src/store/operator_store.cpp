@@ -51,10 +51,15 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     if (key.empty()) {
       return std::nullopt; // not the spelling of any job id
     }
-    SQLite::Statement job(db, fmt::format("SELECT {}, j.retries FROM jobs j {}"
-                                          "WHERE j.id = ?",
-                                          detail::k_job_columns,
-                                          detail::k_job_keys));
+    // A pending job is not in jobs_id: the second query scans the table
+    // for it, and runs only when the first found nothing. Its `+` keeps
+    // SQLite from reading the whole of jobs_due instead.
+    SQLite::Statement job(
+      db, fmt::format("SELECT {0}, j.retries FROM jobs j {1} WHERE {2} AND "
+                      "j.id = ?1 UNION ALL SELECT {0}, j.retries FROM jobs j "
+                      "{1} WHERE j.id = ?1 AND +j.state = 'pending' LIMIT 1",
+                      detail::k_job_columns, detail::k_job_keys,
+                      detail::k_job_id_indexed));
     detail::bind_bytes(job, 1, key);
     const bool live = job.executeStep();
     if (live) {

@@ -132,6 +132,12 @@ inline constexpr const char* k_job_keys =
   "LEFT JOIN audit_keys a ON a.id = j.key "
   "LEFT JOIN member_keys k ON k.member_id = j.member_id AND k.key = j.key ";
 
+// A job by its id is found through jobs_id when the query says this, as
+// jobs_id's WHERE does: the index holds in-flight and failed jobs only
+// (schema version 5).
+inline constexpr const char* k_job_id_indexed =
+  "(j.state = 'in_flight' OR j.state = 'failed')";
+
 // The job columns job_from() reads, in its order (with k_job_keys).
 inline constexpr const char* k_job_columns =
   "j.id, j.kind, j.state, j.attempts, j.due, j.rtbf, j.event_line, "

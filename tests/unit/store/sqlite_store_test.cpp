@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <string>
 #include <sys/stat.h>
@@ -530,9 +531,35 @@ TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
 
 namespace {
 
-// Schema edits that take a database back to what version 3 left: a job's
-// key with its foreign key, and every outcome kind indexed.
+// Schema edits that take a database back to what version 4 left: a
+// unique index on every job's id, which only a new table gives.
+const std::string k_back_to_v4 =
+  "ALTER TABLE jobs RENAME TO jobs_v5;"
+  "CREATE TABLE jobs (\n"
+  "  member_id   INTEGER PRIMARY KEY REFERENCES members(id),\n"
+  "  id          BLOB NOT NULL UNIQUE,\n"
+  "  kind        TEXT NOT NULL CHECK (kind = 'publish' OR kind = 'update' OR "
+  "kind = 'depart' OR kind = 'delete'),\n"
+  "  state       TEXT NOT NULL CHECK (state = 'pending' OR state = "
+  "'in_flight' OR state = 'failed'),\n"
+  "  attempts    INTEGER NOT NULL DEFAULT 0,\n"
+  "  retries     INTEGER NOT NULL DEFAULT 0,\n"
+  "  due         INTEGER NOT NULL,\n"
+  "  rtbf        INTEGER NOT NULL DEFAULT 0,\n"
+  "  event_line  INTEGER NOT NULL,\n"
+  "  key         INTEGER,\n"
+  "  last_error  TEXT NOT NULL DEFAULT ''\n"
+  ") STRICT;"
+  "INSERT INTO jobs SELECT * FROM jobs_v5;"
+  "DROP TABLE jobs_v5;"
+  "CREATE INDEX jobs_due ON jobs(due) WHERE state = 'pending';"
+  "CREATE INDEX jobs_in_flight ON jobs(due) WHERE state = 'in_flight';"
+  "CREATE INDEX jobs_failed ON jobs(due) WHERE state = 'failed';";
+
+// ... to what version 3 left: a job's key with its foreign key, and every
+// outcome kind indexed.
 const std::string k_back_to_v3 =
+  k_back_to_v4 +
   "UPDATE sqlite_schema SET sql = replace(sql, 'key         INTEGER,', "
   "'key         INTEGER REFERENCES audit_keys(id),') WHERE name = 'jobs';"
   "DROP INDEX outcomes_counted;"
@@ -754,7 +781,7 @@ TEST_CASE("store: a pass upgrades version 3's job key and outcome index")
   REQUIRE(outcome_indexes(path).rfind("outcomes_kind\n", 0) == 0);
 
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == 4);
+  CHECK(s.schema_version() == store::current_schema_version());
   CHECK(job_references(path) == "member_id->members\n");
   CHECK_FALSE(job_key_update_checks_a_foreign_key(path));
   CHECK(outcome_indexes(path).rfind("outcomes_counted\n", 0) == 0);
@@ -766,6 +793,134 @@ TEST_CASE("store: a pass upgrades version 3's job key and outcome index")
                        3));
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
   CHECK(s.jobs({})[0].target_hash == hash_of("did:key:alice"));
+}
+
+namespace {
+
+// The indexes on jobs.id: name, unique, partial.
+std::string job_id_indexes(const std::string& path)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  std::string out;
+  SQLite::Statement st(db, "SELECT l.name, l.\"unique\", l.partial FROM "
+                           "pragma_index_list('jobs') l, "
+                           "pragma_index_info(l.name) i WHERE i.name = 'id' "
+                           "ORDER BY 1");
+  while (st.executeStep()) {
+    out += fmt::format("{} unique={} partial={}\n", st.getColumn(0).getString(),
+                       st.getColumn(1).getInt(), st.getColumn(2).getInt());
+  }
+  return out;
+}
+
+std::string query_plan(const std::string& path, const std::string& query)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query);
+  std::string out;
+  while (plan.executeStep()) {
+    out += plan.getColumn(3).getString() + "\n";
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("store: only in-flight and failed jobs are indexed by id")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  walk_alice(s);
+  commit_walk(s, batch({ change("did:key:bob", MemberStatus::active, J('2'),
+                                JobKind::publish, 10, 3) },
+                       3));
+  CHECK(job_id_indexes(path) == "jobs_id unique=0 partial=1\n");
+  const std::string in_index = "SELECT count(*) FROM jobs INDEXED BY jobs_id "
+                               "WHERE (state = 'in_flight' OR state = 'failed')";
+  CHECK(count(path, in_index) == 0);
+  sql(path, "UPDATE jobs SET state = 'failed' WHERE member_id = 1");
+  CHECK(count(path, in_index) == 1);
+  // Naming the state finds a failed or in-flight job by the index.
+  CHECK(query_plan(path, "SELECT 1 FROM jobs j WHERE j.state = 'failed' "
+                         "AND j.id = x'00'") ==
+        "SEARCH j USING INDEX jobs_id (id=?)\n");
+  CHECK(query_plan(path, "SELECT 1 FROM jobs j WHERE j.state = 'in_flight' "
+                         "AND j.id = x'00'") ==
+        "SEARCH j USING INDEX jobs_id (id=?)\n");
+
+  // Superseding the failed job takes it out of the index.
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('3'),
+                                JobKind::depart, 20, 4) },
+                       4));
+  CHECK(count(path, in_index) == 0);
+
+  // Operators find jobs in every state by id.
+  sql(path, "UPDATE jobs SET state = 'failed' WHERE member_id = 2");
+  const auto pending = s.job_detail(J('3'));
+  REQUIRE(pending.has_value());
+  CHECK(pending->live);
+  CHECK(pending->job.state == JobState::pending);
+  const auto failed = s.job_detail(J('2'));
+  REQUIRE(failed.has_value());
+  CHECK(failed->job.state == JobState::failed);
+  const auto ended = s.job_detail(J('1'));
+  REQUIRE(ended.has_value());
+  CHECK_FALSE(ended->live);
+  CHECK_FALSE(s.job_detail(J('9')).has_value());
+  CHECK(s.retry({ J('2'), J('3'), J('9') }) ==
+        std::vector<app::JobChange>{ app::JobChange::done,
+                                     app::JobChange::wrong_state,
+                                     app::JobChange::not_found });
+  CHECK(s.jobs({})[1].state == JobState::pending);
+  sql(path, "UPDATE jobs SET state = 'failed' WHERE member_id = 2");
+  CHECK(s.discard({ J('2') }) ==
+        std::vector<app::JobChange>{ app::JobChange::done });
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('3') });
+}
+
+TEST_CASE("store: a repeated event id gives each member its job")
+{
+  // Event ids are unique by the log's format, and nothing checks it: a log
+  // that repeats one must not stop the walk.
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  walk_alice(s);
+  commit_walk(s, batch({ change("did:key:bob", MemberStatus::active, J('1'),
+                                JobKind::publish, 10, 3) },
+                       3));
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1'), J('1') });
+  CHECK(count(path, "SELECT count(DISTINCT member_id) FROM jobs") == 2);
+}
+
+TEST_CASE("store: a pass drops version 4's index on every job id")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  walk_then_downgrade(path, 4, k_back_to_v4);
+  REQUIRE(job_id_indexes(path) == "sqlite_autoindex_jobs_1 unique=1 partial=0\n");
+
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  CHECK(s.schema_version() == store::current_schema_version());
+  CHECK(job_id_indexes(path) == "jobs_id unique=0 partial=1\n");
+  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
+                    "WHERE integrity_check <> 'ok'") == 0);
+  CHECK(count(path, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+  // The table's old pages were given back.
+  CHECK(count(path, "PRAGMA freelist_count") == 0);
+  const auto rows = s.jobs({});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].id == J('1'));
+  CHECK(rows[0].target_hash == hash_of("did:key:alice"));
+  CHECK(rows[0].event_line == 2);
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
+                                JobKind::depart, 20, 3) },
+                       3));
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
 }
 
 TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
@@ -1010,7 +1165,7 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
   const auto outcomes_before = outcomes(path).size();
 
   // Alice's departure applies first (superseding j1), then Carol's job
-  // collides with Bob's live job id: the whole batch must roll back.
+  // has an id no job can have: the whole batch must roll back.
   CHECK_THROWS_AS(commit_walk(s, batch({ change("did:key:alice",
                                                MemberStatus::departed,
                                                J('6'),
@@ -1019,7 +1174,7 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
                                                4),
                                         change("did:key:carol",
                                                MemberStatus::active,
-                                               J('5'),
+                                               "not-a-job-id",
                                                JobKind::publish,
                                                20,
                                                5) },
