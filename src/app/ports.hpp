@@ -137,7 +137,9 @@ struct NewJob
 {
   std::string id; // event_id of the creating entry
   core::JobKind kind = core::JobKind::publish;
-  core::TimeNs due = 0; // not before
+  // Not before. Replacing a pending job due no later, a job that is not
+  // an RTBF delete keeps that job's due time: its place in the queue.
+  core::TimeNs due = 0;
   bool rtbf = false;
   std::int64_t event_line = 0;
   std::string key_id;

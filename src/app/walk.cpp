@@ -175,7 +175,8 @@ void Batch::add(const Entry& e)
     job.kind = *t.job;
     job.rtbf = decision.rtbf;
     // Due from when it was read, so "oldest due age" measures our backlog,
-    // not the age of the log. RTBF deletes wait for their window's end.
+    // not the age of the log (a job replacing one already due keeps that
+    // one's due: see NewJob). RTBF deletes wait for their window's end.
     job.due = m_clock.now();
     if (job.rtbf) {
       job.due = core::rtbf_release_time(e.time, m_options.rtbf_window_hours);

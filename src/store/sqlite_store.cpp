@@ -285,6 +285,15 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
   // row, then the row becomes the new job. An in_flight job is being sent
   // and is left to finish; recovery runs before the walk under the same
   // lock, so there is none, and if there were the insert below fails on it.
+  //
+  // A new job that replaces a pending job due no later than itself keeps
+  // that job's due time, its place in the queue, unless it is an RTBF
+  // delete held to its window's end. A member whose changes come faster
+  // than they are sent is not pushed back by each of them, and the oldest
+  // due age counts from the first change not sent. That UPDATE sets
+  // neither state nor due, so SQLite leaves the job's entry in jobs_due
+  // where it is: moving it cost a search in a cold page for every event of
+  // a first walk, about 10% of its time.
   if (may_have_one) {
     auto outcome = prepare(
       "INSERT INTO outcomes(at, kind, job_id, attempts, key, target_hash, "
@@ -295,6 +304,14 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
     outcome->bind(1, member_id);
     outcome->bind(2, static_cast<std::int64_t>(clock.now()));
     if (outcome->exec() == 1) {
+      auto keep_place = prepare(
+        "UPDATE jobs SET id = ?2, kind = ?3, attempts = 0, retries = 0, "
+        "rtbf = ?5, event_line = ?6, key = ?7, last_error = '' "
+        "WHERE member_id = ?1 AND state = 'pending' AND due <= ?4 AND NOT ?5");
+      bind_job(*keep_place);
+      if (keep_place->exec() == 1) {
+        return true;
+      }
       auto update = prepare(
         "UPDATE jobs SET id = ?2, kind = ?3, state = 'pending', attempts = 0, "
         "retries = 0, due = ?4, rtbf = ?5, event_line = ?6, key = ?7, "

@@ -1062,6 +1062,68 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
   CHECK_FALSE(s.find_member("did:key:nobody").has_value());
 }
 
+TEST_CASE("store: a job replacing a pending job already due keeps its place")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  FixedClock clock;
+  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
+  const auto held_delete = [](const std::string& did, const std::string& id,
+                              core::TimeNs due, std::int64_t line) {
+    auto c = change(did, MemberStatus::purged, id, JobKind::erase, due, line);
+    c.job->rtbf = true;
+    return c;
+  };
+  commit_walk(s, batch({ change("did:key:alice", MemberStatus::active, J('1'),
+                                JobKind::publish, 10, 2),
+                         change("did:key:bob", MemberStatus::active, J('2'),
+                                JobKind::publish, 15, 3),
+                         change("did:key:carol", MemberStatus::active, J('3'),
+                                JobKind::publish, 12, 4),
+                         held_delete("did:key:dave", J('4'), 100, 5),
+                         change("did:key:erin", MemberStatus::active, J('5'),
+                                JobKind::publish, 11, 6) },
+                       6));
+  sql(path, "UPDATE jobs SET state = 'failed', attempts = 3 WHERE member_id = 3");
+  // Erin's job is waiting for a retry after two failed attempts.
+  sql(path, "UPDATE jobs SET due = 30, attempts = 2 WHERE member_id = 5");
+
+  const auto r = commit_walk(
+    s, batch({ change("did:key:alice", MemberStatus::active, J('6'),
+                      JobKind::update, 20, 7),
+               held_delete("did:key:bob", J('7'), 50, 8),
+               change("did:key:carol", MemberStatus::active, J('8'),
+                      JobKind::update, 20, 9),
+               change("did:key:dave", MemberStatus::active, J('9'),
+                      JobKind::publish, 20, 10),
+               change("did:key:erin", MemberStatus::active, J('a'),
+                      JobKind::update, 20, 11) },
+             11));
+  CHECK(r.jobs_superseded == 5);
+  const auto rows = s.jobs({});
+  std::string got;
+  for (const auto& j : rows) {
+    got += fmt::format("{} {} due={} attempts={} line={}\n", j.id.back(),
+                       core::to_string(j.state), j.due, j.attempts,
+                       j.event_line);
+  }
+  // Alice's update takes her publish's place; the others are due when
+  // their own job says: a held delete, a failed job and one in backoff.
+  CHECK(got == "6 pending due=10 attempts=0 line=7\n"
+               "8 pending due=20 attempts=0 line=9\n"
+               "9 pending due=20 attempts=0 line=10\n"
+               "a pending due=20 attempts=0 line=11\n"
+               "7 pending due=50 attempts=0 line=8\n");
+  CHECK(rows[0].kind == JobKind::update);
+  CHECK(rows[4].rtbf);
+  CHECK_FALSE(rows[3].rtbf);
+  // The due index agrees with the rows.
+  CHECK(count(path, "SELECT count(*) FROM jobs INDEXED BY jobs_due "
+                    "WHERE state = 'pending' AND due <= 10") == 1);
+  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
+                    "WHERE integrity_check <> 'ok'") == 0);
+}
+
 TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
 {
   test::TempDir dir;
