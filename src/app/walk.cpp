@@ -83,6 +83,9 @@ void Batch::write(const WalkChange& change)
     m_options.before_apply(change);
   }
   m_tx->apply(change, m_counts);
+  if (m_options.after_apply) {
+    m_options.after_apply(change);
+  }
 }
 
 void Batch::outcome_only(const Entry& e, core::OutcomeKind kind,

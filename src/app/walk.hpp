@@ -29,10 +29,11 @@ struct WalkOptions
   std::int64_t batch_size = 100000;
   // Polled at batch boundaries: true ends the walk there (deadline, signal).
   std::function<bool()> should_stop = [] { return false; };
-  // Called with each change just before it is written, inside its batch's
-  // transaction (a dry run lists what the walk creates and supersedes);
-  // may be empty.
+  // Called with each change just before and just after it is written,
+  // inside its batch's transaction (a dry run lists the jobs the walk
+  // supersedes and creates); either may be empty.
   std::function<void(const WalkChange&)> before_apply;
+  std::function<void(const WalkChange&)> after_apply;
 };
 
 struct WalkResult

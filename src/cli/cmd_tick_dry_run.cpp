@@ -41,23 +41,23 @@ struct Plan
   std::vector<registry::PlannedRequest> requests;
 };
 
-// Before each walk change is written: the job it creates, and the live job
-// it replaces (one live job per member, SPEC §5.2). The batch's earlier
-// changes are already written, in its transaction, so the store shows them.
-void note_change(app::StateStore& store, const app::WalkChange& change,
-                 Plan& plan)
+// The live job of the member a walk change makes a job for (one live job
+// per member, SPEC §5.2), as the store holds it: the batch's changes so
+// far are written, in its transaction.
+std::optional<app::JobRow> live_job(app::StateStore& store,
+                                    const app::WalkChange& change)
 {
   if (!change.job || change.member.did.empty()) {
-    return;
+    return std::nullopt;
   }
   app::JobQuery q;
   q.member_did = change.member.did;
   q.limit = 1;
-  for (const app::JobRow& live : store.jobs(q)) {
-    plan.superseded.push_back({live.id, live.kind, live.target_hash, std::nullopt});
+  auto rows = store.jobs(q);
+  if (rows.empty()) {
+    return std::nullopt;
   }
-  const app::NewJob& job = *change.job;
-  plan.created.push_back({job.id, job.kind, job.target_hash, job.due});
+  return std::move(rows.front());
 }
 
 // The code the walk gives (SPEC §2): dispatch's own codes do not count,
@@ -231,8 +231,17 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
   app::TickOptions options = tick_options(cfg);
   options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
   options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
+  // The job a change replaces, before it is written; the job it creates,
+  // after, with the due time the store gave it.
   options.walk.before_apply = [&](const app::WalkChange& change) {
-    note_change(db, change, plan);
+    if (const auto old = live_job(db, change)) {
+      plan.superseded.push_back({old->id, old->kind, old->target_hash, std::nullopt});
+    }
+  };
+  options.walk.after_apply = [&](const app::WalkChange& change) {
+    if (const auto made = live_job(db, change)) {
+      plan.created.push_back({made->id, made->kind, made->target_hash, made->due});
+    }
   };
 
   const registry::Records records(record_key(cfg));

@@ -83,7 +83,25 @@ class DryRun(vtcsync.RegistryTestCase):
             "('superseded', 'succeeded', 'skipped')")}
         self.assertEqual({j["id"] for j in plan["created"]}, made)
 
-    def test_changes_no_byte_and_sends_nothing(self):
+    def test_a_replacing_job_keeps_its_place_in_the_plan(self):
+        # Bob joins and changes role in one walk: his update keeps the due
+        # time of his publish, as the store gives it. Carol's self-purge is
+        # a delete held to the end of its RTBF window instead.
+        code, plan, err = self.dry_json()
+        self.assertEqual(code, 0, err)
+        made = plan["created"]
+        [update] = [j for j in made if j["kind"] == "update"]
+        [bob] = [j for j in made if j["kind"] == "publish"
+                 and j["member"] == update["member"]]
+        self.assertEqual(update["due"], bob["due"])
+        # The clock runs: a job that replaces none is due when it was read.
+        erin = made[-1]
+        self.assertEqual(erin["kind"], "publish")
+        self.assertNotEqual(erin["due"], bob["due"])
+        [delete] = [j for j in made if j["kind"] == "delete"]
+        self.assertEqual(delete["due"], "2026-01-02T00:00:00Z")
+
+
         self.c.write_config(sync={"max_jobs_per_pass": 100})
         self.registry.inject(method="PUT", status=503, times=100)
         code, _, err = self.run_at("tick")
