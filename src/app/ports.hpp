@@ -137,8 +137,8 @@ struct NewJob
 {
   std::string id; // event_id of the creating entry
   core::JobKind kind = core::JobKind::publish;
-  // Not before. Replacing a pending job due no later, a job that is not
-  // an RTBF delete keeps that job's due time: its place in the queue.
+  // Not before. A job that replaces a pending job due no later keeps that
+  // job's due time, its place in the queue, unless it is an RTBF delete.
   core::TimeNs due = 0;
   bool rtbf = false;
   std::int64_t event_line = 0;
