@@ -715,6 +715,18 @@ bool job_key_update_checks_a_foreign_key(const std::string& path)
   return false;
 }
 
+// How SQLite runs `query`, a line per step.
+std::string query_plan(const std::string& path, const std::string& query)
+{
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query);
+  std::string out;
+  while (plan.executeStep()) {
+    out += plan.getColumn(3).getString() + "\n";
+  }
+  return out;
+}
+
 // The indexes on outcomes, and how status counts invalid events.
 std::string outcome_indexes(const std::string& path)
 {
@@ -725,12 +737,8 @@ std::string outcome_indexes(const std::string& path)
   while (st.executeStep()) {
     out += st.getColumn(0).getString() + "\n";
   }
-  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN SELECT count(*) FROM "
-                             "outcomes WHERE kind = 'invalid_event'");
-  while (plan.executeStep()) {
-    out += plan.getColumn(3).getString() + "\n";
-  }
-  return out;
+  return out + query_plan(path, "SELECT count(*) FROM outcomes "
+                                "WHERE kind = 'invalid_event'");
 }
 
 } // namespace
@@ -809,17 +817,6 @@ std::string job_id_indexes(const std::string& path)
   while (st.executeStep()) {
     out += fmt::format("{} unique={} partial={}\n", st.getColumn(0).getString(),
                        st.getColumn(1).getInt(), st.getColumn(2).getInt());
-  }
-  return out;
-}
-
-std::string query_plan(const std::string& path, const std::string& query)
-{
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
-  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query);
-  std::string out;
-  while (plan.executeStep()) {
-    out += plan.getColumn(3).getString() + "\n";
   }
   return out;
 }
