@@ -101,7 +101,7 @@ class DryRun(vtcsync.RegistryTestCase):
         [delete] = [j for j in made if j["kind"] == "delete"]
         self.assertEqual(delete["due"], "2026-01-02T00:00:00Z")
 
-
+    def test_changes_no_byte_and_sends_nothing(self):
         self.c.write_config(sync={"max_jobs_per_pass": 100})
         self.registry.inject(method="PUT", status=503, times=100)
         code, _, err = self.run_at("tick")
