@@ -1,4 +1,5 @@
-// SqliteStore: claiming due jobs and recording what the registry answered.
+// SqliteStore: claiming due jobs, recording what the registry answered, and
+// recovering the jobs a pass that died left in flight.
 
 #include "store/store_impl.hpp"
 
@@ -385,6 +386,54 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
     }
     tx.commit();
     return jobs;
+  });
+}
+
+std::int64_t SqliteStore::recover_in_flight(
+  std::int64_t max_attempts,
+  const std::function<core::TimeNs(std::int64_t)>& due_after)
+{
+  return guarded(m_impl->path, [&] {
+    auto& db = *m_impl->db;
+    // Read first, without a write lock: an idle pass must write nothing.
+    SQLite::Statement find(db, "SELECT 1 FROM jobs WHERE state = 'in_flight' "
+                               "LIMIT 1");
+    if (!find.executeStep()) {
+      return std::int64_t{0};
+    }
+    WriteTransaction tx(db);
+    SQLite::Statement st(db, fmt::format("SELECT j.id, j.attempts, a.key_id, "
+                                         "k.target_hash, j.member_id FROM jobs "
+                                         "j {} WHERE j.state = 'in_flight'",
+                                         detail::k_job_keys));
+    std::int64_t n = 0;
+    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
+    while (st.executeStep()) {
+      const std::string id = detail::job_id_text(st.getColumn(0));
+      const std::int64_t attempts = st.getColumn(1).getInt64();
+      const bool exhausted = attempts >= max_attempts;
+      SQLite::Statement up(db, "UPDATE jobs SET state = ?, due = ?, "
+                               "last_error = 'interrupted' WHERE member_id = ?");
+      up.bind(1, exhausted ? "failed" : "pending");
+      up.bind(2, static_cast<std::int64_t>(exhausted ? now : due_after(attempts)));
+      up.bind(3, st.getColumn(4).getInt64());
+      up.exec();
+      SQLite::Statement att(db, "UPDATE attempts SET finished = ?, "
+                                "class = 'interrupted' WHERE job_id = ? AND "
+                                "finished IS NULL");
+      att.bind(1, now);
+      att.bind(2, st.getColumn(0).getBlob(), st.getColumn(0).getBytes());
+      att.exec();
+      if (exhausted) {
+        m_impl->add_outcome({core::OutcomeKind::failed, id, attempts,
+                             detail::uuid_text(st.getColumn(2)),
+                             detail::hash_text(st.getColumn(3)),
+                             R"({"reason":"interrupted"})"});
+      }
+      ++n;
+    }
+    tx.commit();
+    return n;
   });
 }
 
