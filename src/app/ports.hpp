@@ -31,13 +31,17 @@ public:
 
 // ---- audit log ------------------------------------------------------------
 
-// Chain position of the last processed entry (SPEC §4.4) plus hints.
+// Chain position of the last processed entry (SPEC §4.4) plus hints. A
+// source that is a running VTC has no lines: `line` counts the entries
+// processed, and the file hints stay zero.
 struct Cursor
 {
   std::int64_t line = 0;       // 1-based line of the last processed entry
   std::string entry_hash;      // its entry_hash (base64url); for a
                                // version-1-only prefix, the line's SHA-256
   bool chained = false;        // a version-2 entry has been processed
+  std::string event_id;        // that entry's event_id ("" before any)
+  core::TimeNs time = 0;       // and its timestamp
   std::uint64_t line_start = 0; // byte offset where that line starts
   std::uint64_t offset = 0;     // byte offset after it
   std::uint64_t device = 0;

@@ -1,6 +1,7 @@
 #include "app/tick.hpp"
 
 #include "app/reconcile.hpp"
+#include "app/source_health.hpp"
 #include "core/job.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -112,12 +113,6 @@ TickResult tick(const TickPorts& p, TickOptions options)
   std::unique_ptr<AuditLog> log;
   try {
     log = p.open_log();
-  } catch (const AuditError& e) {
-    util::log::error(e.what());
-    result.audit_unavailable = true;
-    result.code = worst(result.code, e.code());
-  }
-  if (log) {
     options.walk.policy = [&] { return policy.get(); };
     options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
@@ -126,6 +121,27 @@ TickResult tick(const TickPorts& p, TickOptions options)
       util::log::error(describe(*result.walk.failure));
       result.code = worst(result.code, ExitCode::data_err);
     }
+    record_source_success(p.store, p.clock.now());
+  } catch (const SourceUnavailable& e) {
+    // A VTC that cannot be reached for a while is normal weather; for
+    // longer than its allowance it is the operator's (69).
+    const core::TimeNs now = p.clock.now();
+    const SourceHealth h = record_source_failure(p.store, now, e.what());
+    result.audit_unavailable = true;
+    result.source_degraded_since = h.since;
+    if (now - h.since >=
+        options.source_degraded_after_seconds * core::k_ns_per_second) {
+      util::log::error(fmt::format("{} (unreachable since {})", e.what(),
+                                   core::format_rfc3339(h.since)));
+      result.code = worst(result.code, ExitCode::unavailable);
+    } else {
+      util::log::warn(fmt::format("{}; the walk waits for a later pass",
+                                  e.what()));
+    }
+  } catch (const AuditError& e) {
+    util::log::error(e.what());
+    result.audit_unavailable = true;
+    result.code = worst(result.code, e.code());
   }
 
   const WalkResult& w = result.walk;

@@ -18,6 +18,8 @@ struct TickOptions
   std::int64_t max_attempts = 16;
   std::int64_t max_backoff_seconds = 3600;
   std::int64_t degraded_after_seconds = 3600;
+  // How long a VTC source may be unreachable before passes exit 69.
+  std::int64_t source_degraded_after_seconds = 300;
   // The pass deadline (§8): the walk stops at the next batch boundary, no
   // request starts after it, running ones get `timeout_seconds` more.
   std::int64_t max_seconds = 25;
@@ -37,6 +39,8 @@ struct TickResult
   std::int64_t recovered = 0;
   WalkResult walk;
   bool audit_unavailable = false; // the source could not be read (74)
+  // A VTC source could not be reached; since when (SourceHealth).
+  std::optional<core::TimeNs> source_degraded_since;
   bool policy_failed = false;     // the policy could not be read (78)
   std::int64_t reconciled = 0;    // jobs made because publish_on_join changed
   bool deadline_hit = false;      // work left for the next pass

@@ -1,17 +1,12 @@
 #include "audit/log_file.hpp"
 
+#include "audit/entry.hpp"
+
 #include <fmt/core.h>
 
 namespace vtc::audit {
 
 namespace {
-
-// A version-1 row has no entry hash; the cursor identifies it by the
-// SHA-256 of its bytes instead.
-std::string legacy_fingerprint(std::string_view line)
-{
-  return util::base64url_encode(util::sha256(line));
-}
 
 app::AuditFailure failure_at(std::int64_t line, const Envelope& e,
                              std::string reason, std::string detail)
@@ -40,6 +35,8 @@ app::Cursor LogFile::position() const
   c.line = m_line;
   c.entry_hash = m_last_hash;
   c.chained = m_chained;
+  c.event_id = m_event_id;
+  c.time = m_time;
   c.line_start = m_line_start;
   c.offset = m_offset;
   c.device = m_reader.device();
@@ -112,6 +109,8 @@ std::optional<app::AuditFailure> LogFile::seek(
 {
   m_last_hash.clear();
   m_chained = false;
+  m_event_id.clear();
+  m_time = 0;
   m_line = 0;
   m_line_start = 0;
   m_offset = 0;
@@ -130,6 +129,8 @@ std::optional<app::AuditFailure> LogFile::seek(
     m_reader.seek(0, 0);
     m_last_hash = c.entry_hash;
     m_chained = c.chained;
+    m_event_id = c.event_id;
+    m_time = c.time;
     return std::nullopt;
   }
   if (matches_at_hint(c)) {
@@ -152,6 +153,8 @@ std::optional<app::AuditFailure> LogFile::seek(
   }
   m_last_hash = c.entry_hash;
   m_chained = c.chained;
+  m_event_id = c.event_id;
+  m_time = c.time;
   m_line = m_reader.line();
   m_offset = m_reader.offset();
   if (c.chained) {
@@ -189,21 +192,7 @@ app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
     failure.source = m_options.path;
     return app::ReadStatus::failure;
   }
-  // Every field is assigned, without resetting the entry first: its strings
-  // keep their capacity from one entry to the next.
-  entry.line = m_reader.line();
-  entry.event_id = e.event_id;
-  entry.time = e.time;
-  entry.legacy = e.schema_version == 1;
-  entry.event_type = e.event_type;
-  entry.membership = !entry.legacy && is_membership_event(e.event_type);
-  entry.key_id = e.key_id;
-  entry.target_hash = e.target_hash_text;
-  entry.target_did = e.target_plain;
-  entry.self_request =
-    e.target_hash && util::digests_equal(*e.target_hash, e.actor_hash);
-  entry.role = e.event_type == "RoleChanged" ? e.new_role : e.role;
-  entry.disposition = e.disposition;
+  fill_entry(e, m_reader.line(), entry);
   if (entry.legacy) {
     if (!m_chained) {
       m_last_hash = legacy_fingerprint(line);
@@ -212,6 +201,8 @@ app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
     m_last_hash = e.entry_hash_text;
     m_chained = true;
   }
+  m_event_id = e.event_id;
+  m_time = e.time;
   m_line = m_reader.line();
   m_line_start = m_reader.line_start();
   m_offset = m_reader.offset();
@@ -236,6 +227,8 @@ std::optional<app::SteppedOver> LogFile::step_over()
   }
   m_last_hash = e.entry_hash_text;
   m_chained = true;
+  m_event_id = e.event_id;
+  m_time = e.time;
   m_line = m_reader.line();
   m_line_start = m_reader.line_start();
   m_offset = m_reader.offset();

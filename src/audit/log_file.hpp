@@ -49,6 +49,8 @@ private:
   // further on, past a line that failed).
   std::string m_last_hash;
   bool m_chained = false;
+  std::string m_event_id;
+  core::TimeNs m_time = 0;
   std::int64_t m_line = 0;
   std::uint64_t m_line_start = 0;
   std::uint64_t m_offset = 0;

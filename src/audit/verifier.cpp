@@ -101,6 +101,10 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
   if (!parse_envelope(line, e, detail)) {
     return "unparseable";
   }
+  if (m_zero_hashes_legacy && e.schema_version == 1 && e.chained &&
+      e.prev_hash == util::Digest{} && e.entry_hash == util::Digest{}) {
+    e.chained = false;
+  }
   if (e.schema_version == 1 && m_chained) {
     detail = "version-1 entry after the hash chain began";
     return "legacy";

@@ -32,6 +32,9 @@ public:
   bool chained() const { return m_chained; }
   // Restarts the chain at `prev` (after a rotation or a skipped entry).
   void reset(util::Digest prev, bool chained);
+  // A VTC serves a version-1 row with all-zero prev_hash and entry_hash
+  // added: with this set, such an entry is legacy as if they were absent.
+  void accept_zero_hashes_on_legacy() { m_zero_hashes_legacy = true; }
 
 private:
   // HMAC of an actor DID. The last one is remembered: in a community's log
@@ -43,6 +46,7 @@ private:
   util::Digest m_prev;
   bool m_chained;
   std::size_t m_max_line_bytes;
+  bool m_zero_hashes_legacy = false;
   util::Sha256 m_sha;
   std::string m_time_text;
   const util::HmacSha256* m_actor_key = nullptr;

@@ -55,7 +55,9 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
   const app::TickPorts ports{
     db,
     clock,
-    [&] { return std::make_unique<audit::LogFile>(log_opts); },
+    [&] {
+      return open_audit_log(cfg, log_opts, [] { return g_interrupted != 0; });
+    },
     open_registry,
     [&] { return policy::load_policy(policy_options(cfg)); },
     [&] { return policy::file_stamp(policy_options(cfg)); },

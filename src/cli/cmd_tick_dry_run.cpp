@@ -248,7 +248,7 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
   const app::TickPorts ports{
     db,
     clock,
-    [&] { return std::make_unique<audit::LogFile>(log_opts); },
+    [&] { return open_audit_log(cfg, log_opts); },
     [&]() -> std::unique_ptr<app::Registry> {
       // The token and client key are checked as a pass would; nothing is sent.
       const registry::RegistryOptions r = registry_options(cfg);

@@ -43,5 +43,6 @@ void register_reconcile(CLI::App& app, const Globals& globals, Action& action);
 void register_records(CLI::App& app, const Globals& globals, Action& action);
 void register_drift(CLI::App& app, const Globals& globals, Action& action);
 void register_backup(CLI::App& app, const Globals& globals, Action& action);
+void register_identity(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace vtc::cli

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 namespace vtc::cli {
@@ -51,6 +52,52 @@ audit::LogOptions log_options(const config::Config& cfg)
   return o;
 }
 
+audit::VtcLogOptions vtc_log_options(const config::Config& cfg,
+                                     const audit::LogOptions& verify,
+                                     std::function<bool()> interrupted)
+{
+  (void)http::checked_origin(cfg.audit_source, "audit.source");
+  audit::VtcLogOptions o;
+  o.client.source = cfg.audit_source;
+  o.client.api_path = cfg.audit_api_path;
+  o.client.vtc_did = cfg.vtc_did;
+  o.client.identity_file = cfg.audit_identity_file;
+  // One HTTP layer for the registry and the VTC: the same timeouts and
+  // proxy; the VTC's own CA.
+  o.client.http.ca_file = cfg.audit_ca_file;
+  o.client.http.proxy = cfg.registry_proxy;
+  o.client.http.connect_timeout_seconds =
+    static_cast<long>(cfg.registry_connect_timeout_seconds);
+  o.client.http.timeout_seconds = static_cast<long>(cfg.registry_timeout_seconds);
+  o.client.http.max_connections = 1;
+  // A page may hold page_size entries of up to max_line_bytes each.
+  o.client.http.max_body_bytes =
+    static_cast<std::size_t>(cfg.audit_page_size) *
+      (static_cast<std::size_t>(cfg.audit_max_line_bytes) + 8) +
+    65536;
+  o.verify = verify;
+  o.page_size = cfg.audit_page_size;
+  o.stage_dir = std::filesystem::path(cfg.state_db).parent_path().string();
+  o.now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+  };
+  o.interrupted = std::move(interrupted);
+  return o;
+}
+
+std::unique_ptr<app::AuditLog> open_audit_log(const config::Config& cfg,
+                                              const audit::LogOptions& verify,
+                                              std::function<bool()> interrupted)
+{
+  if (cfg.audit_source_is_url()) {
+    return std::make_unique<audit::VtcLog>(
+      vtc_log_options(cfg, verify, std::move(interrupted)));
+  }
+  return std::make_unique<audit::LogFile>(verify);
+}
+
 registry::RecordKey record_key(const config::Config& cfg)
 {
   return {cfg.vtc_did, cfg.registry_action, cfg.registry_resource,
@@ -89,6 +136,7 @@ app::TickOptions tick_options(const config::Config& cfg)
   o.dispatch.breaker_failures = cfg.sync_breaker_failures;
   o.dispatch.max_jobs = cfg.sync_max_jobs_per_pass;
   o.degraded_after_seconds = cfg.registry_degraded_after_seconds;
+  o.source_degraded_after_seconds = cfg.audit_degraded_after_seconds;
   o.max_seconds = cfg.sync_max_seconds_per_pass;
   o.timeout_seconds = cfg.registry_timeout_seconds;
   return o;

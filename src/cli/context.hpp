@@ -2,6 +2,7 @@
 
 #include "app/ports.hpp"
 #include "audit/log_file.hpp"
+#include "audit/vtc_log.hpp"
 #include "app/tick.hpp"
 #include "config/config.hpp"
 #include "policy/policy_source.hpp"
@@ -42,6 +43,19 @@ store::Binding binding_of(const config::Config& cfg);
 // How to read the audit log; loads the key file in strict mode (78 when
 // it breaks the secret-file rule or is malformed).
 audit::LogOptions log_options(const config::Config& cfg);
+
+// How to read the audit log from a running VTC (audit.source a URL):
+// checks the URL rule (78); loads the identity when the log is opened.
+audit::VtcLogOptions vtc_log_options(const config::Config& cfg,
+                                     const audit::LogOptions& verify,
+                                     std::function<bool()> interrupted);
+
+// The audit log of the configuration: the file, or the VTC. Throws
+// AuditError (74) when the file cannot be read, ConfigError (78) when the
+// identity cannot be loaded.
+std::unique_ptr<app::AuditLog> open_audit_log(
+  const config::Config& cfg, const audit::LogOptions& verify,
+  std::function<bool()> interrupted = [] { return false; });
 
 // The fields that identify this community's records.
 registry::RecordKey record_key(const config::Config& cfg);

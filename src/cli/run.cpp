@@ -67,6 +67,7 @@ int run(int argc, char** argv)
   register_outcomes(app, globals, action);
   register_audit(app, globals, action);
   register_backup(app, globals, action);
+  register_identity(app, globals, action);
 
   try {
     app.parse(argc, argv);

@@ -84,6 +84,12 @@ void check_combinations(const Config& config,
                   "set",
                   verify->where));
   }
+  if (config.audit_source_is_url() && config.audit_identity_file.empty()) {
+    throw ConfigError(fmt::format(
+      "{}: 'audit.source' is a URL but 'audit.identity_file' is not set "
+      "(vtc-sync logs in to the VTC with its own key: see vtc-sync identity)",
+      origin));
+  }
   // SPEC §5.3 reads the policy from one source; two would leave it unclear
   // which one wins.
   if (!config.policy_file.empty() && !config.policy_opa_url.empty()) {
@@ -154,6 +160,12 @@ std::string config_path(const Overrides& overrides, const Environment& env)
 }
 
 } // namespace
+
+bool Config::audit_source_is_url() const
+{
+  return audit_source.starts_with("http://") ||
+         audit_source.starts_with("https://");
+}
 
 Environment process_environment()
 {

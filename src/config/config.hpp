@@ -17,7 +17,12 @@ struct Config
 
   std::string state_db = "/var/lib/vtc-sync/state.db";
 
-  std::string audit_source;
+  std::string audit_source; // a file path, or a VTC's base URL
+  std::string audit_identity_file;
+  std::string audit_api_path = "/v1";
+  std::string audit_ca_file;
+  std::int64_t audit_page_size = 200;
+  std::int64_t audit_degraded_after_seconds = 300;
   std::string audit_key_file;
   VerifyMode audit_verify = VerifyMode::chain;
   std::string audit_anchor;
@@ -49,6 +54,9 @@ struct Config
   std::int64_t sync_breaker_failures = 5;
 
   std::string metrics_textfile;
+
+  // True when audit.source names a running VTC rather than a file.
+  bool audit_source_is_url() const;
 };
 
 // Values given on the command line; they win over everything else.

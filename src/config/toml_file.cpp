@@ -91,7 +91,9 @@ void resolve_path(const Key& key,
     return;
   }
   auto& text = std::get<std::string>(value);
-  if (text.empty() || base.empty() ||
+  // audit.source may be a URL rather than a path.
+  if (text.empty() || base.empty() || text.starts_with("http://") ||
+      text.starts_with("https://") ||
       std::filesystem::path(text).is_absolute()) {
     return;
   }

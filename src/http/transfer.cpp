@@ -70,6 +70,7 @@ Failure failure_of(CURLcode code, const std::string& message)
 struct Transfer
 {
   std::uint64_t tag = 0;
+  std::size_t max_body = 0;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   Request request;
@@ -86,8 +87,8 @@ struct Transfer
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user)
 {
   auto* t = static_cast<Transfer*>(user);
-  // A registry answer is small; a huge one is an error, not data.
-  if (t->response.body.size() + size * n > (1U << 24U)) {
+  // An answer is bounded; a huge one is an error, not data.
+  if (t->response.body.size() + size * n > t->max_body) {
     return 0;
   }
   t->response.body.append(data, size * n);
@@ -279,6 +280,7 @@ void Transfers::add(std::uint64_t tag, Request request)
 {
   auto t = std::make_unique<Transfer>();
   t->tag = tag;
+  t->max_body = m_impl->options.max_body_bytes;
   t->request = std::move(request);
   t->easy = curl().easy_init();
   if (t->easy == nullptr) {
@@ -363,24 +365,32 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
   return done;
 }
 
-Response perform(const ClientOptions& options, Request request)
+Response Transfers::perform(Request request)
 {
-  Transfers transfers(options);
-  transfers.add(0, std::move(request));
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::seconds(options.timeout_seconds + 1);
+  constexpr std::uint64_t k_tag = 0;
+  add(k_tag, std::move(request));
+  const auto until =
+    std::chrono::steady_clock::now() +
+    std::chrono::seconds(m_impl->options.timeout_seconds + 1);
   for (;;) {
-    auto done = transfers.wait(until);
+    auto done = wait(until);
     if (!done.empty()) {
       return std::move(done.front().second);
     }
     if (std::chrono::steady_clock::now() >= until) {
+      abort_all();
       Response r;
       r.failure = Failure::unreachable;
       r.error = "timed out";
       return r;
     }
   }
+}
+
+Response perform(const ClientOptions& options, Request request)
+{
+  Transfers transfers(options);
+  return transfers.perform(std::move(request));
 }
 
 } // namespace vtc::http

@@ -19,6 +19,8 @@ struct ClientOptions
   long connect_timeout_seconds = 5;
   long timeout_seconds = 15; // one whole request
   long max_connections = 16;
+  // A longer answer fails the request (Failure::local).
+  std::size_t max_body_bytes = std::size_t{1} << 24U;
 };
 
 struct Request
@@ -71,12 +73,16 @@ public:
   // Ends every running transfer without an answer.
   void abort_all();
 
+  // Performs one request and waits for it (at most the client's timeout),
+  // on the connections kept open by earlier ones.
+  Response perform(Request request);
+
 private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
 
-// Performs one request and waits for it (at most the client's timeout).
+// Performs one request on a connection of its own.
 Response perform(const ClientOptions& options, Request request);
 
 } // namespace vtc::http

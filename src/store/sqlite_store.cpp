@@ -27,7 +27,8 @@ json cursor_to_json(const app::Cursor& c)
   return {{"line", c.line},         {"entry_hash", c.entry_hash},
           {"chained", c.chained},   {"line_start", c.line_start},
           {"offset", c.offset},     {"device", c.device},
-          {"inode", c.inode},       {"size", c.size}};
+          {"inode", c.inode},       {"size", c.size},
+          {"event_id", c.event_id}, {"time", c.time}};
 }
 
 app::Cursor cursor_from_json(const json& j)
@@ -41,6 +42,8 @@ app::Cursor cursor_from_json(const json& j)
   c.device = j.at("device").get<std::uint64_t>();
   c.inode = j.at("inode").get<std::uint64_t>();
   c.size = j.at("size").get<std::uint64_t>();
+  c.event_id = j.value("event_id", std::string());
+  c.time = j.value("time", core::TimeNs{0});
   return c;
 }
 

@@ -8,8 +8,10 @@
 // pass). The functions digest.cpp calls are resolved from libcrypto.so.3
 // the first time one is needed.
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 namespace vtc::util::detail {
 
@@ -24,6 +26,23 @@ struct CryptoLib
   decltype(&::EVP_DigestUpdate) digest_update;
   decltype(&::EVP_DigestFinal_ex) digest_final_ex;
   decltype(&::CRYPTO_memcmp) memcmp;
+  // Ed25519 keys (util/ed25519.cpp).
+  decltype(&::BIO_new_mem_buf) bio_new_mem_buf;
+  decltype(&::BIO_new) bio_new;
+  decltype(&::BIO_s_mem) bio_s_mem;
+  decltype(&::BIO_ctrl) bio_ctrl;
+  decltype(&::BIO_free) bio_free;
+  decltype(&::PEM_read_bio_PrivateKey) pem_read_private_key;
+  decltype(&::PEM_write_bio_PrivateKey) pem_write_private_key;
+  decltype(&::EVP_PKEY_free) pkey_free;
+  decltype(&::EVP_PKEY_get_base_id) pkey_base_id;
+  decltype(&::EVP_PKEY_get_raw_public_key) pkey_raw_public_key;
+  decltype(&::EVP_PKEY_CTX_new_id) pkey_ctx_new_id;
+  decltype(&::EVP_PKEY_CTX_free) pkey_ctx_free;
+  decltype(&::EVP_PKEY_keygen_init) pkey_keygen_init;
+  decltype(&::EVP_PKEY_keygen) pkey_keygen;
+  decltype(&::EVP_DigestSignInit) digest_sign_init;
+  decltype(&::EVP_DigestSign) digest_sign;
 };
 
 // libcrypto, loaded once per process. Throws Error (70) when

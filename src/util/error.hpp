@@ -52,6 +52,17 @@ struct AuditError : Error
   AuditError(ExitCode code, const std::string& what) : Error(code, what) {}
 };
 
+// The audit source, a running VTC, cannot be reached or is overloaded
+// (connection failure, 429, 5xx): the walk waits for a later pass, which
+// exits 69 only once this has lasted audit.degraded_after_seconds.
+struct SourceUnavailable : AuditError
+{
+  explicit SourceUnavailable(const std::string& what)
+    : AuditError(ExitCode::unavailable, what)
+  {
+  }
+};
+
 // I/O on a file other than the state database or the audit source: the
 // metrics file, a backup (74).
 struct IoError : Error
