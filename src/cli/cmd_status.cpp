@@ -1,3 +1,4 @@
+#include "app/source_health.hpp"
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 #include "store/pass_lock.hpp"
@@ -29,10 +30,22 @@ struct AuditTail
   std::optional<core::TimeNs> incomplete_since;
 };
 
+// Where the entries come from, and how that source has been answering.
+struct Source
+{
+  bool vtc = false;     // a running VTC, read over its REST API
+  std::string location; // its URL, or the file
+  std::optional<app::SourceHealth> health; // nullopt: never failed
+};
+
 AuditTail audit_tail(const config::Config& cfg, const app::StatusView& v)
 {
   AuditTail t;
   struct stat st{};
+  // A VTC's backlog is known only to a pass that logs in and reads it.
+  if (cfg.audit_source_is_url()) {
+    return t;
+  }
   if (::stat(cfg.audit_source.c_str(), &st) != 0) {
     return t;
   }
@@ -84,15 +97,40 @@ std::optional<core::TimeNs> future(const std::optional<core::TimeNs>& t,
   return t && *t > now ? t : std::nullopt;
 }
 
+std::string source_health_text(const Source& s, core::TimeNs now)
+{
+  if (!s.health || !s.health->degraded) {
+    return s.health ? fmt::format("active since {}", short_time(s.health->since))
+                    : std::string("active");
+  }
+  return fmt::format("DEGRADED since {} ({} ago): {}", short_time(s.health->since),
+                     human_duration(now - s.health->since), s.health->last_error);
+}
+
 nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
-                               bool running, const AuditTail& tail)
+                               bool running, const AuditTail& tail,
+                               const Source& source)
 {
   const auto& lag = tail.lag;
   nlohmann::ordered_json j;
   j["generation"] = v.generation;
   j["running"] = running;
+  nlohmann::ordered_json health = nullptr;
+  if (source.health) {
+    const auto& h = *source.health;
+    health = {{"state", h.degraded ? "degraded" : "active"},
+              {"since", core::format_rfc3339(h.since)},
+              {"last_success", h.last_success != 0
+                                 ? nlohmann::json(core::format_rfc3339(h.last_success))
+                                 : nlohmann::json(nullptr)},
+              {"last_error", h.last_error}};
+  }
+  j["source"] = {{"kind", source.vtc ? "vtc" : "file"},
+                 {"location", source.location},
+                 {"health", health}};
   if (v.cursor) {
     j["cursor"] = {{"line", v.cursor->line},
+                   {"event_id", v.cursor->event_id},
                    {"entry_hash", v.cursor->entry_hash},
                    {"offset", v.cursor->offset}};
   } else {
@@ -154,19 +192,36 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   return j;
 }
 
+std::string cursor_text(const app::StatusView& v, const Source& source)
+{
+  if (!v.cursor) {
+    return "none (the log has not been walked yet)";
+  }
+  const app::Cursor& c = *v.cursor;
+  if (source.vtc) {
+    return fmt::format("entry {}, event {}, entry_hash {}", c.line,
+                       c.event_id.empty() ? "-" : c.event_id, c.entry_hash);
+  }
+  return fmt::format("line {}, byte {}, entry_hash {}", c.line, c.offset,
+                     c.entry_hash);
+}
+
 std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
-                    const AuditTail& tail)
+                    const AuditTail& tail, const Source& source)
 {
   const auto& lag = tail.lag;
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"pass", running ? "running now" : "not running"});
+  rows.push_back({"source", source.vtc ? source.location + " (a VTC, over REST)"
+                                       : source.location});
+  if (source.vtc) {
+    rows.push_back({"source health", source_health_text(source, now)});
+  }
+  rows.push_back({"cursor", cursor_text(v, source)});
   rows.push_back(
-    {"cursor", v.cursor ? fmt::format("line {}, byte {}, entry_hash {}",
-                                      v.cursor->line, v.cursor->offset,
-                                      v.cursor->entry_hash)
-                        : "none (the log has not been walked yet)"});
-  rows.push_back({"audit lag", lag ? fmt::format("{} bytes after the cursor", *lag)
-                                  : std::string("audit source unreadable")});
+    {"audit lag", lag ? fmt::format("{} bytes after the cursor", *lag)
+                  : source.vtc ? std::string("known to passes only (status does not log in)")
+                               : std::string("audit source unreadable")});
   rows.push_back({"audit", v.audit_failure
                              ? fmt::format("STOPPED at line {}{}: {}: {}",
                                            v.audit_failure->line,
@@ -258,10 +313,12 @@ void register_status(CLI::App& app, const Globals& globals, Action& action)
       const app::StatusView v = store->status(now);
       const bool running = store::PassLock::held(cfg.state_db);
       const AuditTail tail = audit_tail(cfg, v);
+      const Source source{cfg.audit_source_is_url(), cfg.audit_source,
+                          app::source_health(*store)};
       if (*json) {
-        std::cout << to_json(v, now, running, tail).dump() << '\n';
+        std::cout << to_json(v, now, running, tail, source).dump() << '\n';
       } else {
-        std::cout << to_text(v, now, running, tail);
+        std::cout << to_text(v, now, running, tail, source);
       }
       return ExitCode::ok;
     };
