@@ -325,6 +325,9 @@ struct VtcClient::Impl
     token = access->get<std::string>();
     util::wipe(r.body);
     ++logins;
+    if (options.on_login) {
+      options.on_login(id.did);
+    }
   }
 
   // A GET as the logged-in super-admin; one new login when the VTC ended

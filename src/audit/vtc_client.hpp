@@ -27,6 +27,8 @@ struct VtcOptions
   std::string vtc_did;         // the community's DID: the id_token's aud
   std::string identity_file;   // Ed25519 PKCS#8 PEM
   http::ClientOptions http;
+  // Called with our DID after each login (a dry run says it logged in).
+  std::function<void(const std::string&)> on_login;
 };
 
 // vtc-sync's own identity: its Ed25519 key and the did:key of it.

@@ -3,6 +3,8 @@
 #include "audit/log_file.hpp"
 #include "cli/commands.hpp"
 #include "store/pass_lock.hpp"
+#include "util/encoding.hpp"
+#include "util/error.hpp"
 #include "util/log.hpp"
 
 #include <fmt/core.h>
@@ -15,12 +17,44 @@ namespace vtc::cli {
 
 namespace {
 
+// The VTC's own verdict on its chain, compared with ours: a different
+// head means the entries it served are not the chain it keeps.
+std::string opened_source(const config::Config& cfg)
+{
+  return cfg.audit_source_is_url() ? cfg.audit_source + cfg.audit_api_path + "/audit"
+                                   : cfg.audit_source;
+}
+
+struct VtcCheck
+{
+  audit::VtcVerdict verdict;
+  std::string ours; // our head in the VTC's spelling (hex), "" for none
+  bool agrees = true;
+};
+
+VtcCheck check_with_vtc(audit::VtcLog& log, const app::Cursor& head,
+                        bool broken)
+{
+  VtcCheck c;
+  c.verdict = log.client().verify();
+  if (head.chained) {
+    c.ours = util::hex(*util::decode_digest(head.entry_hash));
+  }
+  // After a break our head is where we stopped; only a complete walk has
+  // a head to compare.
+  c.agrees = broken || (c.verdict.verified && c.verdict.head == c.ours);
+  return c;
+}
+
 ExitCode verify_log(const Globals& globals, bool json)
 {
   const config::Config cfg = load_config(globals);
   const audit::LogOptions o = log_options(cfg);
-  audit::LogFile log(o);
-  (void)log.seek(std::nullopt);
+  std::unique_ptr<app::AuditLog> opened = open_audit_log(cfg, o);
+  app::AuditLog& log = *opened;
+  if (auto failure = log.seek(std::nullopt)) {
+    throw AuditError(ExitCode::data_err, app::describe(*failure));
+  }
 
   std::int64_t entries = 0;
   std::int64_t legacy = 0;
@@ -38,6 +72,10 @@ ExitCode verify_log(const Globals& globals, bool json)
   }
   const app::Cursor head = log.position();
   const bool broken = status == app::ReadStatus::failure;
+  std::optional<VtcCheck> vtc;
+  if (auto* rest = dynamic_cast<audit::VtcLog*>(&log)) {
+    vtc = check_with_vtc(*rest, head, broken);
+  }
   if (json) {
     nlohmann::ordered_json j;
     j["ok"] = !broken;
@@ -48,6 +86,11 @@ ExitCode verify_log(const Globals& globals, bool json)
     j["head"] = {{"line", head.line}, {"entry_hash", head.entry_hash},
                  {"offset", head.offset}};
     j["incomplete_tail"] = status == app::ReadStatus::incomplete;
+    if (vtc) {
+      j["vtc"] = {{"verified", vtc->verdict.verified},
+                  {"head", vtc->verdict.head},
+                  {"agrees", vtc->agrees}};
+    }
     j["failure"] = broken ? nlohmann::ordered_json{{"line", failure.line},
                                                    {"event_id", failure.event_id},
                                                    {"reason", failure.reason},
@@ -65,9 +108,24 @@ ExitCode verify_log(const Globals& globals, bool json)
     if (status == app::ReadStatus::incomplete) {
       std::cout << "the last line is incomplete (not ended by LF yet)\n";
     }
+    if (vtc) {
+      std::cout << fmt::format(
+        "the VTC's own verification: {}, head {}\n",
+        vtc->verdict.verified ? "verified" : "BROKEN",
+        vtc->verdict.head.empty() ? "-" : vtc->verdict.head);
+    }
   }
   if (broken) {
     util::log::error(app::describe(failure));
+    return ExitCode::data_err;
+  }
+  if (vtc && !vtc->agrees) {
+    util::log::error(fmt::format(
+      "audit log {}: the VTC's own verification {} with head {}, the "
+      "entries it served end with {}",
+      opened_source(cfg), vtc->verdict.verified ? "ends" : "fails",
+      vtc->verdict.head.empty() ? "-" : vtc->verdict.head,
+      vtc->ours.empty() ? "-" : vtc->ours));
     return ExitCode::data_err;
   }
   return ExitCode::ok;
@@ -95,13 +153,13 @@ ExitCode skip_line(const Globals& globals, const SkipFlags& flags)
                         f->line, f->event_id, f->reason, f->detail),
             flags.yes);
   }
-  audit::LogFile log(o);
+  const auto log = open_audit_log(cfg, o);
   const app::AuditFailure skipped =
-    app::skip_entry(log, *store, flags.line, flags.event_id);
+    app::skip_entry(*log, *store, flags.line, flags.event_id);
   std::cout << fmt::format("skipped line {} (event {}, {}); the next entry must "
                            "link to its entry_hash {}\n",
                            skipped.line, skipped.event_id, skipped.reason,
-                           log.position().entry_hash);
+                           log->position().entry_hash);
   return ExitCode::ok;
 }
 

@@ -39,6 +39,8 @@ struct Plan
   std::vector<PlannedJob> created;
   std::vector<PlannedJob> superseded;
   std::vector<registry::PlannedRequest> requests;
+  // The DID the dry run logged in to the VTC as ("" for a file source).
+  std::string vtc_login;
 };
 
 // The live job of the member a walk change makes a job for (one live job
@@ -79,6 +81,11 @@ void print_text(const Plan& plan, const app::TickResult& r)
   fmt::print("dry run: nothing was sent and nothing was written\n");
   if (!plan.database_exists) {
     fmt::print("no state database yet: this is what the first pass would do\n");
+  }
+  if (!plan.vtc_login.empty()) {
+    fmt::print("logged in to the VTC as {} to read its log: that ended the "
+               "session of any pass running now, which logs in again\n",
+               plan.vtc_login);
   }
   if (!plan.in_flight.empty()) {
     if (plan.pass_running) {
@@ -159,6 +166,8 @@ void print_json(const Plan& plan, const app::TickResult& r, ExitCode code)
   doc["exit_code"] = static_cast<int>(code);
   doc["database_exists"] = plan.database_exists;
   doc["pass_running"] = plan.pass_running;
+  doc["vtc_login"] = plan.vtc_login.empty() ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(plan.vtc_login);
   auto& rec = doc["in_flight"] = nlohmann::ordered_json::array();
   for (const auto& j : plan.in_flight) {
     rec.push_back({{"id", j.id},
@@ -248,7 +257,14 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
   const app::TickPorts ports{
     db,
     clock,
-    [&] { return open_audit_log(cfg, log_opts); },
+    [&]() -> std::unique_ptr<app::AuditLog> {
+      if (!cfg.audit_source_is_url()) {
+        return open_audit_log(cfg, log_opts);
+      }
+      audit::VtcLogOptions o = vtc_log_options(cfg, log_opts, [] { return false; });
+      o.client.on_login = [&](const std::string& did) { plan.vtc_login = did; };
+      return std::make_unique<audit::VtcLog>(std::move(o));
+    },
     [&]() -> std::unique_ptr<app::Registry> {
       // The token and client key are checked as a pass would; nothing is sent.
       const registry::RegistryOptions r = registry_options(cfg);
