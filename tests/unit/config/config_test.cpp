@@ -141,6 +141,11 @@ struct IntegerCase
 
 // SPEC §3; registry.degraded_after_seconds has no range there, ">= 1" is ours.
 const std::vector<IntegerCase> k_integers = {
+  { "audit.page_size", &Config::audit_page_size, 1, 200 },
+  { "audit.degraded_after_seconds",
+    &Config::audit_degraded_after_seconds,
+    1,
+    k_int_max },
   { "audit.max_line_bytes", &Config::audit_max_line_bytes, 4096, k_int_max },
   { "registry.connect_timeout_seconds",
     &Config::registry_connect_timeout_seconds,
@@ -178,6 +183,8 @@ std::string env_name(const std::string& key)
 const std::vector<std::string> k_path_keys = {
   "state.db",
   "audit.source",
+  "audit.identity_file",
+  "audit.ca_file",
   "audit.key_file",
   "registry.token_file",
   "registry.client_cert",
@@ -192,12 +199,17 @@ const std::string k_zero_anchor(43, 'A');
 
 } // namespace
 
-TEST_CASE("config: known_keys lists exactly the keys of SPEC §3")
+TEST_CASE("config: known_keys lists exactly the documented keys")
 {
   const std::vector<KeyInfo> expected = {
     { "vtc.did", "string", "", "did:...", true },
     { "state.db", "path", "/var/lib/vtc-sync/state.db", "non-empty", false },
-    { "audit.source", "path", "", "", true },
+    { "audit.source", "path", "", "file path or http(s) URL", true },
+    { "audit.identity_file", "path", "", "", false },
+    { "audit.api_path", "string", "/v1", "empty or /...", false },
+    { "audit.ca_file", "path", "", "", false },
+    { "audit.page_size", "integer", "200", "1..200", false },
+    { "audit.degraded_after_seconds", "integer", "300", ">= 1", false },
     { "audit.key_file", "path", "", "", false },
     { "audit.verify",
       "enum",
@@ -231,7 +243,7 @@ TEST_CASE("config: known_keys lists exactly the keys of SPEC §3")
     { "metrics.textfile", "path", "", "", false },
   };
   const auto& keys = known_keys();
-  CHECK(keys.size() == 30);
+  CHECK(keys.size() == 35);
   CHECK(keys.size() == expected.size());
   for (const auto& want : expected) {
     CAPTURE(want.name);
@@ -251,6 +263,12 @@ TEST_CASE("config: every key has its documented default")
   CHECK(c.vtc_did == "did:web:vtc.example");
   CHECK(c.state_db == "/var/lib/vtc-sync/state.db");
   CHECK(c.audit_source == "/var/log/vtc/audit.jsonl");
+  CHECK(c.audit_identity_file.empty());
+  CHECK(c.audit_api_path == "/v1");
+  CHECK(c.audit_ca_file.empty());
+  CHECK(c.audit_page_size == 200);
+  CHECK(c.audit_degraded_after_seconds == 300);
+  CHECK(!c.audit_source_is_url());
   CHECK(c.audit_key_file.empty());
   CHECK(c.audit_verify == VerifyMode::chain);
   CHECK(c.audit_anchor.empty());
@@ -605,6 +623,8 @@ TEST_CASE("config: relative paths in the file follow the file's directory")
     const std::map<std::string, std::string> got = {
       { "state.db", c.state_db },
       { "audit.source", c.audit_source },
+      { "audit.identity_file", c.audit_identity_file },
+      { "audit.ca_file", c.audit_ca_file },
       { "audit.key_file", c.audit_key_file },
       { "registry.token_file", c.registry_token_file },
       { "registry.client_cert", c.registry_client_cert },
@@ -785,4 +805,23 @@ TEST_CASE("config: process_environment collects only VTC_SYNC_ variables")
   CHECK(env.at("VTC_SYNC_TEST_PROBE") == "a=b");
   CHECK(env.count("VTC_SYNCTEST_PROBE") == 0);
   CHECK(env.count("PATH") == 0);
+}
+
+TEST_CASE("config: a URL source is kept as written and needs an identity")
+{
+  const auto url = toml_with({ { "audit.source", R"("https://vtc.example")" },
+                               { "audit.identity_file", R"("id.pem")" } });
+  const auto c = parse_text(url);
+  CHECK(c.audit_source == "https://vtc.example");
+  CHECK(c.audit_source_is_url());
+  CHECK(c.audit_identity_file == "/etc/vtc-sync/id.pem");
+  const auto loopback =
+    toml_with({ { "audit.source", R"("http://127.0.0.1:8080")" },
+                { "audit.identity_file", R"("/k/id.pem")" } });
+  CHECK(parse_text(loopback).audit_source == "http://127.0.0.1:8080");
+
+  const auto message = parse_failure(
+    toml_with({ { "audit.source", R"("https://vtc.example")" } }));
+  CHECK(contains(message, "'audit.identity_file' is not set"));
+  CHECK(contains(message, k_origin));
 }
