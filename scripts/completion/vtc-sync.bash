@@ -42,6 +42,7 @@ _vtc_sync_options()
         'records show') echo '--json' ;;
         drift) echo '--json' ;;
         backup) echo '' ;;
+        identity) echo '--generate' ;;
     esac
 }
 
@@ -169,7 +170,7 @@ _vtc_sync()
     fi
 
     if [[ -z $cmd ]]; then
-        _vtc_sync_words 'tick status queue reconcile records drift outcomes audit backup' "$cur"
+        _vtc_sync_words 'tick status queue reconcile records drift outcomes audit backup identity' "$cur"
         return 0
     fi
     if [[ -n $subs && -z $sub ]]; then
