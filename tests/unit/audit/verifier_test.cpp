@@ -90,3 +90,31 @@ TEST_CASE("audit: each actor HMAC is checked under its own key and DID")
   CHECK(after(*keys, admin_a, with_actor_hash(carol_a, admin_hash_a)) ==
         "hmac");
 }
+
+TEST_CASE("audit: a version-1 row with zero hashes is legacy only where a VTC serves it")
+{
+  // A VTC adds prev_hash and entry_hash, both zeros, to a version-1 row.
+  const auto lines = test::lines_of(test::data("legacy-prefix.audit.jsonl"));
+  std::string served = lines.front();
+  REQUIRE(served.find("\"schema_version\":1") != std::string::npos);
+  const std::string zeros(43, 'A');
+  served.insert(served.find("\"event\":"),
+                "\"prev_hash\":\"" + zeros + "\",\"entry_hash\":\"" + zeros + "\",");
+  audit::Envelope e;
+  std::string detail;
+
+  audit::Verifier file(nullptr, {}, false, 1U << 20U);
+  CHECK(file.check(served, e, detail) == "unparseable");
+
+  audit::Verifier rest(nullptr, {}, false, 1U << 20U);
+  rest.accept_zero_hashes_on_legacy();
+  CHECK_FALSE(rest.check(served, e, detail).has_value());
+  CHECK(e.schema_version == 1);
+  CHECK_FALSE(e.chained);
+  CHECK_FALSE(rest.chained());
+
+  // Other hashes on a version-1 row stay refused.
+  std::string odd = served;
+  odd.replace(odd.find(zeros), 1, "B");
+  CHECK(rest.check(odd, e, detail) == "unparseable");
+}
