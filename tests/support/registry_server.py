@@ -39,10 +39,8 @@ import argparse
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
-import signal
 import socket
 import socketserver
 import ssl
@@ -52,6 +50,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import serve  # next to this file
 
 CONTROL_PREFIX = "/_control/"
 DEFAULT_LIMIT = 100
@@ -698,14 +698,7 @@ def parse_args(argv):
     p.add_argument("--verbose", action="store_true", help="log requests on stderr")
     args = p.parse_args(argv)
 
-    try:
-        host_ip = ipaddress.ip_address(args.host)
-    except ValueError:
-        p.error(f"--host must be a loopback IP address, not {args.host!r}")
-    if not host_ip.is_loopback:
-        # The test registry has no real security: never expose it.
-        p.error(f"--host {args.host} is not loopback (127.0.0.0/8 or ::1)")
-    args.family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
+    args.family = serve.loopback_family(p, args.host)
     if not (args.admin_path.startswith("/") and not args.admin_path.endswith("/")
             and not args.admin_path.startswith(CONTROL_PREFIX.rstrip("/"))):
         p.error("--admin-path must start with '/', not end with '/', and not be under /_control")
@@ -729,47 +722,11 @@ def main(argv=None):
             return 2
 
     state = State(args.admin_path, args.token, args.latency_ms)
-    server_cls = RegistryServer
-    if args.family == socket.AF_INET6:
-        server_cls = type("RegistryServer6", (RegistryServer,), {"address_family": socket.AF_INET6})
-    try:
-        server = server_cls((args.host, args.port), state, ssl_context, args.verbose)
-    except OSError as e:
-        sys.stderr.write(f"registry: cannot listen on {args.host}:{args.port}: {e}\n")
+    server = serve.listen(RegistryServer, args.family, (args.host, args.port),
+                          state, ssl_context, args.verbose, name="registry")
+    if server is None:
         return 2
-    port = server.server_address[1]
-
-    if args.port_file:
-        # Write-then-rename so a reader polling the file never sees it half written.
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if args.exit_on_stdin_eof:
-        def watch_stdin():
-            # os.read, not sys.stdin: a daemon thread blocked inside a
-            # buffered reader makes interpreter shutdown abort.
-            while os.read(0, 4096):
-                pass
-            stop.set()
-        threading.Thread(target=watch_stdin, daemon=True).start()
-
-    # serve_forever runs on a thread because shutdown() must be called from
-    # another thread than the one serving; the main thread waits for signals.
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                               daemon=True)
-    serving.start()
-    print(f"listening {args.host} {port}", flush=True)
-    while not stop.wait(0.5):
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
-
+    return serve.serve(server, args.host, args.port_file, args.exit_on_stdin_eof)
 
 if __name__ == "__main__":
     sys.exit(main())

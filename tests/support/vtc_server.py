@@ -109,12 +109,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 import re
 import secrets
-import signal
 import socket
 import socketserver
 import ssl
@@ -130,6 +128,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ed25519  # noqa: E402  (the independent verifier, next to this file)
+import serve  # noqa: E402
 
 CONTROL_PREFIX = "/_control/"
 TT_LIST = "https://trusttasks.org/openvtc/vtc/audit/list/1.0"
@@ -1412,13 +1411,7 @@ def parse_args(argv):
     p.add_argument("--verbose", action="store_true", help="log requests on stderr")
     args = p.parse_args(argv)
 
-    try:
-        host_ip = ipaddress.ip_address(args.host)
-    except ValueError:
-        p.error(f"--host must be a loopback IP address, not {args.host!r}")
-    if not host_ip.is_loopback:
-        p.error(f"--host {args.host} is not loopback (127.0.0.0/8 or ::1)")
-    args.family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
+    args.family = serve.loopback_family(p, args.host)
     api = args.api_path
     if api and not (api.startswith("/") and not api.endswith("/")
                     and not (api + "/").startswith(CONTROL_PREFIX)):
@@ -1454,42 +1447,11 @@ def main(argv=None):
             return 2
 
     state = State(args, args.acl_map)
-    server_cls = VtcServer
-    if args.family == socket.AF_INET6:
-        server_cls = type("VtcServer6", (VtcServer,), {"address_family": socket.AF_INET6})
-    try:
-        server = server_cls((args.host, args.port), state, ssl_context, args.verbose)
-    except OSError as e:
-        sys.stderr.write(f"vtc: cannot listen on {args.host}:{args.port}: {e}\n")
+    server = serve.listen(VtcServer, args.family, (args.host, args.port),
+                          state, ssl_context, args.verbose, name="vtc")
+    if server is None:
         return 2
-    port = server.server_address[1]
-
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if args.exit_on_stdin_eof:
-        def watch_stdin():
-            while os.read(0, 4096):
-                pass
-            stop.set()
-        threading.Thread(target=watch_stdin, daemon=True).start()
-
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                               daemon=True)
-    serving.start()
-    print(f"listening {args.host} {port}", flush=True)
-    while not stop.wait(0.5):
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
-
+    return serve.serve(server, args.host, args.port_file, args.exit_on_stdin_eof)
 
 if __name__ == "__main__":
     sys.exit(main())
