@@ -420,6 +420,59 @@ class Community:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class VtcCommunity(Community):
+    """A Community whose audit source is a test VTC (tests/support/vtc.py)
+    on 127.0.0.1, serving self.audit as its log. vtc-sync logs in with a key
+    of its own, made by `vtc-sync identity --generate` (self.identity,
+    self.identity_did). Until start_vtc() (or use_vtc()) the config reads
+    self.audit as a file. VTCs started here stop in cleanup()."""
+
+    def __init__(self, log="basic.audit.jsonl", keys=True, **kw):
+        self.vtc_url = None
+        self.vtcs = []
+        super().__init__(log=log, keys=keys, **kw)
+        try:
+            self.identity = self.dir / "id.pem"
+            code, out, err = run("identity", "--generate", self.identity)
+            if code != 0:
+                raise AssertionError(f"identity --generate exited {code}: {err}")
+            self.identity_did = out.strip()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def config_sections(self, **overrides):
+        sections = super().config_sections(**overrides)
+        audit = sections["audit"]
+        if self.vtc_url and audit.get("source") == str(self.audit):
+            audit["source"] = self.vtc_url
+            audit.setdefault("identity_file", str(self.identity))
+        return sections
+
+    def use_vtc(self, url):
+        """Point the config at the VTC at `url` (audit.source)."""
+        self.vtc_url = url
+        self.write_config()
+
+    def start_vtc(self, acl=None, vtc_did=None, **kw):
+        """Start a test VTC on self.audit (the Vtc fixture; `kw` go to it),
+        whose ACL makes self.identity_did a super-admin unless `acl` says
+        otherwise, and point the config at it."""
+        from vtc import Vtc  # same folder; only these tests need it
+        if acl is None:
+            acl = {self.identity_did: "admin"}
+        vtc = Vtc(self.audit, vtc_did or self.did, acl=acl, **kw)
+        vtc.start()
+        self.vtcs.append(vtc)
+        self.use_vtc(vtc.url)
+        return vtc
+
+    def cleanup(self):
+        for vtc in getattr(self, "vtcs", ()):
+            vtc.__exit__(None, None, None)
+        super().cleanup()
+
+
 def comparable_jobs(db):
     return [(j["id"], j["kind"], j["member"], j["state"], j["attempts"])
             for j in db.jobs()]
