@@ -128,6 +128,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     const core::TimeNs now = p.clock.now();
     const SourceHealth h = record_source_failure(p.store, now, e.what());
     result.audit_unavailable = true;
+    result.audit_error = e.what();
     result.source_degraded_since = h.since;
     if (now - h.since >=
         options.source_degraded_after_seconds * core::k_ns_per_second) {
@@ -141,6 +142,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
   } catch (const AuditError& e) {
     util::log::error(e.what());
     result.audit_unavailable = true;
+    result.audit_error = e.what();
     result.code = worst(result.code, e.code());
   }
 

@@ -39,6 +39,7 @@ struct TickResult
   std::int64_t recovered = 0;
   WalkResult walk;
   bool audit_unavailable = false; // the source could not be read (74)
+  std::string audit_error;        // and why
   // A VTC source could not be reached; since when (SourceHealth).
   std::optional<core::TimeNs> source_degraded_since;
   bool policy_failed = false;     // the policy could not be read (78)

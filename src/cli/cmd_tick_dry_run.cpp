@@ -106,7 +106,7 @@ void print_text(const Plan& plan, const app::TickResult& r)
   const app::WalkResult& w = r.walk;
   std::string walk_end;
   if (r.audit_unavailable) {
-    walk_end = "the audit log cannot be read";
+    walk_end = "the audit log cannot be read: " + r.audit_error;
   } else if (w.policy_blocked) {
     walk_end = "blocked: the policy cannot be read";
   } else if (w.failure) {
