@@ -82,6 +82,49 @@ std::int64_t reconcile_on_change(const TickPorts& p, const core::Policy& policy)
   return made;
 }
 
+// Opens the audit source and walks it. A source that cannot be read skips
+// the walk: a VTC that cannot be reached for a while is normal weather, for
+// longer than its allowance the operator's (69). Returns whether the
+// source opened.
+bool walk_source(const TickPorts& p, TickOptions& options, LazyPolicy& policy,
+                 const std::function<bool()>& should_stop, TickResult& result)
+{
+  std::unique_ptr<AuditLog> log;
+  try {
+    log = p.open_log();
+    options.walk.policy = [&] { return policy.get(); };
+    options.walk.should_stop = should_stop;
+    result.walk = walk(*log, p.store, p.clock, options.walk);
+    result.audit_lag_bytes = result.walk.lag_bytes;
+    if (result.walk.failure) {
+      util::log::error(describe(*result.walk.failure));
+      result.code = worst(result.code, ExitCode::data_err);
+    }
+    record_source_success(p.store, p.clock.now());
+  } catch (const SourceUnavailable& e) {
+    const core::TimeNs now = p.clock.now();
+    const SourceHealth h = record_source_failure(p.store, now, e.what());
+    result.audit_unavailable = true;
+    result.audit_error = e.what();
+    result.source_degraded_since = h.since;
+    if (now - h.since >=
+        options.source_degraded_after_seconds * core::k_ns_per_second) {
+      util::log::error(fmt::format("{} (unreachable since {})", e.what(),
+                                   core::format_rfc3339(h.since)));
+      result.code = worst(result.code, ExitCode::unavailable);
+    } else {
+      util::log::warn(fmt::format("{}; the walk waits for a later pass",
+                                  e.what()));
+    }
+  } catch (const AuditError& e) {
+    util::log::error(e.what());
+    result.audit_unavailable = true;
+    result.audit_error = e.what();
+    result.code = worst(result.code, e.code());
+  }
+  return log != nullptr;
+}
+
 } // namespace
 
 TickResult tick(const TickPorts& p, TickOptions options)
@@ -110,45 +153,11 @@ TickResult tick(const TickPorts& p, TickOptions options)
       "recovered {} job(s) a previous pass left in flight", result.recovered));
   }
 
-  std::unique_ptr<AuditLog> log;
-  try {
-    log = p.open_log();
-    options.walk.policy = [&] { return policy.get(); };
-    options.walk.should_stop = should_stop;
-    result.walk = walk(*log, p.store, p.clock, options.walk);
-    result.audit_lag_bytes = result.walk.lag_bytes;
-    if (result.walk.failure) {
-      util::log::error(describe(*result.walk.failure));
-      result.code = worst(result.code, ExitCode::data_err);
-    }
-    record_source_success(p.store, p.clock.now());
-  } catch (const SourceUnavailable& e) {
-    // A VTC that cannot be reached for a while is normal weather; for
-    // longer than its allowance it is the operator's (69).
-    const core::TimeNs now = p.clock.now();
-    const SourceHealth h = record_source_failure(p.store, now, e.what());
-    result.audit_unavailable = true;
-    result.audit_error = e.what();
-    result.source_degraded_since = h.since;
-    if (now - h.since >=
-        options.source_degraded_after_seconds * core::k_ns_per_second) {
-      util::log::error(fmt::format("{} (unreachable since {})", e.what(),
-                                   core::format_rfc3339(h.since)));
-      result.code = worst(result.code, ExitCode::unavailable);
-    } else {
-      util::log::warn(fmt::format("{}; the walk waits for a later pass",
-                                  e.what()));
-    }
-  } catch (const AuditError& e) {
-    util::log::error(e.what());
-    result.audit_unavailable = true;
-    result.audit_error = e.what();
-    result.code = worst(result.code, e.code());
-  }
+  const bool opened = walk_source(p, options, policy, should_stop, result);
 
   const WalkResult& w = result.walk;
   DispatchOptions& d = options.dispatch;
-  d.scope = log && w.complete && !w.failure ? ClaimScope::all
+  d.scope = opened && w.complete && !w.failure ? ClaimScope::all
                                             : ClaimScope::removals_only;
   // Publishes, updates and departures need the policy; read it only if one
   // of them is due.
