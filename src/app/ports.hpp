@@ -31,9 +31,9 @@ public:
 
 // ---- audit log ------------------------------------------------------------
 
-// Chain position of the last processed entry (SPEC §4.4) plus hints. A
-// source that is a running VTC has no lines: `line` counts the entries
-// processed, and the file hints stay zero.
+// Chain position of the last processed entry (vtc-sync(1): the walk)
+// plus hints. A source that is a running VTC has no lines: `line` counts
+// the entries processed, and the file hints stay zero.
 struct Cursor
 {
   std::int64_t line = 0;       // 1-based line of the last processed entry
