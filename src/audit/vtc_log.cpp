@@ -305,6 +305,8 @@ std::optional<app::AuditFailure> VtcLog::seek(
 {
   Impl& m = *m_impl;
   m.at = cursor.value_or(app::Cursor{});
+  // A VTC has no file to hint at (a cursor a file source left has some).
+  m.at.line_start = m.at.offset = m.at.device = m.at.inode = m.at.size = 0;
   m.buffer.clear();
   m.pos = 0;
   m.consumed = 0;
