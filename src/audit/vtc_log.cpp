@@ -146,6 +146,15 @@ std::string storage_key(core::TimeNs time, std::string_view event_id)
   return key;
 }
 
+// UUID texts compared as the VTC's keys spell them, in lower case.
+bool same_uuid(std::string_view a, std::string_view b)
+{
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
 } // namespace
 
 struct VtcLog::Impl
@@ -192,8 +201,7 @@ struct VtcLog::Impl
       return e.schema_version == 1 && legacy_fingerprint(item) == c.entry_hash;
     }
     return e.schema_version == 2 && e.entry_hash_text == c.entry_hash &&
-           (c.event_id.empty() ||
-            storage_key(0, e.event_id) == storage_key(0, c.event_id));
+           (c.event_id.empty() || same_uuid(e.event_id, c.event_id));
   }
 
   app::AuditFailure discontinuity(const app::Cursor& c, const std::string& how)
