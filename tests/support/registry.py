@@ -15,15 +15,15 @@ import hashlib
 import json
 import os
 import secrets
-import selectors
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from server_process import ServerProcess
 
 SERVER = Path(__file__).resolve().parent / "registry_server.py"
 
@@ -38,8 +38,11 @@ def record_id(authority_id, entity_id, action="recognise", resource="trust-graph
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-class Registry:
+class Registry(ServerProcess):
     """Runs registry_server.py as a subprocess for the duration of a `with`."""
+
+    what = "registry"
+    error = RegistryError
 
     def __init__(self, *, host="127.0.0.1", port=0, admin_path="/admin/v1", token=None,
                  latency_ms=None, tls_cert=None, tls_key=None, client_ca=None,
@@ -79,81 +82,6 @@ class Registry:
 
     # -- lifecycle ------------------------------------------------------------
 
-    def start(self):
-        # stderr goes to a file, not a pipe: nobody drains it while tests run,
-        # and a full pipe would block the server.
-        self._stderr = tempfile.TemporaryFile()
-        # stdin stays open as a lifeline: if this test process dies, the
-        # server sees EOF and exits instead of lingering.
-        self.proc = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._stderr)
-        try:
-            line = self._read_listening_line()
-            parts = line.split()
-            if len(parts) != 3 or parts[0] != "listening" or not parts[2].isdigit():
-                raise RegistryError(f"unexpected first line from registry: {line!r}")
-            self.port = int(parts[2])
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def _read_listening_line(self):
-        deadline = time.monotonic() + self._start_timeout
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in buf:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RegistryError(
-                        f"registry did not print 'listening' within {self._start_timeout} s; "
-                        f"stderr: {self.stderr_text()!r}")
-                if not sel.select(left):
-                    continue
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    rc = self.proc.wait(timeout=self._stop_timeout)
-                    raise RegistryError(f"registry exited with {rc} before listening; "
-                                        f"stderr: {self.stderr_text()!r}")
-                buf += chunk
-        return buf.split(b"\n", 1)[0].decode("utf-8", "replace")
-
-    def stop(self):
-        """Terminate (then kill after stop_timeout); returns the exit status."""
-        if self.proc is None:
-            return self.returncode
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=self._stop_timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe:
-                pipe.close()
-        self.returncode = self.proc.returncode
-        self.proc = None
-        return self.returncode
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
-        return False
-
-    def stderr_text(self):
-        if self._stderr is None:
-            return ""
-        self._stderr.flush()
-        self._stderr.seek(0)
-        return self._stderr.read().decode("utf-8", "replace")
 
     # -- addresses --------------------------------------------------------------
 

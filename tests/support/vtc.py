@@ -23,13 +23,12 @@ import base64
 import http.client
 import json
 import os
-import selectors
 import ssl
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from server_process import ServerProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ed25519  # noqa: E402
@@ -178,8 +177,11 @@ def _acl_arg(did, spec):
     return f"{did}={role}" + (":" + ",".join(contexts) if contexts else "")
 
 
-class Vtc:
+class Vtc(ServerProcess):
     """Runs vtc_server.py as a subprocess for the duration of a `with`."""
+
+    what = "test VTC"
+    error = VtcError
 
     def __init__(self, log_path, vtc_did, acl=None, *, host="127.0.0.1", port=0,
                  api_path="/v1", version=None, audit_key=None, access_ttl=None,
@@ -224,78 +226,6 @@ class Vtc:
 
     # -- lifecycle --------------------------------------------------------------
 
-    def start(self):
-        # stderr to a file (nobody drains a pipe); stdin stays open as a
-        # lifeline so the server exits if this process dies.
-        self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._stderr)
-        try:
-            line = self._read_listening_line()
-            parts = line.split()
-            if len(parts) != 3 or parts[0] != "listening" or not parts[2].isdigit():
-                raise VtcError(f"unexpected first line from the test VTC: {line!r}")
-            self.port = int(parts[2])
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def _read_listening_line(self):
-        deadline = time.monotonic() + self._start_timeout
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in buf:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise VtcError(f"test VTC did not print 'listening' within "
-                                   f"{self._start_timeout} s; stderr: {self.stderr_text()!r}")
-                if not sel.select(left):
-                    continue
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    rc = self.proc.wait(timeout=self._stop_timeout)
-                    raise VtcError(f"test VTC exited with {rc} before listening; "
-                                   f"stderr: {self.stderr_text()!r}")
-                buf += chunk
-        return buf.split(b"\n", 1)[0].decode("utf-8", "replace")
-
-    def stop(self):
-        """Terminate (then kill after stop_timeout); returns the exit status."""
-        if self.proc is None:
-            return self.returncode
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=self._stop_timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe:
-                pipe.close()
-        self.returncode = self.proc.returncode
-        self.proc = None
-        return self.returncode
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
-        return False
-
-    def stderr_text(self):
-        if self._stderr is None:
-            return ""
-        self._stderr.flush()
-        self._stderr.seek(0)
-        return self._stderr.read().decode("utf-8", "replace")
 
     # -- addresses ----------------------------------------------------------------
 
