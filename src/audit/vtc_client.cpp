@@ -273,7 +273,8 @@ struct VtcClient::Impl
       throw AuditError(ExitCode::config,
                        fmt::format("the VTC at {} refused the login of {} "
                                    "(HTTP 401: {}); are vtc.did and the VTC's "
-                                   "DID the same?",
+                                   "DID the same, and this host's clock not "
+                                   "ahead of the VTC's?",
                                    url, id.did, error_text(r)));
     }
     if (r.status == 403) {
