@@ -1,6 +1,5 @@
 #include "store/connection.hpp"
 
-#include "store/codec.hpp"
 #include "store/schema.hpp"
 #include "util/log.hpp"
 
@@ -39,39 +38,6 @@ int user_version(SQLite::Database& db)
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
-// vtc_job_id(text), vtc_uuid(text), vtc_hash(text): the bytes schema 2
-// stores for a version-1 text, NULL where there are none.
-template<std::string (*Encode)(std::string_view)>
-void encode_function(sqlite3_context* ctx, int, sqlite3_value** argv)
-{
-  const auto* text = sqlite3_value_text(argv[0]);
-  const std::string bytes =
-    text == nullptr ? std::string()
-                    : Encode({reinterpret_cast<const char*>(text),
-                              static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))});
-  if (bytes.empty()) {
-    sqlite3_result_null(ctx);
-  } else {
-    sqlite3_result_blob(ctx, bytes.data(), static_cast<int>(bytes.size()),
-                        SQLITE_TRANSIENT);
-  }
-}
-
-void define_migration_functions(SQLite::Database& db)
-{
-  const auto define = [&](const char* name, auto* fn) {
-    const int rc = sqlite3_create_function_v2(
-      db.getHandle(), name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, fn,
-      nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      throw StoreError(fmt::format("defining {}: {}", name, sqlite3_errstr(rc)));
-    }
-  };
-  define("vtc_job_id", &encode_function<job_id_bytes>);
-  define("vtc_uuid", &encode_function<uuid_bytes>);
-  define("vtc_hash", &encode_function<hash_bytes>);
-}
-
 void migrate(SQLite::Database& db, const std::string& path)
 {
   const int have = user_version(db);
@@ -85,35 +51,15 @@ void migrate(SQLite::Database& db, const std::string& path)
   if (have == want) {
     return;
   }
-  define_migration_functions(db);
-  // Migrations may edit table definitions in sqlite_schema (versions 3
-  // and 4).
-  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
   WriteTransaction tx(db);
   for (int v = have; v < want; ++v) {
     db.exec(std::string(migrations()[static_cast<std::size_t>(v)]));
   }
-  // A new schema cookie makes every connection, this one included, read
-  // the edited definitions again.
-  const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
-  db.exec(fmt::format("PRAGMA schema_version = {}", cookie + 1));
   db.exec(fmt::format("PRAGMA user_version = {}", want));
   if (have == 0) {
     meta_set(db, "generation", random_generation());
   }
   tx.commit();
-  if (have > 0 && db.execAndGet("PRAGMA freelist_count").getInt64() > 0) {
-    // A migration that rewrote tables leaves their old pages free: give
-    // them back once (a few seconds for a large database). The upgrade
-    // stands without it.
-    try {
-      db.exec("VACUUM");
-    } catch (const SQLite::Exception& e) {
-      util::log::warn(fmt::format(
-        "state database {}: VACUUM after the upgrade failed: {}", path,
-        e.what()));
-    }
-  }
 }
 
 void check_version(SQLite::Database& db, const std::string& path)

@@ -446,158 +446,7 @@ TEST_CASE("store: a pass migrates an empty version-0 database")
   CHECK(s.schema_version() == store::current_schema_version());
 }
 
-TEST_CASE("store: a pass migrates version 1's text ids and hashes to bytes")
-{
-  test::TempDir dir;
-  const std::string path = dir.file("state.db");
-  FixedClock clock;
-  const std::string job = J('1');
-  const std::string reconcile = "reconcile:00112233445566778899aabbccddeeff";
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec(std::string(store::migrations()[0]));
-    db.exec("PRAGMA user_version = 1");
-    SQLite::Statement st(db, R"sql(
-      INSERT INTO members(id, did, status, role, active_from) VALUES
-        (1, 'did:key:alice', 'active', 'member', 5),
-        (2, 'did:key:bob', 'departed', '', 6);
-      )sql");
-    st.exec();
-    const auto insert = [&](const std::string& sql,
-                            std::vector<std::string> values) {
-      SQLite::Statement q(db, sql);
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        q.bind(static_cast<int>(i + 1), values[i]);
-      }
-      q.exec();
-    };
-    insert("INSERT INTO member_keys VALUES (?1, ?2, 1), (?1, ?3, 2)",
-           { k_key_id, hash_of("did:key:alice"), hash_of("did:key:bob") });
-    insert("INSERT INTO jobs(id, member_id, kind, state, attempts, retries, "
-           "due, event_line, key_id, target_hash, created, last_error) VALUES "
-           "(?1, 1, 'publish', 'failed', 3, 2, 10, 4, ?3, ?4, 1, 'HTTP 422'), "
-           "(?2, 2, 'depart', 'pending', 0, 0, 20, 0, ?3, ?5, 1, '')",
-           { job, reconcile, k_key_id, hash_of("did:key:alice"),
-             hash_of("did:key:bob") });
-    insert("INSERT INTO attempts(job_id, n, started, finished, method, "
-           "idempotency_key, http_status, class, error) VALUES "
-           "(?1, 1, 7, 8, 'PUT', ?1 || '/r2', 422, 'permanent', 'HTTP 422')",
-           { job });
-    insert("INSERT INTO outcomes(seq, at, kind, job_id, attempts, key_id, "
-           "target_hash, detail) VALUES (5, 9, 'failed', ?1, 3, ?2, ?3, '{}'), "
-           "(7, 9, 'superseded', ?4, 0, ?2, ?3, '')",
-           { job, k_key_id, hash_of("did:key:alice"), J('2') });
-    db.exec("DELETE FROM outcomes WHERE seq = 7");
-  }
-  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == store::current_schema_version());
-  // The pages of the version-1 tables were given back.
-  CHECK(count(path, "PRAGMA freelist_count") == 0);
-
-  const auto rows = s.jobs({});
-  REQUIRE(rows.size() == 2);
-  CHECK(rows[0].id == job);
-  CHECK(rows[0].state == JobState::failed);
-  CHECK(rows[0].target_hash == hash_of("did:key:alice"));
-  CHECK(rows[1].id == reconcile);
-  CHECK(rows[1].target_hash == hash_of("did:key:bob"));
-
-  const auto d = s.job_detail(job);
-  REQUIRE(d.has_value());
-  CHECK(d->retries == 2);
-  REQUIRE(d->attempts.size() == 1);
-  CHECK(d->attempts[0].idempotency_key == job + "/r2");
-  CHECK(d->attempts[0].http_status == 422);
-  REQUIRE(d->outcomes.size() == 1);
-  CHECK(d->outcomes[0].seq == 5);
-  CHECK(d->outcomes[0].key_id == k_key_id);
-  CHECK(d->outcomes[0].target_hash == hash_of("did:key:alice"));
-
-  const auto bob = s.find_member_by_key(k_key_id, hash_of("did:key:bob"));
-  REQUIRE(bob.has_value());
-  CHECK(bob->did == "did:key:bob");
-
-  // The outcome sequence goes on after the highest seq ever handed out.
-  CHECK(s.retry({ job }) ==
-        std::vector<app::JobChange>{ app::JobChange::done });
-  const auto out = s.outcomes(5, 10);
-  REQUIRE(out.size() == 1);
-  CHECK(out[0].seq == 8);
-  CHECK(out[0].job_id == job);
-  CHECK(count(path, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
-  SQLite::Database check(path, SQLite::OPEN_READONLY);
-  CHECK(check.execAndGet("PRAGMA integrity_check").getString() == "ok");
-}
-
 namespace {
-
-// Schema edits that take a database back to what version 4 left: a
-// unique index on every job's id, which only a new table gives.
-const std::string k_back_to_v4 =
-  "ALTER TABLE jobs RENAME TO jobs_v5;"
-  "CREATE TABLE jobs (\n"
-  "  member_id   INTEGER PRIMARY KEY REFERENCES members(id),\n"
-  "  id          BLOB NOT NULL UNIQUE,\n"
-  "  kind        TEXT NOT NULL CHECK (kind = 'publish' OR kind = 'update' OR "
-  "kind = 'depart' OR kind = 'delete'),\n"
-  "  state       TEXT NOT NULL CHECK (state = 'pending' OR state = "
-  "'in_flight' OR state = 'failed'),\n"
-  "  attempts    INTEGER NOT NULL DEFAULT 0,\n"
-  "  retries     INTEGER NOT NULL DEFAULT 0,\n"
-  "  due         INTEGER NOT NULL,\n"
-  "  rtbf        INTEGER NOT NULL DEFAULT 0,\n"
-  "  event_line  INTEGER NOT NULL,\n"
-  "  key         INTEGER,\n"
-  "  last_error  TEXT NOT NULL DEFAULT ''\n"
-  ") STRICT;"
-  "INSERT INTO jobs SELECT * FROM jobs_v5;"
-  "DROP TABLE jobs_v5;"
-  "CREATE INDEX jobs_due ON jobs(due) WHERE state = 'pending';"
-  "CREATE INDEX jobs_in_flight ON jobs(due) WHERE state = 'in_flight';"
-  "CREATE INDEX jobs_failed ON jobs(due) WHERE state = 'failed';";
-
-// ... to what version 3 left: a job's key with its foreign key, and every
-// outcome kind indexed.
-const std::string k_back_to_v3 =
-  k_back_to_v4 +
-  "UPDATE sqlite_schema SET sql = replace(sql, 'key         INTEGER,', "
-  "'key         INTEGER REFERENCES audit_keys(id),') WHERE name = 'jobs';"
-  "DROP INDEX outcomes_counted;"
-  "CREATE INDEX outcomes_kind ON outcomes(kind);";
-
-// ... and to what version 2 left: CHECK constraints with IN lists.
-const std::string k_back_to_v2 =
-  k_back_to_v3 +
-  "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (status = ''unknown'' "
-  "OR status = ''active'' OR status = ''departed'' OR status = ''purged'')', "
-  "'CHECK (status IN (''unknown'',''active'',''departed'',''purged''))') "
-  "WHERE name = 'members';"
-  "UPDATE sqlite_schema SET sql = replace(replace(sql, 'CHECK (kind = "
-  "''publish'' OR kind = ''update'' OR kind = ''depart'' OR kind = "
-  "''delete'')', 'CHECK (kind IN (''publish'',''update'',''depart'',"
-  "''delete''))'), 'CHECK (state = ''pending'' OR state = ''in_flight'' OR "
-  "state = ''failed'')', 'CHECK (state IN (''pending'',''in_flight'',"
-  "''failed''))') WHERE name = 'jobs';";
-
-// A database this binary made and walked Alice's first job into, then
-// took back to schema `version` by `edits`, run on a writable
-// sqlite_schema. A new schema cookie makes SQLite read them.
-void walk_then_downgrade(const std::string& path, int version,
-                         const std::string& edits)
-{
-  FixedClock clock;
-  {
-    store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-    walk_alice(s);
-  }
-  SQLite::Database db(path, SQLite::OPEN_READWRITE);
-  sqlite3_db_config(db.getHandle(), SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
-  const int cookie = db.execAndGet("PRAGMA schema_version").getInt();
-  db.exec("PRAGMA writable_schema = ON;" + edits +
-          "PRAGMA writable_schema = OFF;"
-          "PRAGMA user_version = " + std::to_string(version));
-  db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
-}
 
 // The definitions' CHECK constraints, and whether writing a job builds a
 // temporary index (what an IN list of three or more values costs).
@@ -655,33 +504,6 @@ TEST_CASE("store: job and member values are checked without IN lists")
   CHECK_THROWS(sql(path, "UPDATE members SET status = 'Active'"));
   CHECK(count(path, "SELECT count(*) FROM jobs WHERE kind = 'delete' AND "
                     "state = 'failed'") == 1);
-}
-
-TEST_CASE("store: a pass edits version 2's IN lists in place")
-{
-  test::TempDir dir;
-  const std::string path = dir.file("state.db");
-  FixedClock clock;
-  walk_then_downgrade(path, 2, k_back_to_v2);
-  REQUIRE(checks(path) ==
-          "CHECK (kind IN ('publish','update','depart','delete')),\n"
-          "CHECK (state IN ('pending','in_flight','failed')),\n"
-          "CHECK (status IN ('unknown','active','departed','purged')),\n");
-  REQUIRE(job_update_builds_an_index(path));
-
-  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == store::current_schema_version());
-  CHECK_FALSE(job_update_builds_an_index(path));
-  CHECK(checks(path).find(" IN (") == std::string::npos);
-  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
-                    "WHERE integrity_check <> 'ok'") == 0);
-  // The rows are as they were, and the connection that upgraded writes by
-  // the new definitions.
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
-  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
-                                JobKind::depart, 20, 3) },
-                       3));
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
 }
 
 namespace {
@@ -778,31 +600,6 @@ TEST_CASE("store: a job's audit key is not a foreign key")
                          "UPDATE jobs SET member_id = 99"));
 }
 
-TEST_CASE("store: a pass upgrades version 3's job key and outcome index")
-{
-  test::TempDir dir;
-  const std::string path = dir.file("state.db");
-  FixedClock clock;
-  walk_then_downgrade(path, 3, k_back_to_v3);
-  REQUIRE(job_references(path) == "key->audit_keys\nmember_id->members\n");
-  REQUIRE(job_key_update_checks_a_foreign_key(path));
-  REQUIRE(outcome_indexes(path).rfind("outcomes_kind\n", 0) == 0);
-
-  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == store::current_schema_version());
-  CHECK(job_references(path) == "member_id->members\n");
-  CHECK_FALSE(job_key_update_checks_a_foreign_key(path));
-  CHECK(outcome_indexes(path).rfind("outcomes_counted\n", 0) == 0);
-  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
-                    "WHERE integrity_check <> 'ok'") == 0);
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1') });
-  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
-                                JobKind::depart, 20, 3) },
-                       3));
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
-  CHECK(s.jobs({})[0].target_hash == hash_of("did:key:alice"));
-}
-
 namespace {
 
 // The indexes on jobs.id: name, unique, partial.
@@ -891,33 +688,6 @@ TEST_CASE("store: a repeated event id gives each member its job")
                        3));
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('1'), J('1') });
   CHECK(count(path, "SELECT count(DISTINCT member_id) FROM jobs") == 2);
-}
-
-TEST_CASE("store: a pass drops version 4's index on every job id")
-{
-  test::TempDir dir;
-  const std::string path = dir.file("state.db");
-  FixedClock clock;
-  walk_then_downgrade(path, 4, k_back_to_v4);
-  REQUIRE(job_id_indexes(path) == "sqlite_autoindex_jobs_1 unique=1 partial=0\n");
-
-  store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
-  CHECK(s.schema_version() == store::current_schema_version());
-  CHECK(job_id_indexes(path) == "jobs_id unique=0 partial=1\n");
-  CHECK(count(path, "SELECT count(*) FROM pragma_integrity_check "
-                    "WHERE integrity_check <> 'ok'") == 0);
-  CHECK(count(path, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
-  // The table's old pages were given back.
-  CHECK(count(path, "PRAGMA freelist_count") == 0);
-  const auto rows = s.jobs({});
-  REQUIRE(rows.size() == 1);
-  CHECK(rows[0].id == J('1'));
-  CHECK(rows[0].target_hash == hash_of("did:key:alice"));
-  CHECK(rows[0].event_line == 2);
-  commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
-                                JobKind::depart, 20, 3) },
-                       3));
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('2') });
 }
 
 TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
