@@ -49,7 +49,9 @@ inline int hex_digit_value(char c)
 std::string hex(std::span<const std::uint8_t> bytes);
 
 // Parses "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (either case) to its 16
-// bytes in RFC 4122 order.
+// bytes in RFC 4122 order: 36 characters, hyphens at 8, 13, 18 and 23 and
+// hex digits everywhere else. So format_uuid of the result is the text in
+// lower case: two texts name one id only when they differ in case alone.
 std::optional<Uuid> parse_uuid(std::string_view text);
 
 // The lowercase "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" spelling of a UUID.

@@ -219,6 +219,18 @@ TEST_CASE("audit: parse_envelope rejects anything but the exact shape")
       replaced(L,
                "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81",
                "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a8") },
+    { "bad UUID (padded with hyphens)",
+      replaced(L,
+               "bd706120-33e6-4787-adc2-eb036844859e",
+               "bd706120-33e6-4787-adc2-eb036844----") },
+    { "bad UUID (hyphens for a byte inside a group)",
+      replaced(L,
+               "bd706120-33e6-4787-adc2-eb036844859e",
+               "bd70--20-33e6-4787-adc2-eb036844859e") },
+    { "bad key id (padded with hyphens)",
+      replaced(L,
+               "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81",
+               "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f----") },
     { "trailing bytes", L + "x" },
     { "trailing object", L + "{}" },
     { "trailing comma", L + "," },
@@ -429,4 +441,43 @@ TEST_CASE("audit: chain_digest hashes the event bytes and the canonical time")
     REQUIRE(audit::parse_envelope(line = replaced(L, from, to), e, why));
     CHECK(audit::chain_digest(e) != e.entry_hash);
   }
+}
+
+TEST_CASE("audit: an event_id padded with hyphens is unparseable, not a second spelling")
+{
+  // The id the padded spelling would be read as if the missing digits were
+  // zeros, in a line whose entry_hash is recomputed for it, so that the
+  // canonical spelling verifies and only the spelling differs.
+  const std::string id = "bd706120-33e6-4787-adc2-eb036844859e";
+  const std::string zeros = "bd706120-33e6-4787-adc2-eb0368440000";
+  const std::string padded = "bd706120-33e6-4787-adc2-eb036844----";
+  std::string canonical = replaced(basic_line(2), id, zeros);
+  audit::Envelope e;
+  std::string why;
+  REQUIRE_MESSAGE(audit::parse_envelope(canonical, e, why), why);
+  canonical = replaced(canonical,
+                       e.entry_hash_text,
+                       util::base64url_encode(audit::chain_digest(e)));
+  const util::Digest prev = e.prev_hash;
+
+  audit::Verifier control(nullptr, prev, true, 1U << 20U);
+  std::string detail;
+  CHECK_FALSE(control.check(canonical, e, detail).has_value());
+  CHECK(e.event_id == zeros);
+
+  const std::string line = replaced(canonical, zeros, padded);
+  CHECK_FALSE(audit::parse_envelope(line, e, why));
+  CHECK(why == "event_id missing or not a UUID");
+  audit::Verifier v(nullptr, prev, true, 1U << 20U);
+  CHECK(v.check(line, e, detail) == "unparseable");
+  CHECK(detail == "event_id missing or not a UUID");
+
+  // The same for the audit key id.
+  const std::string key_line = replaced(canonical,
+                                        "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81",
+                                        "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f----");
+  CHECK_FALSE(audit::parse_envelope(key_line, e, why));
+  CHECK(why == "audit_key_id missing or not a UUID");
+  audit::Verifier k(nullptr, prev, true, 1U << 20U);
+  CHECK(k.check(key_line, e, detail) == "unparseable");
 }

@@ -128,3 +128,98 @@ TEST_CASE("util: a UUID parses to its RFC 4122 bytes and formats back in lowerca
   CHECK_FALSE(parse_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c"));
   CHECK_FALSE(parse_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430cg"));
 }
+
+TEST_CASE("util: parse_uuid refuses a UUID padded with hyphens")
+{
+  // Read as the 14 digits it has, this would be ...0123 0000: a second
+  // spelling of an id that has one.
+  CHECK_FALSE(parse_uuid("abcdef12-0123-4567-89ab-cdef0123----"));
+  CHECK_FALSE(parse_uuid("abcdef12-0123-4567-89ab-cdef--------"));
+  CHECK_FALSE(parse_uuid("abcdef12-0123-4567-89ab-------------"));
+  CHECK_FALSE(parse_uuid("--cdef12-0123-4567-89ab-cdef01234567"));
+  CHECK_FALSE(parse_uuid("abcdef12-01---4567-89ab-cdef01234567"));
+  CHECK_FALSE(parse_uuid("------------------------------------"));
+  // Controls: the digits that were replaced, and the id they would have
+  // been read as.
+  CHECK(parse_uuid("abcdef12-0123-4567-89ab-cdef01234567"));
+  CHECK(parse_uuid("abcdef12-0123-4567-89ab-cdef01230000"));
+}
+
+TEST_CASE("util: parse_uuid refuses a hyphen anywhere but 8, 13, 18 and 23")
+{
+  const std::string good = "abcdef12-0123-4567-89ab-cdef01234567";
+  REQUIRE(parse_uuid(good));
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    if (good[at] == '-') {
+      continue;
+    }
+    CAPTURE(at);
+    std::string one = good;
+    one[at] = '-';
+    CHECK_FALSE(parse_uuid(one));
+    // Two hyphens in place of a whole byte's digits.
+    if (at + 1 < good.size() && good[at + 1] != '-') {
+      std::string two = one;
+      two[at + 1] = '-';
+      CHECK_FALSE(parse_uuid(two));
+    }
+  }
+  // A group boundary moved: the hyphen count is right, the places are not.
+  CHECK_FALSE(parse_uuid("abcdef1-20123-4567-89ab-cdef01234567"));
+  CHECK_FALSE(parse_uuid("abcdef12-01234-567-89ab-cdef01234567"));
+  CHECK_FALSE(parse_uuid("abcdef12-0123-4567-89abc-def01234567"));
+}
+
+TEST_CASE("util: parse_uuid refuses 35 and 37 characters")
+{
+  const std::string good = "abcdef12-0123-4567-89ab-cdef01234567";
+  REQUIRE(parse_uuid(good));
+  CHECK_FALSE(parse_uuid(good.substr(0, 35)));
+  CHECK_FALSE(parse_uuid(good.substr(1)));
+  CHECK_FALSE(parse_uuid(good + "8"));
+  CHECK_FALSE(parse_uuid(good + "-"));
+  CHECK_FALSE(parse_uuid("0" + good));
+  CHECK_FALSE(parse_uuid("-" + good));
+  CHECK_FALSE(parse_uuid(""));
+}
+
+TEST_CASE("util: an upper-case UUID parses and formats in lower case")
+{
+  const auto upper = parse_uuid("ABCDEF12-0123-4567-89AB-CDEF01234567");
+  REQUIRE(upper);
+  CHECK(format_uuid(*upper) == "abcdef12-0123-4567-89ab-cdef01234567");
+  CHECK(upper == parse_uuid("abcdef12-0123-4567-89ab-cdef01234567"));
+  CHECK(upper == parse_uuid("AbCdEf12-0123-4567-89aB-cDeF01234567"));
+}
+
+TEST_CASE("util: parse_uuid takes each byte value only where the one spelling has it")
+{
+  // Every byte value at every position: accepted exactly when it is a
+  // hyphen at 8, 13, 18 or 23 or a hex digit elsewhere, and then the id
+  // formats back as the text in lower case.
+  const std::string good = "0123abcd-4567-89ef-0a1b-2c3d4e5f6a7b";
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    const bool hyphen = at == 8 || at == 13 || at == 18 || at == 23;
+    for (int c = 0; c < 256; ++c) {
+      std::string text = good;
+      text[at] = static_cast<char>(c);
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                       (c >= 'A' && c <= 'F');
+      const auto id = parse_uuid(text);
+      if (id.has_value() != (hyphen ? c == '-' : hex)) {
+        FAIL_CHECK("position " << at << ", byte " << c << ": "
+                               << (id ? "accepted" : "refused"));
+        continue;
+      }
+      if (id) {
+        std::string lower = text;
+        for (char& ch : lower) {
+          if (ch >= 'A' && ch <= 'F') {
+            ch = static_cast<char>(ch - 'A' + 'a');
+          }
+        }
+        CHECK(format_uuid(*id) == lower);
+      }
+    }
+  }
+}
