@@ -331,7 +331,7 @@ void Dispatcher::step()
                        m_o.max_jobs - m_result.sent - ready);
     s.now = m_clock.now();
     s.scope = m_o.scope;
-    s.publish_on_join = m_o.publish_on_join;
+    s.publication = m_o.publication;
   }
   std::int64_t skipped = 0;
   auto claimed = m_store.dispatch_step(s, skipped);

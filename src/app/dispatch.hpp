@@ -14,7 +14,7 @@ struct DispatchOptions
   std::int64_t max_backoff_seconds = 3600;
   std::int64_t max_jobs = 5000;
   ClaimScope scope = ClaimScope::all;
-  bool publish_on_join = true; // the policy's value (§5.3)
+  core::Publication publication; // the policy's values
   std::int64_t breaker_failures = 5;
   // No request starts after `deadline`; running ones are abandoned (left
   // in flight for the next pass's recovery) after `hard_deadline`.
@@ -33,7 +33,7 @@ struct DispatchResult
   std::int64_t retried = 0;
   std::int64_t failed = 0;
   std::int64_t unspent = 0;
-  std::int64_t skipped = 0;         // publish_on_join false: not sent
+  std::int64_t skipped = 0; // nothing to send (publish_on_join, consent)
   std::int64_t deletes_done = 0;    // members forgotten in this pass
   bool auth_rejected = false; // 401
   bool tls_failed = false;    // TLS or local certificate problem

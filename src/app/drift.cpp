@@ -56,12 +56,12 @@ std::vector<MirrorRecord> mirror_records(StateStore& store,
 {
   std::vector<MirrorRecord> out;
   for (const auto& mm : store.mirrored_members()) {
-    if (!mm.mirror_present && !mm.mirror_unknown) {
+    if (mm.mirror == MirrorState::absent) {
       continue;
     }
     MirrorRecord m;
     m.id = records.id(mm.member.did);
-    m.confirmed = mm.mirror_present;
+    m.confirmed = mm.mirror == MirrorState::present;
     if (!mm.mirror_body.empty()) {
       // The mirror keeps the PUT body, {"record": {…}}.
       const auto body = parse(mm.mirror_body);

@@ -8,6 +8,7 @@
 #include "core/health.hpp"
 #include "core/job.hpp"
 #include "core/member.hpp"
+#include "core/policy.hpp"
 #include "core/timestamp.hpp"
 
 #include <chrono>
@@ -59,13 +60,26 @@ struct Entry
   core::TimeNs time = 0;
   bool legacy = false;     // a version-1 row: counted, creates nothing
   std::string event_type;  // "MemberAdded", …
-  bool membership = false; // MemberAdded, RoleChanged or MemberRemoved
+  bool membership = false; // one of the five types that drive member state
   std::string key_id;      // audit_key_id (canonical text)
   std::string target_hash; // base64url, "" when null
   std::optional<std::string> target_did; // plaintext, nullopt when redacted
+  std::string actor_hash;                // base64url
+  std::optional<std::string> actor_did;  // plaintext, nullopt when redacted
   bool self_request = false; // actor_did_hash == target_did_hash
+  // The first 8 bytes of entry_hash, unique to the entry (0 for version 1).
+  std::int64_t nonce = 0;
   std::optional<std::string> role;        // MemberAdded role / newRole
   std::optional<std::string> disposition; // MemberRemoved, as written
+  // MemberUpdated: whether fieldsChanged names publishConsent, and the new
+  // value its changes item gives (nullopt: none, or not a boolean).
+  bool consent_changed = false;
+  std::optional<bool> consent_new;
+  // DidRotated: data.oldDid and data.newDid; `rotation_hashes_differ` when
+  // the strict verifier found the entry's hashes are not theirs.
+  std::optional<std::string> old_did;
+  std::optional<std::string> new_did;
+  bool rotation_hashes_differ = false;
 };
 
 // Why the walk stopped before an entry.
@@ -148,6 +162,21 @@ struct NewJob
   std::int64_t event_line = 0;
   std::string key_id;
   std::string target_hash;
+  // The creating entry's nonce (Entry::nonce), part of the Idempotency-Key.
+  std::int64_t nonce = 0;
+  // Stored with the job: its target hash is not the member's under key_id
+  // (a rotation's jobs name the old DID's hash).
+  bool own_target = false;
+};
+
+// A DidRotated entry's move of a member to a new DID: the member's row
+// takes the new DID, its pairs become former ones, and when the registry
+// may hold the old DID's record a row of the old DID keeps that record's
+// mirror and gets the job that deletes it.
+struct Rotation
+{
+  std::string old_did;
+  std::optional<NewJob> retire;
 };
 
 // What one walked entry changes: a member's state and key pair, maybe a
@@ -161,6 +190,10 @@ struct WalkChange
   std::vector<Outcome> outcomes; // recorded in order, after supersession
   // The member's hash under key_id is stored already: nothing to add.
   bool key_stored = false;
+  // Set for a rotation: `member` is the member under its new DID, and
+  // `key_id`/`target_hash` the new DID's pair. Its live job is superseded
+  // whether or not `job` is set.
+  std::optional<Rotation> rotation;
 };
 
 // What a walk batch did.
@@ -168,6 +201,8 @@ struct BatchResult
 {
   std::int64_t jobs_created = 0;
   std::int64_t jobs_superseded = 0;
+  // Rotations whose old DID the registry never had: overwritten at once.
+  std::int64_t dids_forgotten = 0;
 };
 
 // One walk batch, written as it is walked in one write transaction
@@ -183,6 +218,8 @@ public:
   virtual std::optional<Member> find_member(const std::string& did,
                                             const std::string& key_id,
                                             bool& key_stored) = 0;
+  // What the mirror says of a stored member's record.
+  virtual core::MirrorState mirror(std::int64_t member_id) = 0;
   // Writes one change: the member and its key pair; its job, which
   // supersedes the member's live one; its outcomes, in order.
   virtual void apply(const WalkChange& change, BatchResult& counts) = 0;
@@ -217,11 +254,10 @@ struct StatusView
   std::optional<core::TimeNs> pause_until; // a 429 pause
 };
 
-// A due job claimed for sending, with its member's current state: the
-// request is built from that state, not from the job kind (SPEC §5.2).
-// What the mirror said of a member's record (§5.3).
-enum class MirrorState { absent, present, unknown };
+using core::MirrorState;
 
+// A due job claimed for sending, with its member's current state: the
+// request is built from that state, not from the job kind.
 struct ClaimedJob
 {
   std::string id;
@@ -234,6 +270,10 @@ struct ClaimedJob
   std::string did;
   core::MemberState member;
   MirrorState mirror = MirrorState::absent; // before the claim made it unknown
+  // What to send, decided at the claim from the state, mirror and policy
+  // (core::decide_send): put or erase.
+  core::Send send = core::Send::put;
+  std::int64_t nonce = 0; // the creating entry's (NewJob::nonce)
 };
 
 // What was sent for a job.
@@ -243,6 +283,7 @@ struct SentRequest
   std::string idempotency_key;
   std::string record_id;
   std::string body; // the record JSON for a PUT, "" for a DELETE
+  std::int64_t key_digest = 0; // the key's request digest (core::idempotency_key)
 };
 
 // The registry's answer, classified (SPEC §6).
@@ -281,16 +322,15 @@ struct DispatchStep
   std::int64_t claim = 0;         // due jobs to claim at most
   core::TimeNs now = 0;           // due at this time
   ClaimScope scope = ClaimScope::all;
-  bool publish_on_join = true;
+  core::Publication publication;
 };
 
 // A member with what the mirror says of its record, for reconcile.
 struct MirroredMember
 {
   Member member;
-  bool mirror_present = false; // confirmed body below
-  bool mirror_unknown = false; // a write started, not confirmed
-  std::string mirror_body;
+  MirrorState mirror = MirrorState::absent;
+  std::string mirror_body; // the confirmed body when present
   bool has_live_job = false;
 };
 
@@ -336,13 +376,12 @@ public:
   virtual bool has_due(core::TimeNs now, ClaimScope scope) = 0;
   // Claims up to `limit` jobs due at `now` in due order: in_flight, attempt
   // counted, attempt row started, mirror set to unknown, in one transaction.
-  // With `publish_on_join` false, jobs that would publish a member who never
-  // was published complete as `skipped` instead (§5.3); `skipped` counts
-  // them.
+  // Jobs for which core::decide_send() sends nothing (publish_on_join,
+  // consent) complete as `skipped` instead; `skipped` counts them.
   virtual std::vector<ClaimedJob> claim_due(core::TimeNs now,
                                             std::int64_t limit,
                                             ClaimScope scope,
-                                            bool publish_on_join,
+                                            const core::Publication& publication,
                                             std::int64_t& skipped) = 0;
   // Records the ends of requests and the registry's health, in one
   // transaction: jobs removed/rescheduled/failed, attempt rows finished,
@@ -434,6 +473,9 @@ public:
   // reconcile of a member, with the DID hashed, never shown.
   virtual std::string reconcile_job_id(const std::string& did,
                                        core::TimeNs now) const = 0;
+  // "retire:<first 32 hex digits of SHA-256(the DID's record id)>": the job
+  // that deletes the record of a DID a member rotated away from.
+  virtual std::string retire_job_id(const std::string& did) const = 0;
 };
 
 } // namespace vtc::app

@@ -8,25 +8,28 @@ std::optional<core::JobKind> needed(const MirroredMember& m,
                                     const RecordBuilder& records,
                                     const core::Policy& policy)
 {
-  const core::MemberStatus status = m.member.state.status;
-  const bool absent = !m.mirror_present && !m.mirror_unknown;
-  if (status == core::MemberStatus::purged) {
-    return absent ? std::nullopt : std::optional(core::JobKind::erase);
+  const core::MemberState& state = m.member.state;
+  switch (core::decide_send(state, m.mirror, policy.publication()).send) {
+  case core::Send::none:
+    return std::nullopt;
+  case core::Send::erase:
+    if (m.mirror == core::MirrorState::absent) {
+      return std::nullopt; // a purged member the registry never had
+    }
+    return state.status == core::MemberStatus::purged ? core::JobKind::erase
+                                                      : core::JobKind::withdraw;
+  case core::Send::put:
+    break;
   }
-  if (status != core::MemberStatus::active &&
-      status != core::MemberStatus::departed) {
+  if (m.mirror == core::MirrorState::present &&
+      m.mirror_body == records.body(m.member)) {
     return std::nullopt;
   }
-  if (core::skipped_by_publish_on_join(policy.publish_on_join, status, absent)) {
-    return std::nullopt;
-  }
-  if (m.mirror_present && m.mirror_body == records.body(m.member)) {
-    return std::nullopt;
-  }
-  if (status == core::MemberStatus::departed) {
+  if (state.status == core::MemberStatus::departed) {
     return core::JobKind::depart;
   }
-  return m.mirror_present ? core::JobKind::update : core::JobKind::publish;
+  return m.mirror == core::MirrorState::present ? core::JobKind::update
+                                                : core::JobKind::publish;
 }
 
 } // namespace

@@ -16,6 +16,7 @@ namespace vtc::app {
 namespace {
 
 constexpr const char* k_publish_on_join = "policy.publish_on_join";
+constexpr const char* k_require_consent = "policy.require_consent";
 constexpr const char* k_checkpoint_due = "checkpoint_due";
 constexpr const char* k_policy_stamp = "policy.stamp";
 
@@ -63,23 +64,32 @@ private:
   bool m_tried = false;
 };
 
-// When the policy's publish_on_join differs from the one the previous pass
-// saw, members skipped (or published) under the old value need jobs.
+// When the policy's publish_on_join or require_consent differs from the
+// one the previous pass saw, members skipped (or published) under the old
+// value need jobs.
 std::int64_t reconcile_on_change(const TickPorts& p, const core::Policy& policy)
 {
-  const std::string now_value = policy.publish_on_join ? "true" : "false";
-  const auto before = p.store.setting(k_publish_on_join);
-  std::int64_t made = 0;
-  if (before && *before != now_value) {
-    const auto jobs = plan_reconcile(p.store, p.records, policy, p.clock.now());
-    p.store.add_jobs(jobs);
-    made = static_cast<std::int64_t>(jobs.size());
-    util::log::info(fmt::format(
-      "policy publish_on_join changed to {}: reconcile made {} job(s)",
-      now_value, made));
+  std::string changed;
+  for (const auto& [key, value] :
+       {std::pair{k_publish_on_join, policy.publish_on_join},
+        std::pair{k_require_consent, policy.require_consent}}) {
+    const std::string now_value = value ? "true" : "false";
+    const auto before = p.store.setting(key);
+    const std::string was = before.value_or(now_value);
+    if (was != now_value) {
+      changed += fmt::format("{}{} changed to {}", changed.empty() ? "" : ", ",
+                             std::string_view(key).substr(7), now_value);
+    }
+    p.store.set_setting(key, now_value);
   }
-  p.store.set_setting(k_publish_on_join, now_value);
-  return made;
+  if (changed.empty()) {
+    return 0;
+  }
+  const auto jobs = plan_reconcile(p.store, p.records, policy, p.clock.now());
+  p.store.add_jobs(jobs);
+  util::log::info(fmt::format("policy {}: reconcile made {} job(s)", changed,
+                              jobs.size()));
+  return static_cast<std::int64_t>(jobs.size());
 }
 
 // Opens the audit source and walks it. A source that cannot be read skips
@@ -93,6 +103,9 @@ bool walk_source(const TickPorts& p, TickOptions& options, LazyPolicy& policy,
   try {
     log = p.open_log();
     options.walk.policy = [&] { return policy.get(); };
+    options.walk.retire_job_id = [&](const std::string& did) {
+      return p.records.retire_job_id(did);
+    };
     options.walk.should_stop = should_stop;
     result.walk = walk(*log, p.store, p.clock, options.walk);
     result.audit_lag_bytes = result.walk.lag_bytes;
@@ -177,7 +190,7 @@ TickResult tick(const TickPorts& p, TickOptions options)
     p.store.set_setting(k_policy_stamp, stamp);
   }
   if (const core::Policy* current = policy.get_if_loaded()) {
-    d.publish_on_join = current->publish_on_join;
+    d.publication = current->publication();
     result.reconciled = reconcile_on_change(p, *current);
   } else if (result.policy_failed) {
     d.scope = ClaimScope::deletes_only;
@@ -233,7 +246,10 @@ TickResult tick(const TickPorts& p, TickOptions options)
   // Forgotten members must leave the files too (§7): truncate the WAL,
   // and try again next pass if a reader kept it busy.
   const bool checkpoint_due = p.store.setting(k_checkpoint_due) == "1";
-  if (result.dispatch.deletes_done > 0 || checkpoint_due) {
+  // A delete that succeeded, or a rotation that overwrote a DID the
+  // registry never had, leaves plaintext in the WAL until a checkpoint.
+  if (result.dispatch.deletes_done > 0 || w.dids_forgotten > 0 ||
+      checkpoint_due) {
     const bool done = p.store.checkpoint();
     if (done == checkpoint_due) {
       p.store.set_setting(k_checkpoint_due, done ? "0" : "1");

@@ -36,6 +36,10 @@ private:
   void outcome_only(const Entry& e, core::OutcomeKind kind,
                     const std::string& reason);
   void write(const WalkChange& change);
+  // A verified membership event of a member named by `did`.
+  void add_event(const Entry& e, core::EventType type, const std::string& did);
+  void add_rotation(const Entry& e);
+  NewJob new_job(const Entry& e, core::JobKind kind) const;
 
   StateStore& m_store;
   const Clock& m_clock;
@@ -58,12 +62,30 @@ std::optional<core::EventType> event_type(const std::string& type)
   if (type == "MemberRemoved") {
     return core::EventType::member_removed;
   }
+  if (type == "MemberUpdated") {
+    return core::EventType::consent_changed;
+  }
+  if (type == "DidRotated") {
+    return core::EventType::did_rotated;
+  }
   return std::nullopt;
 }
 
 std::string reason_detail(const std::string& reason)
 {
   return nlohmann::json{{"reason", reason}}.dump();
+}
+
+std::string override_detail(const std::string& reason,
+                            const std::string& requested,
+                            std::string_view would_be,
+                            std::string_view effective)
+{
+  return nlohmann::json{{"reason", reason},
+                        {"requested", requested},
+                        {"would_be", std::string(would_be)},
+                        {"effective", std::string(effective)}}
+    .dump();
 }
 
 } // namespace
@@ -108,9 +130,26 @@ void Batch::commit(const Cursor& cursor, WalkResult& result)
   result.legacy += m_legacy;
   result.jobs_created += m_counts.jobs_created;
   result.jobs_superseded += m_counts.jobs_superseded;
+  result.dids_forgotten += m_counts.dids_forgotten;
   m_counts = BatchResult{};
   m_entries = 0;
   m_legacy = 0;
+}
+
+NewJob Batch::new_job(const Entry& e, core::JobKind kind) const
+{
+  NewJob job;
+  job.id = e.event_id;
+  job.kind = kind;
+  // Due from when it was read, so "oldest due age" measures our backlog,
+  // not the age of the log (a job replacing one already due keeps that
+  // one's due: see NewJob).
+  job.due = m_clock.now();
+  job.event_line = e.line;
+  job.key_id = e.key_id;
+  job.target_hash = e.target_hash;
+  job.nonce = e.nonce;
+  return job;
 }
 
 void Batch::add(const Entry& e)
@@ -124,14 +163,19 @@ void Batch::add(const Entry& e)
     return;
   }
   const auto type = e.membership ? event_type(e.event_type) : std::nullopt;
-  if (!type) {
+  // Of a MemberUpdated only a change of publishConsent matters.
+  if (!type || (*type == core::EventType::consent_changed && !e.consent_changed)) {
+    return;
+  }
+  if (*type == core::EventType::did_rotated) {
+    add_rotation(e);
     return;
   }
   std::string did;
   if (e.target_did) {
     did = *e.target_did;
   } else if (auto known = m_store.find_member_by_key(e.key_id, e.target_hash)) {
-    // A redacted entry of a member we know (SPEC §4.5).
+    // A redacted entry of a member we know (vtc-sync(1), redacted entries).
     did = known->did;
   } else {
     outcome_only(e, core::OutcomeKind::unattributable,
@@ -142,63 +186,128 @@ void Batch::add(const Entry& e)
     outcome_only(e, core::OutcomeKind::invalid_event, "invalid_did");
     return;
   }
-  if (*type != core::EventType::member_removed && !e.role) {
+  if ((*type == core::EventType::member_added ||
+       *type == core::EventType::role_changed) &&
+      !e.role) {
     outcome_only(e, core::OutcomeKind::invalid_event, "missing_role");
     return;
   }
+  add_event(e, *type, did);
+}
 
+void Batch::add_event(const Entry& e, core::EventType type,
+                      const std::string& did)
+{
   WalkChange change;
   Member member = load(did, e.key_id, change.key_stored);
-  core::MembershipEvent event{*type, e.time, e.role.value_or("")};
+  core::MembershipEvent event{type, e.time, e.role.value_or(""), {}};
   core::DispositionDecision decision;
-  if (*type == core::EventType::member_removed) {
+  if (type == core::EventType::member_removed) {
     decision = core::effective_disposition(m_policy, e.disposition,
                                            e.self_request);
     if (!decision.override_reason.empty()) {
       change.outcomes.push_back(
         {core::OutcomeKind::policy_override, e.event_id, 0, e.key_id,
          e.target_hash,
-         nlohmann::json{
-           {"reason", decision.override_reason},
-           {"requested", e.disposition.value_or("")},
-           {"would_be", std::string(core::to_string(decision.would_be))},
-           {"effective", std::string(core::to_string(decision.effective))}}
-           .dump()});
+         override_detail(decision.override_reason, e.disposition.value_or(""),
+                         core::to_string(decision.would_be),
+                         core::to_string(decision.effective))});
+    }
+  } else if (type == core::EventType::consent_changed) {
+    if (e.consent_new) {
+      event.consent =
+        *e.consent_new ? core::Consent::granted : core::Consent::withdrawn;
+    } else {
+      // The value is unknown to us: the privacy-safe reading.
+      event.consent = core::Consent::withdrawn;
+      change.outcomes.push_back(
+        {core::OutcomeKind::policy_override, e.event_id, 0, e.key_id,
+         e.target_hash,
+         override_detail("consent_assumed_withdrawn", "unknown", "withdrawn",
+                         "withdrawn")});
     }
   }
-  const core::Transition t =
-    core::apply_event(member.state, event, decision.effective);
+  const core::Transition t = core::apply_event(
+    member.state, event, decision.effective, m_policy.require_consent);
   member.state = t.after;
   change.member = member;
   change.key_id = e.key_id;
   change.target_hash = e.target_hash;
   if (t.job) {
-    NewJob job;
-    job.id = e.event_id;
-    job.kind = *t.job;
+    NewJob job = new_job(e, *t.job);
     job.rtbf = decision.rtbf;
-    // Due from when it was read, so "oldest due age" measures our backlog,
-    // not the age of the log (a job replacing one already due keeps that
-    // one's due: see NewJob). RTBF deletes wait for their window's end.
-    job.due = m_clock.now();
     if (job.rtbf) {
+      // RTBF deletes wait for their window's end.
       job.due = core::rtbf_release_time(e.time, m_options.rtbf_window_hours);
     }
-    job.event_line = e.line;
-    job.key_id = e.key_id;
-    job.target_hash = e.target_hash;
     change.job = job;
   } else {
     change.outcomes.push_back({core::OutcomeKind::skipped, e.event_id, 0,
                                e.key_id, e.target_hash,
                                reason_detail(t.skip_reason)});
-    if (member.id == 0 && t.after.status == core::MemberStatus::unknown) {
+    if (member.id == 0) {
       // Never a member: keep the outcome, not the DID of someone we
       // have no business remembering.
       change.member = Member{};
       change.key_id.clear();
       change.target_hash.clear();
     }
+  }
+  write(change);
+}
+
+// DidRotated: the target is the old DID, the actor the new one, and both
+// are named in `data` too.
+void Batch::add_rotation(const Entry& e)
+{
+  if (!e.old_did || !e.new_did) {
+    outcome_only(e, core::OutcomeKind::invalid_event, "missing_did");
+    return;
+  }
+  const std::string& old_did = *e.old_did;
+  const std::string& new_did = *e.new_did;
+  if (!core::is_valid_did(old_did) || !core::is_valid_did(new_did)) {
+    outcome_only(e, core::OutcomeKind::invalid_event, "invalid_did");
+    return;
+  }
+  if (old_did == new_did || (e.target_did && *e.target_did != old_did) ||
+      (e.actor_did && *e.actor_did != new_did) || e.rotation_hashes_differ) {
+    outcome_only(e, core::OutcomeKind::invalid_event, "did_mismatch");
+    return;
+  }
+  bool key_stored = false;
+  const auto member = m_tx->find_member(old_did, e.key_id, key_stored);
+  const core::Transition t = core::apply_event(
+    member ? member->state : core::MemberState{},
+    {core::EventType::did_rotated, e.time, {}, {}}, core::Disposition::tombstone,
+    m_policy.require_consent);
+  if (!member || !t.skip_reason.empty()) {
+    outcome_only(e, core::OutcomeKind::skipped, t.skip_reason);
+    return;
+  }
+  if (m_tx->find_member(new_did, "", key_stored)) {
+    // Someone else's DID (a purged member's too, until its delete has
+    // succeeded and it is forgotten): which member is meant is unclear.
+    outcome_only(e, core::OutcomeKind::invalid_event, "new_did_taken");
+    return;
+  }
+  WalkChange change;
+  change.member = Member{member->id, new_did, t.after};
+  // The new DID's pair: the actor is the new DID.
+  change.key_id = e.key_id;
+  change.target_hash = e.actor_hash;
+  Rotation rotation{old_did, std::nullopt};
+  if (m_tx->mirror(member->id) != core::MirrorState::absent) {
+    // The registry may hold the old DID's record: deleted at once.
+    NewJob retire = new_job(e, core::JobKind::retire);
+    retire.id = m_options.retire_job_id(old_did);
+    retire.own_target = true;
+    rotation.retire = retire;
+  }
+  change.rotation = rotation;
+  if (t.job) {
+    change.job = new_job(e, *t.job);
+    change.job->own_target = true; // the entry's target is the old DID
   }
   write(change);
 }

@@ -27,6 +27,9 @@ struct WalkOptions
   // in memory beyond that cache, and takes well under a second in a first
   // walk, which bounds how long a deadline or SIGTERM waits for its end.
   std::int64_t batch_size = 100000;
+  // The id of the job that retires a rotated-away DID's record,
+  // "retire:<hash>" (RecordBuilder::retire_job_id).
+  std::function<std::string(const std::string& did)> retire_job_id;
   // Polled at batch boundaries: true ends the walk there (deadline, signal).
   std::function<bool()> should_stop = [] { return false; };
   // Called with each change just before and just after it is written,
@@ -42,6 +45,7 @@ struct WalkResult
   std::int64_t legacy = 0;
   std::int64_t jobs_created = 0;
   std::int64_t jobs_superseded = 0;
+  std::int64_t dids_forgotten = 0; // see BatchResult
   // Bytes of the log after the last entry walked (AuditLog::lag_bytes()).
   std::uint64_t lag_bytes = 0;
   bool complete = false;        // reached the end of the log

@@ -3,6 +3,9 @@
 #include "audit/json_scan.hpp"
 #include "util/encoding.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace vtc::audit {
 
 namespace {
@@ -43,8 +46,110 @@ bool read_digest(JsonScanner& s, std::string& scratch, std::string_view& text,
   return true;
 }
 
-// Reads the `data` object, keeping the string members the state machine
-// needs. A repeated member among those is ambiguous and rejected.
+// Reads `fieldsChanged`: an array of strings; notes whether it names
+// publishConsent. Any other value leaves it unnamed, but must be valid JSON.
+bool read_fields_changed(JsonScanner& s, Envelope& env)
+{
+  if (!s.accept('[')) {
+    return s.skip_value(62);
+  }
+  if (s.accept(']')) {
+    return true;
+  }
+  std::string_view field;
+  std::string scratch;
+  do {
+    JsonScanner probe = s;
+    if (probe.string(field, scratch)) {
+      s = probe;
+      env.consent_changed = env.consent_changed || field == "publishConsent";
+    } else if (!s.skip_value(61)) {
+      return false;
+    }
+  } while (s.accept(','));
+  return s.expect(']');
+}
+
+// Reads one `changes` item; `field` and `value` get its field name and its
+// `new` value when they are a string and a boolean. A repeated member of
+// the two is ambiguous and rejected.
+bool read_change(JsonScanner& s, std::string& field,
+                 std::optional<bool>& value)
+{
+  field.clear();
+  value.reset();
+  if (s.accept('}')) {
+    return true;
+  }
+  std::string_view name;
+  std::string scratch;
+  bool seen_field = false;
+  bool seen_new = false;
+  do {
+    if (!s.string(name, scratch) || !s.expect(':')) {
+      return false;
+    }
+    bool* seen = name == "field" ? &seen_field
+                 : name == "new" ? &seen_new
+                                 : nullptr;
+    if (seen != nullptr) {
+      if (*seen) {
+        return false;
+      }
+      *seen = true;
+    }
+    JsonScanner probe = s;
+    bool flag = false;
+    if (seen == &seen_field && probe.string(field)) {
+      s = probe;
+    } else if (seen == &seen_new && probe.accept_bool(flag)) {
+      value = flag;
+      s = probe;
+    } else if (!s.skip_value(60)) {
+      return false;
+    }
+  } while (s.accept(','));
+  return s.expect('}');
+}
+
+// Reads `changes`, an array of {"field":…,"old":…,"new":…}, keeping the new
+// value of publishConsent. Two items for it that disagree say nothing.
+bool read_changes(JsonScanner& s, Envelope& env)
+{
+  if (!s.accept('[')) {
+    return s.skip_value(62);
+  }
+  if (s.accept(']')) {
+    return true;
+  }
+  std::string field;
+  std::optional<bool> value;
+  bool seen = false;
+  bool conflict = false;
+  do {
+    if (!s.accept('{')) {
+      if (!s.skip_value(61)) {
+        return false;
+      }
+      continue;
+    }
+    if (!read_change(s, field, value)) {
+      return false;
+    }
+    if (field == "publishConsent") {
+      conflict = conflict || (seen && value != env.consent_new);
+      env.consent_new = value;
+      seen = true;
+    }
+  } while (s.accept(','));
+  if (conflict) {
+    env.consent_new.reset();
+  }
+  return s.expect(']');
+}
+
+// Reads the `data` object, keeping the members the state machine needs. A
+// repeated member among those is ambiguous and rejected.
 bool read_data(JsonScanner& s, Envelope& env)
 {
   if (!s.expect('{')) {
@@ -55,41 +160,44 @@ bool read_data(JsonScanner& s, Envelope& env)
   }
   std::string_view name;
   std::string scratch;
-  bool seen_role = false;
-  bool seen_new_role = false;
-  bool seen_disposition = false;
+  // role, newRole, disposition, oldDid, newDid, fieldsChanged, changes
+  bool seen[7] = {};
+  std::optional<std::string>* const strings[5] = {
+    &env.role, &env.new_role, &env.disposition, &env.old_did, &env.new_did};
   do {
     if (!s.string(name, scratch) || !s.expect(':')) {
       return false;
     }
-    std::optional<std::string>* slot = nullptr;
-    bool* seen = nullptr;
-    if (name == "role") {
-      slot = &env.role;
-      seen = &seen_role;
-    } else if (name == "newRole") {
-      slot = &env.new_role;
-      seen = &seen_new_role;
-    } else if (name == "disposition") {
-      slot = &env.disposition;
-      seen = &seen_disposition;
-    }
-    if (slot == nullptr) {
+    static constexpr std::string_view k_names[7] = {
+      "role", "newRole", "disposition", "oldDid", "newDid", "fieldsChanged",
+      "changes"};
+    const auto* found = std::find(std::begin(k_names), std::end(k_names), name);
+    const int member = found == std::end(k_names)
+                         ? -1
+                         : static_cast<int>(found - std::begin(k_names));
+    if (member < 0) {
       if (!s.skip_value(63)) {
         return false;
       }
       continue;
     }
-    if (*seen) {
+    if (seen[member]) {
       return false;
     }
-    *seen = true;
+    seen[member] = true;
+    if (member == 5 || member == 6) {
+      if (!(member == 5 ? read_fields_changed(s, env) : read_changes(s, env))) {
+        return false;
+      }
+      continue;
+    }
+    std::optional<std::string>& slot = *strings[member];
     JsonScanner probe = s;
-    if (probe.nullable_string(*slot)) {
+    if (probe.nullable_string(slot)) {
       s = probe;
     } else {
       // Not a string: it stays absent, but must still be valid JSON.
-      slot->reset();
+      slot.reset();
       if (!s.skip_value(63)) {
         return false;
       }
@@ -193,6 +301,11 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
   e.role.reset();
   e.new_role.reset();
   e.disposition.reset();
+  e.old_did.reset();
+  e.new_did.reset();
+  e.consent_changed = false;
+  e.consent_new.reset();
+  e.rotation_hashes_differ = false;
   if (!read_data(s, e)) {
     return fail(why, "event data is not a valid object");
   }

@@ -41,6 +41,15 @@ struct Envelope
   std::optional<std::string> role;     // MemberAdded
   std::optional<std::string> new_role; // RoleChanged
   std::optional<std::string> disposition; // MemberRemoved
+  // MemberUpdated: `fieldsChanged` names publishConsent; the `new` value
+  // of its `changes` item when that is a boolean (nullopt otherwise).
+  bool consent_changed = false;
+  std::optional<bool> consent_new;
+  std::optional<std::string> old_did; // DidRotated
+  std::optional<std::string> new_did; // DidRotated
+  // Set by the strict verifier: a DidRotated entry whose hashes are not
+  // the HMACs of oldDid (target) and newDid (actor).
+  bool rotation_hashes_differ = false;
 };
 
 // Parses one line (without its LF) of exactly the §4.1 shape: the twelve

@@ -283,6 +283,20 @@ bool JsonScanner::accept_null()
   return literal("null");
 }
 
+bool JsonScanner::accept_bool(bool& out)
+{
+  skip_ws();
+  if (literal("true")) {
+    out = true;
+    return true;
+  }
+  if (literal("false")) {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
 bool JsonScanner::nullable_string(std::optional<std::string>& out)
 {
   skip_ws();

@@ -55,6 +55,9 @@ public:
   bool uint32(std::uint32_t& out);
   // True (and consumes it) when the next token is `null`.
   bool accept_null();
+  // True (and consumes it) when the next token is `true` or `false`,
+  // which it stores in `out`.
+  bool accept_bool(bool& out);
   // Reads `null` (true, out = nullopt) or a string, reusing the capacity of
   // a string already in `out`.
   bool nullable_string(std::optional<std::string>& out);

@@ -55,7 +55,8 @@ util::Digest digest_with(util::Sha256& sha, std::string& time_text,
 bool is_membership_event(std::string_view type)
 {
   return type == "MemberAdded" || type == "RoleChanged" ||
-         type == "MemberRemoved";
+         type == "MemberRemoved" || type == "MemberUpdated" ||
+         type == "DidRotated";
 }
 
 util::Digest chain_digest(const Envelope& e)
@@ -145,6 +146,14 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
       detail = "target_did_plain does not match target_did_hash";
       return "hmac";
     }
+    // A rotation names its DIDs in `data` too: the hashes must be theirs,
+    // or the walk cannot tell which member moved (an invalid event, not a
+    // verification failure: the entry is authentic).
+    e.rotation_hashes_differ =
+      e.event_type == "DidRotated" && e.old_did && e.new_did &&
+      (!e.target_hash ||
+       !util::digests_equal(key->mac(*e.old_did), *e.target_hash) ||
+       !util::digests_equal(actor_mac(*key, *e.new_did), e.actor_hash));
   }
   if (is_membership_event(e.event_type) && e.event_version != 1) {
     detail = fmt::format("{} event_version {}", e.event_type, e.event_version);

@@ -54,7 +54,7 @@ private:
   util::Digest m_actor_mac{};
 };
 
-// True for the three event types that drive member state.
+// True for the five event types that drive member state.
 bool is_membership_event(std::string_view type);
 
 } // namespace vtc::audit

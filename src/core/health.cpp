@@ -1,5 +1,7 @@
 #include "core/health.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 namespace vtc::core {
@@ -105,18 +107,14 @@ std::optional<HealthState> health_state_from(std::string_view text)
   return std::nullopt;
 }
 
-std::string_view request_method(MemberStatus status)
-{
-  return status == MemberStatus::purged ? "DELETE" : "PUT";
-}
-
-std::string idempotency_key(std::string_view job_id, std::int64_t retries)
+std::string idempotency_key(std::string_view job_id, std::int64_t retries,
+                            std::int64_t digest)
 {
   std::string key(job_id);
   if (retries > 0) {
     key += "/r" + std::to_string(retries);
   }
-  return key;
+  return key + fmt::format("/{:016x}", static_cast<std::uint64_t>(digest));
 }
 
 } // namespace vtc::core

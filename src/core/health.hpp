@@ -55,12 +55,13 @@ Health observe_probe(Health health, AnswerClass cls, int status,
 std::string_view to_string(HealthState state);
 std::optional<HealthState> health_state_from(std::string_view text);
 
-// The request a member's state calls for (SPEC §5.2): DELETE when purged,
-// else PUT of an active or departed record.
-std::string_view request_method(MemberStatus status);
-
-// "<job id>" for the first round of attempts, "<job id>/r<n>" after the
-// n-th `queue retry` (SPEC §5.4).
-std::string idempotency_key(std::string_view job_id, std::int64_t retries);
+// The Idempotency-Key of a request: "<job id>/<digest>" for the first
+// round of attempts, "<job id>/r<n>/<digest>" after the n-th `queue retry`.
+// `digest` (16 hex digits) is of the request itself and of the entry that
+// made the job (registry/record.hpp, request_digest), so a key is never
+// sent with two different requests, even for jobs that share an id, and a
+// retry of the same request sends the same key.
+std::string idempotency_key(std::string_view job_id, std::int64_t retries,
+                            std::int64_t digest);
 
 } // namespace vtc::core

@@ -2,8 +2,73 @@
 
 namespace vtc::core {
 
+bool consent_blocks(Consent consent, bool require_consent)
+{
+  return consent == Consent::withdrawn ||
+         (consent == Consent::unknown && require_consent);
+}
+
+namespace {
+
+bool is_member(MemberStatus status)
+{
+  return status == MemberStatus::active || status == MemberStatus::departed;
+}
+
+// The job that brings the registry to a member's state when that state
+// may be published.
+JobKind publishing_job(const MemberState& m, JobKind active_kind)
+{
+  return m.status == MemberStatus::active ? active_kind : JobKind::depart;
+}
+
+void apply_removal(Transition& t, const MembershipEvent& event,
+                   Disposition effective)
+{
+  switch (effective) {
+  case Disposition::purge:
+    // Forgotten: nothing of the member is kept, its consent included.
+    t.after = MemberState{MemberStatus::purged, {}, {}, {}, {}};
+    t.job = JobKind::erase;
+    break;
+  case Disposition::tombstone:
+    t.after.status = MemberStatus::departed;
+    t.after.role.clear();
+    t.after.active_to.reset();
+    t.job = JobKind::depart;
+    break;
+  case Disposition::historical:
+    t.after.status = MemberStatus::departed;
+    t.after.role.clear();
+    t.after.active_to = event.time;
+    t.job = JobKind::depart;
+    break;
+  }
+}
+
+void apply_consent(Transition& t, const MemberState& before,
+                   const MembershipEvent& event, bool require_consent)
+{
+  if (!is_member(before.status)) {
+    t.skip_reason = "not_a_member";
+    return;
+  }
+  t.after.consent = event.consent;
+  const bool blocked = consent_blocks(before.consent, require_consent);
+  const bool blocks = consent_blocks(event.consent, require_consent);
+  if (blocked == blocks) {
+    t.skip_reason = "consent_unchanged";
+    return;
+  }
+  // A withdrawal deletes what the registry may hold; a grant publishes
+  // again from the member's current state.
+  t.job = blocks ? JobKind::withdraw : publishing_job(before, JobKind::publish);
+}
+
+} // namespace
+
 Transition apply_event(const MemberState& before, const MembershipEvent& event,
-                       Disposition effective)
+                       Disposition effective, bool require_consent)
 {
   Transition t{before, std::nullopt, {}};
   switch (event.type) {
@@ -28,23 +93,22 @@ Transition apply_event(const MemberState& before, const MembershipEvent& event,
     t.job = JobKind::update;
     break;
   case EventType::member_removed:
-    switch (effective) {
-    case Disposition::purge:
-      t.after = MemberState{MemberStatus::purged, {}, {}, {}};
-      t.job = JobKind::erase;
+    apply_removal(t, event, effective);
+    break;
+  case EventType::consent_changed:
+    apply_consent(t, before, event, require_consent);
+    break;
+  case EventType::did_rotated:
+    if (!is_member(before.status)) {
+      t.skip_reason = "not_a_member";
       break;
-    case Disposition::tombstone:
-      t.after.status = MemberStatus::departed;
-      t.after.role.clear();
-      t.after.active_to.reset();
-      t.job = JobKind::depart;
-      break;
-    case Disposition::historical:
-      t.after.status = MemberStatus::departed;
-      t.after.role.clear();
-      t.after.active_to = event.time;
-      t.job = JobKind::depart;
-      break;
+    }
+    // The new DID is published when the member is active and may be; a
+    // departure never discloses a membership the registry did not have
+    // under that DID.
+    if (before.status == MemberStatus::active &&
+        !consent_blocks(before.consent, require_consent)) {
+      t.job = JobKind::publish;
     }
     break;
   }
@@ -90,8 +154,48 @@ std::string_view to_string(JobKind kind)
     return "depart";
   case JobKind::erase:
     return "delete";
+  case JobKind::withdraw:
+    return "withdraw";
+  case JobKind::retire:
+    return "retire";
   }
   return "publish";
+}
+
+std::string_view to_string(Consent consent)
+{
+  switch (consent) {
+  case Consent::unknown:
+    return "unknown";
+  case Consent::granted:
+    return "granted";
+  case Consent::withdrawn:
+    return "withdrawn";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(MirrorState mirror)
+{
+  switch (mirror) {
+  case MirrorState::absent:
+    return "absent";
+  case MirrorState::present:
+    return "present";
+  case MirrorState::unknown:
+    return "unknown";
+  }
+  return "unknown";
+}
+
+std::optional<Consent> consent_from(std::string_view text)
+{
+  for (auto c : {Consent::unknown, Consent::granted, Consent::withdrawn}) {
+    if (to_string(c) == text) {
+      return c;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<MemberStatus> member_status_from(std::string_view text)
@@ -118,8 +222,8 @@ std::optional<Disposition> disposition_from(std::string_view text)
 
 std::optional<JobKind> job_kind_from(std::string_view text)
 {
-  for (auto k :
-       {JobKind::publish, JobKind::update, JobKind::depart, JobKind::erase}) {
+  for (auto k : {JobKind::publish, JobKind::update, JobKind::depart,
+                 JobKind::erase, JobKind::withdraw, JobKind::retire}) {
     if (to_string(k) == text) {
       return k;
     }

@@ -63,22 +63,33 @@ DispositionDecision effective_disposition(
   return out;
 }
 
-bool skipped_by_publish_on_join(bool publish_on_join, MemberStatus status,
-                                bool mirror_absent)
+SendDecision decide_send(const MemberState& member, MirrorState mirror,
+                         const Publication& publication)
 {
-  if (publish_on_join) {
-    return false;
-  }
-  switch (status) {
-  case MemberStatus::active:
-    return true;
-  case MemberStatus::departed:
-    return mirror_absent;
-  case MemberStatus::unknown:
+  const bool absent = mirror == MirrorState::absent;
+  switch (member.status) {
   case MemberStatus::purged:
+    return {Send::erase, {}};
+  case MemberStatus::unknown:
+    return {Send::none, "not_a_member"};
+  case MemberStatus::active:
+  case MemberStatus::departed:
     break;
   }
-  return false;
+  if (consent_blocks(member.consent, publication.require_consent)) {
+    return absent ? SendDecision{Send::none, "consent"}
+                  : SendDecision{Send::erase, {}};
+  }
+  if (!publication.publish_on_join &&
+      (member.status == MemberStatus::active || absent)) {
+    return {Send::none, "publish_on_join"};
+  }
+  return {Send::put, {}};
+}
+
+std::string_view request_method(Send send)
+{
+  return send == Send::erase ? "DELETE" : "PUT";
 }
 
 TimeNs rtbf_release_time(TimeNs t, std::int64_t window_hours)

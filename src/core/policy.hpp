@@ -9,6 +9,13 @@
 
 namespace vtc::core {
 
+// The policy keys dispatch reads, each time a job is sent.
+struct Publication
+{
+  bool publish_on_join = true;
+  bool require_consent = false;
+};
+
 // The evaluated registry policy (SPEC §5.3). Default-constructed = the
 // defaults that apply when no policy is configured.
 struct Policy
@@ -18,6 +25,9 @@ struct Policy
   Disposition default_departure = Disposition::tombstone;
   std::vector<Disposition> departure_options{
     Disposition::purge, Disposition::tombstone, Disposition::historical};
+  bool require_consent = false; // opt-in community: unknown consent blocks
+
+  Publication publication() const { return {publish_on_join, require_consent}; }
 };
 
 // The disposition a removal gets, and why it differs from the request.
@@ -40,12 +50,28 @@ DispositionDecision effective_disposition(
   const Policy& policy, const std::optional<std::string>& requested,
   bool self_request);
 
-// True when publish_on_join = false turns a due job into `skipped` without
-// a request (SPEC §5.3): an active member is never sent; a departed one
-// only when the registry may have its record (mirror not absent). Deletes
-// are always sent.
-bool skipped_by_publish_on_join(bool publish_on_join, MemberStatus status,
-                                bool mirror_absent);
+// What a due job sends, decided from its member's state when it is sent
+// (the job's kind only says why it was made).
+enum class Send { put, erase, none };
+
+struct SendDecision
+{
+  Send send = Send::put;
+  // For none, why: "publish_on_join", "consent" or "not_a_member".
+  std::string_view skip_reason;
+};
+
+// A purged member's (or a retired DID's) record is deleted, whatever the
+// consent. While consent blocks publication the registry holds nothing:
+// the record is deleted if it may hold one (mirror not absent), else
+// nothing is sent. Otherwise an active or departed record is put, except
+// that publish_on_join = false never sends an active record, nor a
+// departed one the registry never had (mirror absent).
+SendDecision decide_send(const MemberState& member, MirrorState mirror,
+                         const Publication& publication);
+
+// "PUT" or "DELETE" for a decision that sends.
+std::string_view request_method(Send send);
 
 // End of the UTC batch window holding `t`: windows of `window_hours` from the
 // epoch, half-open [start, end). 0 hours = `t` itself (released at once).

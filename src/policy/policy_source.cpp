@@ -44,12 +44,13 @@ core::Policy from_json(const json& doc, const std::string& origin)
   }
   core::Policy p;
   for (const auto& [key, value] : doc.items()) {
-    if (key == "publish_on_join") {
+    if (key == "publish_on_join" || key == "require_consent") {
       if (!value.is_boolean()) {
-        throw ConfigError(fmt::format(
-          "{}: publish_on_join must be true or false", origin));
+        throw ConfigError(
+          fmt::format("{}: {} must be true or false", origin, key));
       }
-      p.publish_on_join = value.get<bool>();
+      (key == "publish_on_join" ? p.publish_on_join : p.require_consent) =
+        value.get<bool>();
     } else if (key == "min_disposition") {
       p.min_disposition = disposition(value, origin, "min_disposition");
     } else if (key == "default_departure") {

@@ -1,6 +1,7 @@
 #include "registry/record.hpp"
 
 #include "core/health.hpp"
+#include "core/policy.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 
@@ -47,15 +48,40 @@ std::string record_body(const RecordKey& key, const std::string& entity_id,
   return nlohmann::ordered_json{{"record", record}}.dump();
 }
 
+std::int64_t request_digest(std::int64_t nonce, std::string_view method,
+                            std::string_view record_id, std::string_view body)
+{
+  util::Sha256 sha;
+  std::uint8_t n[8];
+  for (int i = 7; i >= 0; --i) {
+    n[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(nonce) >>
+                                     (8U * static_cast<unsigned>(7 - i)));
+  }
+  sha.update(n);
+  for (const std::string_view part : {method, record_id, body}) {
+    sha.update(part);
+    sha.update(std::string_view("\n"));
+  }
+  const util::Digest d = sha.finish();
+  std::uint64_t digest = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    digest = digest << 8U | d[i];
+  }
+  return static_cast<std::int64_t>(digest);
+}
+
 app::SentRequest request_for(const RecordKey& key, const app::ClaimedJob& job)
 {
   app::SentRequest sent;
-  sent.method = std::string(core::request_method(job.member.status));
-  sent.idempotency_key = core::idempotency_key(job.id, job.retries);
+  sent.method = std::string(core::request_method(job.send));
   sent.record_id = record_id(key, job.did);
-  if (sent.method == "PUT") {
+  if (job.send == core::Send::put) {
     sent.body = record_body(key, job.did, job.member);
   }
+  sent.key_digest =
+    request_digest(job.nonce, sent.method, sent.record_id, sent.body);
+  sent.idempotency_key =
+    core::idempotency_key(job.id, job.retries, sent.key_digest);
   return sent;
 }
 
@@ -65,6 +91,11 @@ std::string Records::reconcile_job_id(const std::string& did,
   const std::string digest =
     util::hex(util::sha256(fmt::format("{}\n{}", record_id(m_key, did), now)));
   return "reconcile:" + digest.substr(0, 32);
+}
+
+std::string Records::retire_job_id(const std::string& did) const
+{
+  return "retire:" + util::hex(util::sha256(record_id(m_key, did))).substr(0, 32);
 }
 
 } // namespace vtc::registry

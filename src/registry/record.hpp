@@ -26,9 +26,16 @@ std::string record_id(const RecordKey& key, const std::string& entity_id);
 std::string record_body(const RecordKey& key, const std::string& entity_id,
                         const core::MemberState& state);
 
-// The request a claimed job calls for, built from its member's current
-// state (SPEC §5.2): PUT with the record body, or DELETE; the
-// Idempotency-Key names the job and its retry round.
+// The first 8 bytes of SHA-256 over the job's nonce (from the entry that
+// made it) and the request (method, record id, body): what makes the
+// Idempotency-Key of a request its own (core::idempotency_key).
+std::int64_t request_digest(std::int64_t nonce, std::string_view method,
+                            std::string_view record_id, std::string_view body);
+
+// The request a claimed job calls for, decided at its claim from its
+// member's current state (ClaimedJob::send): PUT with the record body, or
+// DELETE; the Idempotency-Key names the job, its retry round and the
+// request.
 app::SentRequest request_for(const RecordKey& key, const app::ClaimedJob& job);
 
 } // namespace vtc::registry
@@ -51,6 +58,7 @@ public:
   }
   std::string reconcile_job_id(const std::string& did,
                                core::TimeNs now) const override;
+  std::string retire_job_id(const std::string& did) const override;
 
 private:
   RecordKey m_key;

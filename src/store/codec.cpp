@@ -11,8 +11,14 @@ namespace vtc::store::detail {
 
 namespace {
 
-constexpr std::string_view k_reconcile = "reconcile:";
-constexpr char k_reconcile_tag = '\x01';
+// Job ids that are not event ids: a prefix and 32 lowercase hex digits,
+// stored as a tag byte and the 16 bytes they spell.
+struct Prefixed
+{
+  std::string_view prefix;
+  char tag;
+};
+constexpr Prefixed k_prefixed[] = {{"reconcile:", '\x01'}, {"retire:", '\x02'}};
 
 std::span<const std::uint8_t> bytes_of(const SQLite::Column& c)
 {
@@ -32,13 +38,16 @@ std::string to_string(std::span<const std::uint8_t> b)
 
 std::string job_id_bytes(std::string_view id)
 {
-  if (id.starts_with(k_reconcile)) {
-    const std::string_view digits = id.substr(k_reconcile.size());
+  for (const auto& p : k_prefixed) {
+    if (!id.starts_with(p.prefix)) {
+      continue;
+    }
+    const std::string_view digits = id.substr(p.prefix.size());
     if (digits.size() != 32) {
       return {};
     }
-    std::string out(1, k_reconcile_tag);
-    // Only the lowercase spelling reconcile writes reads back the same.
+    std::string out(1, p.tag);
+    // Only the lowercase spelling vtc-sync writes reads back the same.
     const auto lower_hex = [](char c) {
       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
     };
@@ -59,7 +68,7 @@ std::string new_job_id_bytes(std::string_view id)
   std::string bytes = job_id_bytes(id);
   if (bytes.empty()) {
     throw StoreError(fmt::format(
-      "job id '{}' is neither a UUID nor reconcile:<hash>", id));
+      "job id '{}' is neither a UUID, reconcile:<hash> nor retire:<hash>", id));
   }
   return bytes;
 }
@@ -68,8 +77,10 @@ std::string job_id_text(std::string_view bytes)
 {
   const std::span b{reinterpret_cast<const std::uint8_t*>(bytes.data()),
                     bytes.size()};
-  if (b.size() == 17 && b[0] == k_reconcile_tag) {
-    return std::string(k_reconcile) + util::hex(b.subspan(1));
+  for (const auto& p : k_prefixed) {
+    if (b.size() == 17 && static_cast<char>(b[0]) == p.tag) {
+      return std::string(p.prefix) + util::hex(b.subspan(1));
+    }
   }
   if (b.size() == 16) {
     return util::format_uuid(b.first<16>());

@@ -11,9 +11,10 @@
 
 namespace vtc::store::detail {
 
-// A job id as stored: the 16 bytes of an event id's UUID, or a 0x01 byte
-// and the 16 bytes of the hash in "reconcile:<32 hex digits>". Empty for
-// any other text, which names no job.
+// A job id as stored: the 16 bytes of an event id's UUID, or a tag byte
+// (0x01, 0x02) and the 16 bytes of the hash in "reconcile:<32 hex digits>"
+// or "retire:<32 hex digits>". Empty for any other text, which names no
+// job.
 std::string job_id_bytes(std::string_view id);
 std::string job_id_text(const SQLite::Column& c);
 std::string job_id_text(std::string_view bytes);

@@ -98,24 +98,29 @@ core::Health SqliteStore::health()
 
 namespace {
 
-std::string due_query(app::ClaimScope scope, const char* columns,
-                      const char* joins = "")
+std::string due_query(app::ClaimScope scope, std::string_view columns,
+                      std::string_view joins = "")
 {
   std::string sql = fmt::format(
     "SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id {}"
     "WHERE j.state = 'pending' AND j.due <= ? ",
     columns, joins);
+  // A withdrawn consent's delete needs no policy; unknown consent under
+  // require_consent does, and what it sends is decided at the claim.
+  constexpr const char* k_no_policy =
+    "(m.status = 'purged' OR m.consent = 'withdrawn')";
   switch (scope) {
   case app::ClaimScope::all:
     break;
   case app::ClaimScope::removals_only:
-    sql += "AND m.status IN ('departed', 'purged') ";
+    sql += "AND (m.status = 'departed' OR m.status = 'purged' OR "
+           "j.kind = 'withdraw') ";
     break;
   case app::ClaimScope::deletes_only:
-    sql += "AND m.status = 'purged' ";
+    sql += fmt::format("AND {} ", k_no_policy);
     break;
   case app::ClaimScope::needing_policy:
-    sql += "AND m.status != 'purged' ";
+    sql += fmt::format("AND NOT {} ", k_no_policy);
     break;
   }
   return sql + "ORDER BY j.due, j.rowid LIMIT ?";
@@ -133,21 +138,33 @@ bool SqliteStore::has_due(core::TimeNs now, app::ClaimScope scope)
   });
 }
 
-std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
-                                                    std::int64_t limit,
-                                                    app::ClaimScope scope,
-                                                    bool publish_on_join,
-                                                    std::int64_t& skipped)
+namespace {
+
+// Whether a claim in `scope` may send what `send` decided: while the walk
+// is incomplete only deletes and departures go out (a withdraw job whose
+// member may be published again waits).
+bool sendable(app::ClaimScope scope, const app::ClaimedJob& j)
+{
+  return scope != app::ClaimScope::removals_only || j.send == core::Send::erase ||
+         j.member.status == core::MemberStatus::departed;
+}
+
+} // namespace
+
+std::vector<app::ClaimedJob> SqliteStore::claim_due(
+  core::TimeNs now, std::int64_t limit, app::ClaimScope scope,
+  const core::Publication& publication, std::int64_t& skipped)
 {
   return guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
     std::vector<app::ClaimedJob> jobs;
-    std::vector<app::ClaimedJob> to_skip;
+    std::vector<std::pair<app::ClaimedJob, std::string_view>> to_skip;
     skipped = 0;
     const std::string sql = due_query(
-      scope, "j.id, j.kind, j.attempts, j.retries, a.key_id, k.target_hash, "
-             "m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-             "(SELECT state FROM mirror WHERE member_id = m.id)",
+      scope,
+      fmt::format("j.id, j.kind, j.attempts, j.retries, a.key_id, {}, j.nonce, "
+                  "{}, (SELECT state FROM mirror WHERE member_id = m.id)",
+                  detail::k_job_target, detail::k_member_columns),
       detail::k_job_keys);
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
@@ -164,26 +181,25 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       j.retries = st->getColumn(3).getInt64();
       j.key_id = detail::uuid_text(st->getColumn(4));
       j.target_hash = detail::hash_text(st->getColumn(5));
-      app::Member m = detail::member_from(*st, 6);
+      j.nonce = st->getColumn(6).getInt64();
+      app::Member m = detail::member_from(*st, 7);
       j.member_id = m.id;
       j.did = std::move(m.did);
       j.member = m.state;
-      const auto mirror = st->getColumn(12);
-      j.mirror = mirror.isNull()                    ? app::MirrorState::absent
-                 : mirror.getString() == "present" ? app::MirrorState::present
-                                                    : app::MirrorState::unknown;
-      const bool mirror_absent = j.mirror == app::MirrorState::absent;
-      if (core::skipped_by_publish_on_join(publish_on_join, j.member.status,
-                                           mirror_absent)) {
-        to_skip.push_back(std::move(j));
-      } else {
+      j.mirror =
+        detail::mirror_state(st->getColumn(7 + detail::k_member_column_count));
+      const core::SendDecision d = core::decide_send(j.member, j.mirror, publication);
+      j.send = d.send;
+      if (d.send == core::Send::none) {
+        to_skip.emplace_back(std::move(j), d.skip_reason);
+      } else if (sendable(scope, j)) {
         jobs.push_back(std::move(j));
       }
     }
     if (jobs.empty() && to_skip.empty()) {
       return jobs; // nothing due: the transaction rolls back, nothing written
     }
-    for (const auto& j : to_skip) {
+    for (const auto& [j, reason] : to_skip) {
       auto del = m_impl->prepare(
         "DELETE FROM jobs WHERE member_id = ? AND id = ?");
       del->bind(1, static_cast<std::int64_t>(j.member_id));
@@ -191,7 +207,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       del->exec();
       m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
                            j.key_id, j.target_hash,
-                           R"({"reason":"publish_on_join"})"});
+                           json{{"reason", reason}}.dump()});
     }
     skipped = static_cast<std::int64_t>(to_skip.size());
     auto claim = m_impl->prepare("UPDATE jobs SET state = 'in_flight', "
@@ -215,7 +231,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(core::TimeNs now,
       claim->reset();
       detail::bind_bytes(*attempt, 1, id);
       attempt->bind(2, static_cast<std::int64_t>(now));
-      attempt->bind(3, std::string(core::request_method(j.member.status)));
+      attempt->bind(3, std::string(core::request_method(j.send)));
       attempt->bind(4, static_cast<std::int64_t>(j.retries));
       attempt->exec();
       attempt->reset();
@@ -239,7 +255,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
     JoinedTransaction tx(db);
     auto attempt = m_impl->prepare(
       "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
-          "error = ? WHERE job_id = ? AND finished IS NULL");
+          "error = ?, digest = ? WHERE job_id = ? AND finished IS NULL");
     // Requests by class, each counter row updated once.
     std::map<std::string_view, std::int64_t> requests;
     if (probe) {
@@ -257,7 +273,8 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
       }
       attempt->bind(3, cls);
       attempt->bind(4, f.answer.error);
-      detail::bind_bytes(*attempt, 5, id);
+      attempt->bind(5, f.sent.key_digest);
+      detail::bind_bytes(*attempt, 6, id);
       attempt->exec();
       attempt->reset();
       ++requests[core::to_string(f.answer.cls)];
@@ -271,12 +288,19 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         del->bind(1, static_cast<std::int64_t>(j.member_id));
         detail::bind_bytes(*del, 2, id);
         del->exec();
-        if (f.sent.method == "DELETE") {
-          // Forget the member: the mirror row and member_keys go with it
-          // (ON DELETE CASCADE), and secure_delete overwrites the DID.
+        if (f.sent.method == "DELETE" &&
+            j.member.status == core::MemberStatus::purged) {
+          // Forget the member (or the retired DID): the mirror row and its
+          // pairs go with it (ON DELETE CASCADE), and secure_delete
+          // overwrites the DID.
           auto forget = m_impl->prepare("DELETE FROM members WHERE id = ?");
           forget->bind(1, static_cast<std::int64_t>(j.member_id));
           forget->exec();
+        } else if (f.sent.method == "DELETE") {
+          // A withdrawal: the member stays, the registry holds nothing.
+          auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
+          absent->bind(1, static_cast<std::int64_t>(j.member_id));
+          absent->exec();
         } else {
           auto mirror = m_impl->prepare(
             "UPDATE mirror SET state = 'present', record_id = ?, body = "
@@ -381,7 +405,7 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
     }
     std::vector<app::ClaimedJob> jobs;
     if (step.claim > 0) {
-      jobs = claim_due(step.now, step.claim, step.scope, step.publish_on_join,
+      jobs = claim_due(step.now, step.claim, step.scope, step.publication,
                        skipped);
     }
     tx.commit();
@@ -403,8 +427,9 @@ std::int64_t SqliteStore::recover_in_flight(
     }
     WriteTransaction tx(db);
     SQLite::Statement st(db, fmt::format("SELECT j.id, j.attempts, a.key_id, "
-                                         "k.target_hash, j.member_id FROM jobs "
+                                         "{}, j.member_id FROM jobs "
                                          "j {} WHERE j.state = 'in_flight'",
+                                         detail::k_job_target,
                                          detail::k_job_keys));
     std::int64_t n = 0;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());

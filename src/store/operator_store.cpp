@@ -68,7 +68,7 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     }
     SQLite::Statement att(
       db, "SELECT n, started, finished, method, retry, http_status, "
-          "class, error FROM attempts WHERE job_id = ? ORDER BY n");
+          "class, error, digest FROM attempts WHERE job_id = ? ORDER BY n");
     detail::bind_bytes(att, 1, key);
     while (att.executeStep()) {
       app::AttemptRow a;
@@ -76,7 +76,12 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
       a.started = att.getColumn(1).getInt64();
       a.finished = detail::optional_time(att.getColumn(2));
       a.method = att.getColumn(3).getString();
-      a.idempotency_key = core::idempotency_key(id, att.getColumn(4).getInt64());
+      // Known once the request was built and answered ("" for a request
+      // a pass died in).
+      if (!att.getColumn(8).isNull()) {
+        a.idempotency_key = core::idempotency_key(
+          id, att.getColumn(4).getInt64(), att.getColumn(8).getInt64());
+      }
       if (!att.getColumn(5).isNull()) {
         a.http_status = att.getColumn(5).getInt();
       }

@@ -33,21 +33,21 @@ std::vector<app::MirroredMember> SqliteStore::mirrored_members()
   return guarded(m_impl->path, [&] {
     SQLite::Statement st(
       *m_impl->db,
-      "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-      "r.state, r.body, j.id IS NOT NULL FROM members m "
-      "LEFT JOIN mirror r ON r.member_id = m.id "
-      "LEFT JOIN jobs j ON j.member_id = m.id "
-      "WHERE m.did IS NOT NULL ORDER BY m.id");
+      fmt::format("SELECT {}, r.state, r.body, j.id IS NOT NULL FROM members m "
+                  "LEFT JOIN mirror r ON r.member_id = m.id "
+                  "LEFT JOIN jobs j ON j.member_id = m.id "
+                  "WHERE m.did IS NOT NULL ORDER BY m.id",
+                  detail::k_member_columns));
     std::vector<app::MirroredMember> out;
     while (st.executeStep()) {
       app::MirroredMember mm;
       mm.member = detail::member_from(st);
-      const std::string state =
-        st.getColumn(6).isNull() ? "" : st.getColumn(6).getString();
-      mm.mirror_present = state == "present";
-      mm.mirror_unknown = state == "unknown";
-      mm.mirror_body = st.getColumn(7).isNull() ? "" : st.getColumn(7).getString();
-      mm.has_live_job = st.getColumn(8).getInt() != 0;
+      constexpr int k_next = detail::k_member_column_count;
+      mm.mirror = detail::mirror_state(st.getColumn(k_next));
+      mm.mirror_body = st.getColumn(k_next + 1).isNull()
+                         ? ""
+                         : st.getColumn(k_next + 1).getString();
+      mm.has_live_job = st.getColumn(k_next + 2).getInt() != 0;
       out.push_back(std::move(mm));
     }
     return out;

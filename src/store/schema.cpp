@@ -23,7 +23,8 @@ CREATE TABLE members (
   status      TEXT NOT NULL CHECK (status = 'unknown' OR status = 'active' OR status = 'departed' OR status = 'purged'),
   role        TEXT NOT NULL DEFAULT '',
   active_from INTEGER,
-  active_to   INTEGER
+  active_to   INTEGER,
+  consent     TEXT NOT NULL DEFAULT 'unknown' CHECK (consent = 'unknown' OR consent = 'granted' OR consent = 'withdrawn')
 ) STRICT;
 
 -- Audit key ids, referenced by number from the tables below. Rows are
@@ -46,9 +47,26 @@ CREATE TABLE member_keys (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX member_keys_hash ON member_keys(substr(target_hash, 1, 8));
 
--- At most one live job per member: the member's id is the job's rowid.
--- `key` is the audit key of the entry that made the job: with member_id it
--- names the target hash. It is no foreign key: SQLite checks one in an
+-- The pairs of DIDs a member rotated away from: they still name the
+-- member in a redacted entry, unless member_keys gives the pair to a row
+-- of its own (the old DID admitted again). Rotations are rare, so this
+-- table is small and read only when member_keys has no match.
+CREATE TABLE former_keys (
+  member_id   INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+  key         INTEGER NOT NULL REFERENCES audit_keys(id),
+  target_hash BLOB NOT NULL,
+  PRIMARY KEY (member_id, key, target_hash)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX former_keys_hash ON former_keys(substr(target_hash, 1, 8));
+
+-- At most one live job per member row, and so per record id: the member's
+-- id is the job's rowid (a rotation gives the old DID a row of its own
+-- while its record is retired). `key` is the audit key of the entry that
+-- made the job: with member_id it names the target hash, unless `target`
+-- names it (a rotation's jobs, whose target is the old DID). `nonce` is
+-- the first 8 bytes of that entry's entry_hash: with the request it
+-- derives the Idempotency-Key, so that no key is ever sent with two
+-- different requests, even when a log repeats an event id. It is no foreign key: SQLite checks one in an
 -- UPDATE that sets its column by keeping a statement journal, a copy of
 -- every page the UPDATE changes, and the walk rewrites a job for every
 -- event that supersedes one.
@@ -62,7 +80,7 @@ CREATE INDEX member_keys_hash ON member_keys(substr(target_hash, 1, 8));
 CREATE TABLE jobs (
   member_id   INTEGER PRIMARY KEY REFERENCES members(id),
   id          BLOB NOT NULL,
-  kind        TEXT NOT NULL CHECK (kind = 'publish' OR kind = 'update' OR kind = 'depart' OR kind = 'delete'),
+  kind        TEXT NOT NULL CHECK (kind = 'publish' OR kind = 'update' OR kind = 'depart' OR kind = 'delete' OR kind = 'withdraw' OR kind = 'retire'),
   state       TEXT NOT NULL CHECK (state = 'pending' OR state = 'in_flight' OR state = 'failed'),
   attempts    INTEGER NOT NULL DEFAULT 0,
   retries     INTEGER NOT NULL DEFAULT 0,
@@ -70,7 +88,9 @@ CREATE TABLE jobs (
   rtbf        INTEGER NOT NULL DEFAULT 0,
   event_line  INTEGER NOT NULL,
   key         INTEGER,
-  last_error  TEXT NOT NULL DEFAULT ''
+  last_error  TEXT NOT NULL DEFAULT '',
+  nonce       INTEGER NOT NULL DEFAULT 0,
+  target      BLOB
 ) STRICT;
 -- The due-jobs query reads only pending rows in due order: its cost
 -- follows the number of due jobs, not the queue size. Ties in due order
@@ -84,7 +104,8 @@ CREATE INDEX jobs_failed ON jobs(due) WHERE state = 'failed';
 CREATE INDEX jobs_id ON jobs(id) WHERE state = 'in_flight' OR state = 'failed';
 
 -- One row per request sent for a job (kept after the job ends); `retry`
--- is the job's `queue retry` round, part of its Idempotency-Key.
+-- (the job's `queue retry` round) and `digest` (of the request, known once
+-- it was built) make up its Idempotency-Key with the job id.
 CREATE TABLE attempts (
   job_id      BLOB NOT NULL,
   n           INTEGER NOT NULL,
@@ -92,6 +113,7 @@ CREATE TABLE attempts (
   finished    INTEGER,
   method      TEXT NOT NULL DEFAULT '',
   retry       INTEGER NOT NULL DEFAULT 0,
+  digest      INTEGER,
   http_status INTEGER,
   class       TEXT NOT NULL DEFAULT '',
   error       TEXT NOT NULL DEFAULT '',

@@ -143,10 +143,10 @@ std::optional<app::Cursor> SqliteStore::cursor()
 std::optional<app::Member> SqliteStore::Impl::find_member(
   const std::string& did, const std::string& key_id, bool& key_stored)
 {
-  auto st = prepare(
-    "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to, "
-    "k.member_id IS NOT NULL FROM members m LEFT JOIN member_keys k "
-    "ON k.member_id = m.id AND k.key = ? WHERE m.did = ?");
+  auto st = prepare(fmt::format(
+    "SELECT {}, k.member_id IS NOT NULL FROM members m LEFT JOIN member_keys k "
+    "ON k.member_id = m.id AND k.key = ? WHERE m.did = ?",
+    detail::k_member_columns));
   if (const auto key = key_ref(key_id, false)) {
     st->bind(1, *key);
   } else {
@@ -157,7 +157,7 @@ std::optional<app::Member> SqliteStore::Impl::find_member(
     key_stored = false;
     return std::nullopt;
   }
-  key_stored = st->getColumn(6).getInt() != 0;
+  key_stored = st->getColumn(detail::k_member_column_count).getInt() != 0;
   return member_from(*st);
 }
 
@@ -178,18 +178,22 @@ std::optional<app::Member> SqliteStore::find_member_by_key(
     if (!key || hash.size() < 8) {
       return std::nullopt;
     }
-    auto st = m_impl->prepare(
-      "SELECT m.id, m.did, m.status, m.role, m.active_from, m.active_to "
-      "FROM member_keys k JOIN members m ON m.id = k.member_id "
-      "WHERE substr(k.target_hash, 1, 8) = ? AND k.target_hash = ? AND "
-      "k.key = ? AND m.did IS NOT NULL");
-    detail::bind_bytes(*st, 1, hash.substr(0, 8));
-    detail::bind_bytes(*st, 2, hash);
-    st->bind(3, *key);
-    if (!st->executeStep()) {
-      return std::nullopt;
+    // A pair of a member's current DID first; else one of a DID it
+    // rotated away from.
+    for (const char* table : {"member_keys", "former_keys"}) {
+      auto st = m_impl->prepare(fmt::format(
+        "SELECT {} FROM {} k JOIN members m ON m.id = k.member_id "
+        "WHERE substr(k.target_hash, 1, 8) = ? AND k.target_hash = ? AND "
+        "k.key = ? AND m.did IS NOT NULL",
+        detail::k_member_columns, table));
+      detail::bind_bytes(*st, 1, hash.substr(0, 8));
+      detail::bind_bytes(*st, 2, hash);
+      st->bind(3, *key);
+      if (st->executeStep()) {
+        return member_from(*st);
+      }
     }
-    return member_from(*st);
+    return std::nullopt;
   });
 }
 
@@ -220,14 +224,15 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
     st.bind(2, m.state.role);
     bind_optional(st, 3, m.state.active_from);
     bind_optional(st, 4, m.state.active_to);
+    st.bind(5, std::string(core::to_string(m.state.consent)));
   };
   fresh = false;
   if (id == 0) {
     auto insert = prepare("INSERT INTO members(status, role, active_from, "
-                          "active_to, did) VALUES (?, ?, ?, ?, ?) "
+                          "active_to, consent, did) VALUES (?, ?, ?, ?, ?, ?) "
                           "ON CONFLICT(did) DO NOTHING");
     bind_state(*insert);
-    insert->bind(5, m.did);
+    insert->bind(6, m.did);
     fresh = insert->exec() == 1;
     if (fresh) {
       id = db->getLastInsertRowid();
@@ -236,16 +241,17 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
   if (!fresh) {
     // A member stored before: by id, or by DID when the batch did not say.
     auto update = prepare(id != 0 ? "UPDATE members SET status = ?, role = ?, "
-                                    "active_from = ?, active_to = ? WHERE id = ?"
+                                    "active_from = ?, active_to = ?, "
+                                    "consent = ? WHERE id = ?"
                                   : "UPDATE members SET status = ?, role = ?, "
-                                    "active_from = ?, active_to = ? WHERE did = ? "
-                                    "RETURNING id");
+                                    "active_from = ?, active_to = ?, "
+                                    "consent = ? WHERE did = ? RETURNING id");
     bind_state(*update);
     if (id != 0) {
-      update->bind(5, id);
+      update->bind(6, id);
       update->exec();
     } else {
-      update->bind(5, m.did);
+      update->bind(6, m.did);
       if (!update->executeStep()) {
         throw StoreError("member update found no row");
       }
@@ -270,10 +276,29 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
   return id;
 }
 
+bool SqliteStore::Impl::supersede_job(std::int64_t member_id)
+{
+  // Its outcome is copied from its row. A pending job (held deletes
+  // included) or a failed one; an in_flight job is being sent and is left
+  // to finish: recovery runs before the walk under the same lock, so there
+  // is none, and if there were the insert of a new job fails on it.
+  auto outcome = prepare(
+    "INSERT INTO outcomes(at, kind, job_id, attempts, key, target_hash, "
+    "detail) SELECT ?2, 'superseded', j.id, j.attempts, j.key, "
+    "coalesce(j.target, k.target_hash, x''), '' FROM jobs j "
+    "LEFT JOIN member_keys k ON k.member_id = j.member_id AND k.key = j.key "
+    "WHERE j.member_id = ?1 AND j.state <> 'in_flight'");
+  outcome->bind(1, member_id);
+  outcome->bind(2, static_cast<std::int64_t>(clock.now()));
+  return outcome->exec() == 1;
+}
+
 bool SqliteStore::Impl::replace_job(std::int64_t member_id,
                                     const app::NewJob& job, bool may_have_one)
 {
   const std::string id = detail::new_job_id_bytes(job.id);
+  const std::string target =
+    job.own_target ? detail::hash_bytes(job.target_hash) : std::string();
   const auto bind_job = [&](SQLite::Statement& st) {
     st.bind(1, member_id);
     detail::bind_bytes(st, 2, id);
@@ -282,12 +307,15 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
     st.bind(5, job.rtbf ? 1 : 0);
     st.bind(6, static_cast<std::int64_t>(job.event_line));
     bind_key(st, 7, job.key_id);
+    st.bind(8, static_cast<std::int64_t>(job.nonce));
+    if (target.empty()) {
+      st.bind(9);
+    } else {
+      detail::bind_bytes(st, 9, target);
+    }
   };
-  // The live job, if any, ends as superseded (SPEC §5.2: a pending job,
-  // held deletes included, or a failed one): its outcome is copied from its
-  // row, then the row becomes the new job. An in_flight job is being sent
-  // and is left to finish; recovery runs before the walk under the same
-  // lock, so there is none, and if there were the insert below fails on it.
+  // The live job, if any, ends as superseded and its row becomes the new
+  // job.
   //
   // A new job that replaces a pending job due no later than itself keeps
   // that job's due time, its place in the queue, unless it is an RTBF
@@ -297,36 +325,27 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
   // neither state nor due, so SQLite leaves the job's entry in jobs_due
   // where it is: moving it cost a search in a cold page for every event of
   // a first walk, about 10% of its time.
-  if (may_have_one) {
-    auto outcome = prepare(
-      "INSERT INTO outcomes(at, kind, job_id, attempts, key, target_hash, "
-      "detail) SELECT ?2, 'superseded', j.id, j.attempts, j.key, "
-      "coalesce(k.target_hash, x''), '' FROM jobs j "
-      "LEFT JOIN member_keys k ON k.member_id = j.member_id AND k.key = j.key "
-      "WHERE j.member_id = ?1 AND j.state <> 'in_flight'");
-    outcome->bind(1, member_id);
-    outcome->bind(2, static_cast<std::int64_t>(clock.now()));
-    if (outcome->exec() == 1) {
-      auto keep_place = prepare(
-        "UPDATE jobs SET id = ?2, kind = ?3, attempts = 0, retries = 0, "
-        "rtbf = ?5, event_line = ?6, key = ?7, last_error = '' "
-        "WHERE member_id = ?1 AND state = 'pending' AND due <= ?4 AND NOT ?5");
-      bind_job(*keep_place);
-      if (keep_place->exec() == 1) {
-        return true;
-      }
-      auto update = prepare(
-        "UPDATE jobs SET id = ?2, kind = ?3, state = 'pending', attempts = 0, "
-        "retries = 0, due = ?4, rtbf = ?5, event_line = ?6, key = ?7, "
-        "last_error = '' WHERE member_id = ?1");
-      bind_job(*update);
-      update->exec();
+  if (may_have_one && supersede_job(member_id)) {
+    auto keep_place = prepare(
+      "UPDATE jobs SET id = ?2, kind = ?3, attempts = 0, retries = 0, "
+      "rtbf = ?5, event_line = ?6, key = ?7, last_error = '', nonce = ?8, "
+      "target = ?9 WHERE member_id = ?1 AND state = 'pending' AND due <= ?4 "
+      "AND NOT ?5");
+    bind_job(*keep_place);
+    if (keep_place->exec() == 1) {
       return true;
     }
+    auto update = prepare(
+      "UPDATE jobs SET id = ?2, kind = ?3, state = 'pending', attempts = 0, "
+      "retries = 0, due = ?4, rtbf = ?5, event_line = ?6, key = ?7, "
+      "last_error = '', nonce = ?8, target = ?9 WHERE member_id = ?1");
+    bind_job(*update);
+    update->exec();
+    return true;
   }
   auto insert = prepare(
-    "INSERT INTO jobs(member_id, id, kind, state, due, rtbf, event_line, key) "
-    "VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7) "
+    "INSERT INTO jobs(member_id, id, kind, state, due, rtbf, event_line, key, "
+    "nonce, target) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT(member_id) DO NOTHING");
   bind_job(*insert);
   if (insert->exec() == 0) {
@@ -338,6 +357,51 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
                             detail::job_id_text(live->getColumn(0))));
   }
   return false;
+}
+
+void SqliteStore::Impl::rotate(const app::WalkChange& change,
+                               app::BatchResult& counts)
+{
+  const std::int64_t member = change.member.id;
+  // Its live job is superseded, as by any event.
+  if (supersede_job(member)) {
+    auto del = prepare("DELETE FROM jobs WHERE member_id = ?");
+    del->bind(1, member);
+    del->exec();
+    ++counts.jobs_superseded;
+  }
+  // The old DID's pairs still name the member in a redacted entry.
+  auto former = prepare(
+    "INSERT OR IGNORE INTO former_keys(member_id, key, target_hash) "
+    "SELECT member_id, key, target_hash FROM member_keys WHERE member_id = ?");
+  former->bind(1, member);
+  former->exec();
+  auto forget_pairs = prepare("DELETE FROM member_keys WHERE member_id = ?");
+  forget_pairs->bind(1, member);
+  forget_pairs->exec();
+  auto move = prepare("UPDATE members SET did = ? WHERE id = ?");
+  move->bind(1, change.member.did);
+  move->bind(2, member);
+  move->exec();
+  const auto& rotation = *change.rotation;
+  if (!rotation.retire) {
+    // The registry holds nothing under the old DID: it is forgotten now
+    // (its row's text was just overwritten; the pass checkpoints the WAL).
+    ++counts.dids_forgotten;
+    return;
+  }
+  // A row of the old DID keeps the old record's mirror and gets the job
+  // that deletes it; once that succeeds, the row and the DID go.
+  auto retired = prepare("INSERT INTO members(did, status) VALUES (?, 'purged')");
+  retired->bind(1, rotation.old_did);
+  retired->exec();
+  const std::int64_t retired_id = db->getLastInsertRowid();
+  auto mirror = prepare("UPDATE mirror SET member_id = ? WHERE member_id = ?");
+  mirror->bind(1, retired_id);
+  mirror->bind(2, member);
+  mirror->exec();
+  replace_job(retired_id, *rotation.retire, false);
+  ++counts.jobs_created;
 }
 
 namespace {
@@ -357,6 +421,16 @@ public:
   {
     return guarded(m_impl.path,
                    [&] { return m_impl.find_member(did, key_id, key_stored); });
+  }
+
+  core::MirrorState mirror(std::int64_t member_id) override
+  {
+    return guarded(m_impl.path, [&] {
+      auto st = m_impl.prepare("SELECT state FROM mirror WHERE member_id = ?");
+      st->bind(1, member_id);
+      return st->executeStep() ? detail::mirror_state(st->getColumn(0))
+                               : core::MirrorState::absent;
+    });
   }
 
   void apply(const app::WalkChange& change, app::BatchResult& counts) override
@@ -383,11 +457,14 @@ void SqliteStore::Impl::apply(const app::WalkChange& change,
                               app::BatchResult& counts)
 {
   if (!change.member.did.empty()) {
+    if (change.rotation) {
+      rotate(change, counts);
+    }
     bool fresh = false;
     const std::int64_t member_id = write_member(change, fresh);
     if (change.job) {
-      // A member just inserted has no job yet.
-      if (replace_job(member_id, *change.job, !fresh)) {
+      // A member just inserted, or just rotated, has no job yet.
+      if (replace_job(member_id, *change.job, !fresh && !change.rotation)) {
         ++counts.jobs_superseded;
       }
       ++counts.jobs_created;

@@ -64,7 +64,7 @@ public:
   bool has_due(core::TimeNs now, app::ClaimScope scope) override;
   std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
                                          app::ClaimScope scope,
-                                         bool publish_on_join,
+                                         const core::Publication& publication,
                                          std::int64_t& skipped) override;
   void finish(const std::vector<app::Finished>& done,
               const core::Health& health,

@@ -92,6 +92,11 @@ struct SqliteStore::Impl
   // id. A member without an id (never stored) is inserted unless the table
   // has it; `fresh` is set for a member just inserted, which has no job yet.
   std::int64_t write_member(const app::WalkChange& change, bool& fresh);
+  // The member's live job ends as superseded (its outcome recorded), unless
+  // it is in flight; returns whether there was one.
+  bool supersede_job(std::int64_t member_id);
+  // Moves a member to its new DID (app::Rotation): see WalkChange.
+  void rotate(const app::WalkChange& change, app::BatchResult& counts);
   // Makes `job` the live job of the member: a job it had ends as
   // superseded (its outcome recorded first) and its row is reused. Returns
   // whether there was one; a member just inserted (`may_have_one` false)
@@ -111,8 +116,12 @@ inline std::optional<core::TimeNs> optional_time(const SQLite::Column& c)
   return c.getInt64();
 }
 
-// Reads six member columns starting at `first`: id, did, status, role,
-// active_from, active_to — the order every member query selects them in.
+// The member columns member_from() reads, in its order, of `members m`.
+inline constexpr const char* k_member_columns =
+  "m.id, m.did, m.status, m.role, m.active_from, m.active_to, m.consent";
+inline constexpr int k_member_column_count = 7;
+
+// Reads the k_member_columns starting at `first`.
 inline app::Member member_from(SQLite::Statement& st, int first = 0)
 {
   app::Member m;
@@ -123,14 +132,27 @@ inline app::Member member_from(SQLite::Statement& st, int first = 0)
   m.state.role = st.getColumn(first + 3).getString();
   m.state.active_from = optional_time(st.getColumn(first + 4));
   m.state.active_to = optional_time(st.getColumn(first + 5));
+  m.state.consent = core::consent_from(st.getColumn(first + 6).getString())
+                      .value_or(core::Consent::unknown);
   return m;
 }
 
-// Joined to `jobs j`, they name the audit key id (a.key_id) and target
-// hash (k.target_hash) of the entry that made the job.
+// A mirror row's state column (NULL: no row).
+inline core::MirrorState mirror_state(const SQLite::Column& c)
+{
+  if (c.isNull()) {
+    return core::MirrorState::absent;
+  }
+  return c.getString() == "present" ? core::MirrorState::present
+                                    : core::MirrorState::unknown;
+}
+
+// Joined to `jobs j`, they name the audit key id (a.key_id) and, with
+// k_job_target, the target hash of the entry that made the job.
 inline constexpr const char* k_job_keys =
   "LEFT JOIN audit_keys a ON a.id = j.key "
   "LEFT JOIN member_keys k ON k.member_id = j.member_id AND k.key = j.key ";
+inline constexpr const char* k_job_target = "coalesce(j.target, k.target_hash)";
 
 // A job by its id is found through jobs_id when the query says this, as
 // jobs_id's WHERE does: the index holds in-flight and failed jobs only
@@ -141,7 +163,7 @@ inline constexpr const char* k_job_id_indexed =
 // The job columns job_from() reads, in its order (with k_job_keys).
 inline constexpr const char* k_job_columns =
   "j.id, j.kind, j.state, j.attempts, j.due, j.rtbf, j.event_line, "
-  "k.target_hash, j.last_error, j.rowid";
+  "coalesce(j.target, k.target_hash), j.last_error, j.rowid";
 
 // Reads the k_job_columns of a query on `jobs j`.
 inline app::JobRow job_from(SQLite::Statement& st)

@@ -223,8 +223,8 @@ def job_id_text(b):
     """A stored job id as text (src/store/codec.cpp)."""
     if not b:
         return ""
-    if len(b) == 17 and b[0] == 1:
-        return "reconcile:" + bytes(b[1:]).hex()
+    if len(b) == 17 and b[0] in (1, 2):
+        return ("reconcile:", "retire:")[b[0] - 1] + bytes(b[1:]).hex()
     return str(uuid.UUID(bytes=bytes(b))) if len(b) == 16 else ""
 
 
@@ -251,7 +251,7 @@ class Db:
         con.create_function("job_id_text", 1, job_id_text, deterministic=True)
         con.create_function("uuid_text", 1, uuid_text, deterministic=True)
         con.create_function("hash_text", 1, hash_text, deterministic=True)
-        if con.execute("PRAGMA user_version").fetchone()[0] >= 2:
+        if con.execute("PRAGMA user_version").fetchone()[0] >= 1:
             con.executescript(STATE_VIEWS.read_text())
         return con
 

@@ -1,4 +1,4 @@
-// publish_on_join at dispatch (SPEC §5.3) and RTBF window properties that
+// What dispatch sends (publish_on_join, consent) and RTBF window properties that
 // policy_test.cpp's fixed cases do not cover: times before the epoch and
 // the window invariants for many window sizes.
 
@@ -9,42 +9,95 @@
 
 using namespace vtc::core;
 
-TEST_CASE("core: skipped_by_publish_on_join, the whole table")
+TEST_CASE("core: decide_send, the whole table")
 {
+  // One row per (publish_on_join, status, consent, require_consent); `sends`
+  // gives what is sent for the mirror absent, present and unknown: P = PUT,
+  // D = DELETE, c = nothing for consent, j = nothing for publish_on_join.
   struct Row
   {
     bool publish_on_join;
     MemberStatus status;
-    bool mirror_absent;
-    bool skipped;
+    Consent consent;
+    bool require_consent;
+    const char* sends;
   };
-  // true: nothing is ever skipped. false: an active record is never sent;
-  // a departed one only when the registry may hold the record (mirror not
-  // absent: present or unknown); deletes are always sent.
+  constexpr auto active = MemberStatus::active;
+  constexpr auto departed = MemberStatus::departed;
+  constexpr auto purged = MemberStatus::purged;
+  constexpr auto unknown = Consent::unknown;
+  constexpr auto granted = Consent::granted;
+  constexpr auto withdrawn = Consent::withdrawn;
   const std::vector<Row> table{
-    { true, MemberStatus::active, true, false },
-    { true, MemberStatus::active, false, false },
-    { true, MemberStatus::departed, true, false },
-    { true, MemberStatus::departed, false, false },
-    { true, MemberStatus::purged, true, false },
-    { true, MemberStatus::purged, false, false },
-    { true, MemberStatus::unknown, true, false },
-    { true, MemberStatus::unknown, false, false },
-    { false, MemberStatus::active, true, true },
-    { false, MemberStatus::active, false, true },
-    { false, MemberStatus::departed, true, true },
-    { false, MemberStatus::departed, false, false },
-    { false, MemberStatus::purged, true, false },
-    { false, MemberStatus::purged, false, false },
-    { false, MemberStatus::unknown, false, false },
+    // Consent that allows publication: the record is put.
+    { true, active, unknown, false, "PPP" },
+    { true, active, granted, false, "PPP" },
+    { true, active, granted, true, "PPP" },
+    { true, departed, unknown, false, "PPP" },
+    { true, departed, granted, false, "PPP" },
+    { true, departed, granted, true, "PPP" },
+    // Consent that blocks it: whatever the registry may hold is deleted.
+    { true, active, unknown, true, "cDD" },
+    { true, active, withdrawn, false, "cDD" },
+    { true, active, withdrawn, true, "cDD" },
+    { true, departed, unknown, true, "cDD" },
+    { true, departed, withdrawn, false, "cDD" },
+    { true, departed, withdrawn, true, "cDD" },
+    // Purges are sent whatever the consent.
+    { true, purged, unknown, false, "DDD" },
+    { true, purged, unknown, true, "DDD" },
+    { true, purged, withdrawn, false, "DDD" },
+    // publish_on_join false: never an active record, a departed one only
+    // where the registry may have had the member.
+    { false, active, unknown, false, "jjj" },
+    { false, active, granted, true, "jjj" },
+    { false, departed, unknown, false, "jPP" },
+    { false, departed, granted, true, "jPP" },
+    // ... and consent still deletes, before publish_on_join is asked.
+    { false, active, withdrawn, false, "cDD" },
+    { false, active, unknown, true, "cDD" },
+    { false, departed, withdrawn, true, "cDD" },
+    { false, purged, granted, false, "DDD" },
   };
+  const MirrorState mirrors[] = { MirrorState::absent, MirrorState::present,
+                                  MirrorState::unknown };
   for (const auto& r : table) {
-    CAPTURE(r.publish_on_join);
-    CAPTURE(to_string(r.status));
-    CAPTURE(r.mirror_absent);
-    CHECK(skipped_by_publish_on_join(
-            r.publish_on_join, r.status, r.mirror_absent) == r.skipped);
+    for (int i = 0; i < 3; ++i) {
+      CAPTURE(r.publish_on_join);
+      CAPTURE(to_string(r.status));
+      CAPTURE(to_string(r.consent));
+      CAPTURE(r.require_consent);
+      CAPTURE(to_string(mirrors[i]));
+      MemberState m;
+      m.status = r.status;
+      m.consent = r.consent;
+      const SendDecision d = decide_send(
+        m, mirrors[i], Publication{ r.publish_on_join, r.require_consent });
+      switch (r.sends[i]) {
+      case 'P':
+        CHECK(d.send == Send::put);
+        break;
+      case 'D':
+        CHECK(d.send == Send::erase);
+        break;
+      case 'c':
+        CHECK(d.send == Send::none);
+        CHECK(d.skip_reason == "consent");
+        break;
+      case 'j':
+        CHECK(d.send == Send::none);
+        CHECK(d.skip_reason == "publish_on_join");
+        break;
+      }
+    }
   }
+}
+
+TEST_CASE("core: a member that was never one sends nothing")
+{
+  const SendDecision d = decide_send(MemberState{}, MirrorState::present, {});
+  CHECK(d.send == Send::none);
+  CHECK(d.skip_reason == "not_a_member");
 }
 
 namespace {
