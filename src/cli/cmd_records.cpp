@@ -70,9 +70,12 @@ ExitCode run_show(const Globals& globals, const std::string& did, bool json)
   const config::Config cfg = load_config(globals);
   SystemClock clock;
   auto store = open_store(cfg, store::OpenMode::read_only, clock);
-  if (!store->find_member(did)) {
+  const auto member = store->find_member(did);
+  if (!member) {
     throw NoInputError("records show: no member has that DID");
   }
+  const std::string_view status = core::to_string(member->state.status);
+  const std::string_view consent = core::to_string(member->state.consent);
   const registry::Records records(record_key(cfg));
   const std::string id = records.id(did);
   std::optional<app::MirrorRecord> found;
@@ -86,9 +89,11 @@ ExitCode run_show(const Globals& globals, const std::string& did, bool json)
   if (json) {
     nlohmann::ordered_json doc{{"id", id}, {"state", state}};
     doc["record"] = record_json(record);
+    doc["member"] = {{"status", status}, {"consent", consent}};
     std::cout << doc.dump() << '\n';
   } else {
-    std::cout << fmt::format("record {}: {}\n", id, state);
+    std::cout << fmt::format("record {}: {}\nmember: {}, consent {}\n", id,
+                             state, status, consent);
     if (!record.empty()) {
       std::cout << record_json(record).dump(2) << '\n';
     }
