@@ -46,20 +46,44 @@ struct Plan
 // The live job of the member a walk change makes a job for (one live job
 // per member, SPEC §5.2), as the store holds it: the batch's changes so
 // far are written, in its transaction.
-std::optional<app::JobRow> live_job(app::StateStore& store,
-                                    const app::WalkChange& change)
+// The live job of the member of `did`, if any.
+std::optional<app::JobRow> live_job(app::StateStore& store, const std::string& did)
 {
-  if (!change.job || change.member.did.empty()) {
-    return std::nullopt;
-  }
   app::JobQuery q;
-  q.member_did = change.member.did;
+  q.member_did = did;
   q.limit = 1;
   auto rows = store.jobs(q);
   if (rows.empty()) {
     return std::nullopt;
   }
   return std::move(rows.front());
+}
+
+// The DIDs whose jobs a walk change supersedes (before it is written) or
+// creates (after): a rotation's member is found under its old DID before,
+// under its new one after, and its old DID's row gets the retire job.
+std::vector<std::string> changed_dids(const app::WalkChange& change, bool after)
+{
+  std::vector<std::string> out;
+  if (change.member.did.empty()) {
+    return out;
+  }
+  if (!change.rotation) {
+    if (change.job) {
+      out.push_back(change.member.did);
+    }
+    return out;
+  }
+  if (!after) {
+    return {change.rotation->old_did};
+  }
+  if (change.job) {
+    out.push_back(change.member.did);
+  }
+  if (change.rotation->retire) {
+    out.push_back(change.rotation->old_did);
+  }
+  return out;
 }
 
 // The code the walk gives (SPEC §2): dispatch's own codes do not count,
@@ -132,12 +156,15 @@ void print_text(const Plan& plan, const app::TickResult& r)
   }
   fmt::print("{}", table(rows));
   if (r.reconciled > 0) {
-    fmt::print("reconcile: {} job(s) for the changed publish_on_join\n",
+    fmt::print("reconcile: {} job(s) for the changed publish_on_join or "
+               "require_consent\n",
                r.reconciled);
   }
   fmt::print("dispatch: {} request(s) would be sent", plan.requests.size());
   if (r.dispatch.skipped > 0) {
-    fmt::print(", {} job(s) skipped (publish_on_join is false)", r.dispatch.skipped);
+    fmt::print(", {} job(s) skipped (nothing to send: publish_on_join is "
+               "false, or consent blocks publication)",
+               r.dispatch.skipped);
   }
   fmt::print("\n");
   rows.clear();
@@ -243,13 +270,17 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
   // The job a change replaces, before it is written; the job it creates,
   // after, with the due time the store gave it.
   options.walk.before_apply = [&](const app::WalkChange& change) {
-    if (const auto old = live_job(db, change)) {
-      plan.superseded.push_back({old->id, old->kind, old->target_hash, std::nullopt});
+    for (const auto& did : changed_dids(change, false)) {
+      if (const auto old = live_job(db, did)) {
+        plan.superseded.push_back({old->id, old->kind, old->target_hash, std::nullopt});
+      }
     }
   };
   options.walk.after_apply = [&](const app::WalkChange& change) {
-    if (const auto made = live_job(db, change)) {
-      plan.created.push_back({made->id, made->kind, made->target_hash, made->due});
+    for (const auto& did : changed_dids(change, true)) {
+      if (const auto made = live_job(db, did)) {
+        plan.created.push_back({made->id, made->kind, made->target_hash, made->due});
+      }
     }
   };
 
