@@ -114,7 +114,7 @@ _vtc_sync()
             return 0
             ;;
         --kind)
-            _vtc_sync_words 'publish update depart delete' "$cur"
+            _vtc_sync_words 'publish update depart delete withdraw retire' "$cur"
             return 0
             ;;
         --max-jobs | --max-seconds | --member | --after | --limit | --since | --before)

@@ -220,8 +220,10 @@ void register_queue(CLI::App& app, const Globals& globals, Action& action)
   list->add_option("--state", flags->state, "pending|in_flight|failed|all")
     ->check(CLI::IsMember({"pending", "in_flight", "failed", "all"}));
   list->add_option("--member", flags->member, "only this member's job (DID)");
-  list->add_option("--kind", flags->kind, "publish|update|depart|delete")
-    ->check(CLI::IsMember({"publish", "update", "depart", "delete"}));
+  list->add_option("--kind", flags->kind,
+                   "publish|update|depart|delete|withdraw|retire")
+    ->check(CLI::IsMember(
+      {"publish", "update", "depart", "delete", "withdraw", "retire"}));
   list->add_option("--after", flags->after,
                    "continue after the row this token (from a previous page) names");
   list->add_option("--limit", flags->limit, "at most N rows (default 100)")

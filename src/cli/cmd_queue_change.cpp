@@ -57,12 +57,12 @@ ExitCode run_change(const Globals& globals, const ChangeFlags& f,
                                            : std::string_view("finished"),
                                    verb == "retry" ? "retried" : "discarded"));
       code = worst(code, ExitCode::usage);
-    } else if (verb == "discard" && d->job.kind == core::JobKind::erase &&
+    } else if (verb == "discard" && core::deletes_a_record(d->job.kind) &&
                !f.force) {
       util::log::error(fmt::format(
-        "job {} is a delete: discarding it leaves the member in the registry "
-        "(a promise to forget); add --force",
-        id));
+        "job {} is a {}: discarding it leaves a record in the registry that "
+        "vtc-sync promised to remove; add --force",
+        id, core::to_string(d->job.kind)));
       code = worst(code, ExitCode::usage);
     } else {
       chosen.push_back(id);

@@ -17,6 +17,14 @@ enum class Disposition { purge, tombstone, historical };
 // rotated away from.
 enum class JobKind { publish, update, depart, erase, withdraw, retire };
 
+// True for the kinds made to remove a record: a purge's delete, a
+// withdrawal of consent, a retired DID.
+constexpr bool deletes_a_record(JobKind kind)
+{
+  return kind == JobKind::erase || kind == JobKind::withdraw ||
+         kind == JobKind::retire;
+}
+
 enum class EventType {
   member_added,
   role_changed,

@@ -446,7 +446,8 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(set(complete("vtc-sync", "queue", "list", "--state", "")),
                          {"pending", "in_flight", "failed", "all"})
         self.assertEqual(set(complete("vtc-sync", "queue", "list", "--kind", "")),
-                         {"publish", "update", "depart", "delete"})
+                         {"publish", "update", "depart", "delete", "withdraw",
+                          "retire"})
 
     def test_files_after_config_and_db(self):
         with tempfile.TemporaryDirectory(prefix="vtc-docs-") as d:
