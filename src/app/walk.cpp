@@ -214,21 +214,20 @@ void Batch::add_event(const Entry& e, core::EventType type,
                          core::to_string(decision.effective))});
     }
   } else if (type == core::EventType::consent_changed) {
-    if (e.consent_new) {
-      event.consent =
-        *e.consent_new ? core::Consent::granted : core::Consent::withdrawn;
-    } else {
-      // The value is unknown to us: the privacy-safe reading.
-      event.consent = core::Consent::withdrawn;
-      change.outcomes.push_back(
-        {core::OutcomeKind::policy_override, e.event_id, 0, e.key_id,
-         e.target_hash,
-         override_detail("consent_assumed_withdrawn", "unknown", "withdrawn",
-                         "withdrawn")});
-    }
+    // A value unknown to us is taken as withdrawn: the privacy-safe reading.
+    event.consent = e.consent_new.value_or(false) ? core::Consent::granted
+                                                  : core::Consent::withdrawn;
   }
   const core::Transition t = core::apply_event(
     member.state, event, decision.effective, m_policy.require_consent);
+  if (type == core::EventType::consent_changed && !e.consent_new &&
+      t.skip_reason != "not_a_member") {
+    change.outcomes.push_back(
+      {core::OutcomeKind::policy_override, e.event_id, 0, e.key_id,
+       e.target_hash,
+       override_detail("consent_assumed_withdrawn", "unknown", "withdrawn",
+                       "withdrawn")});
+  }
   member.state = t.after;
   change.member = member;
   change.key_id = e.key_id;

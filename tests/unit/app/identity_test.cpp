@@ -462,3 +462,15 @@ TEST_CASE("identity: a repeated event id gives each request its own key")
   std::set<std::string> b{again[0].key, again[1].key};
   CHECK(a == b);
 }
+
+TEST_CASE("identity: a consent change of a non-member is skipped, nothing assumed")
+{
+  World w;
+  w.log.consent("did:key:z6MkNobody", std::nullopt);
+  w.log.consent("did:key:z6MkNobodyEither", true);
+  w.walk();
+  CHECK(w.outcome_reasons("skipped") ==
+        std::vector<std::string>{"not_a_member", "not_a_member"});
+  CHECK(w.outcome_reasons("policy_override").empty());
+  CHECK(w.count("SELECT count(*) FROM members") == 0);
+}
