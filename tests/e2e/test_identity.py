@@ -133,6 +133,19 @@ class Rotation(IdentityCase):
             self.assertNotIn(did.encode(), raw)
 
 
+    def test_a_rotation_whose_hashes_are_not_its_dids_moves_nothing(self):
+        forged = rotate(OLD, NEW)
+        forged["actor"] = "did:key:z6MkSomeoneElse"  # hashed as the actor
+        forged["redact_actor"] = True                 # only the hash is left
+        c = self.community([add(OLD), forged], window=0)
+        self.reveal(c, 2)
+        self.assertEqual(self.tick(c), [("PUT", rid(OLD))])
+        self.assertEqual([d["reason"] for _, d in self.outcomes(c, "invalid_event")],
+                         ["did_mismatch"])
+        self.assertEqual(self.records_show(c, OLD)["state"], "present")
+        self.records_show(c, NEW, expect=66)
+
+
 class Consent(IdentityCase):
     def test_withdraw_grant_and_a_withdrawal_without_its_value(self):
         c = self.community([add(ANN), consent(ANN, False), consent(ANN, True),

@@ -481,3 +481,93 @@ TEST_CASE("audit: an event_id padded with hyphens is unparseable, not a second s
   audit::Verifier k(nullptr, prev, true, 1U << 20U);
   CHECK(k.check(key_line, e, detail) == "unparseable");
 }
+
+namespace {
+
+// Line 2 of the basic vector with its event replaced by `event`.
+audit::Envelope with_event(const std::string& event, bool& ok)
+{
+  const std::string line =
+    replaced(basic_line(2), R"({"type":"MemberAdded","data":{"role":"member"}})",
+             event);
+  audit::Envelope e;
+  std::string why;
+  ok = audit::parse_envelope(line, e, why);
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("audit: MemberUpdated's consent change is read from its changes")
+{
+  struct Case
+  {
+    const char* data;
+    bool changed;
+    std::optional<bool> value;
+  };
+  const std::vector<Case> cases{
+    { R"({"fieldsChanged":["publishConsent"],"changes":[{"field":"publishConsent","old":false,"new":true}]})",
+      true, true },
+    { R"({"changes":[{"new":false,"field":"publishConsent"}],"fieldsChanged":["displayName","publishConsent"]})",
+      true, false },
+    // No changes item, or a value that is not a boolean: none.
+    { R"({"fieldsChanged":["publishConsent"]})", true, std::nullopt },
+    { R"({"fieldsChanged":["publishConsent"],"changes":[{"field":"publishConsent","new":"yes"}]})",
+      true, std::nullopt },
+    { R"({"fieldsChanged":["publishConsent"],"changes":[{"field":"publishConsent"}]})",
+      true, std::nullopt },
+    // Two items that disagree say nothing; two that agree say it.
+    { R"({"fieldsChanged":["publishConsent"],"changes":[{"field":"publishConsent","new":true},{"field":"publishConsent","new":false}]})",
+      true, std::nullopt },
+    { R"({"fieldsChanged":["publishConsent"],"changes":[{"field":"publishConsent","new":true},{"field":"publishConsent","new":true}]})",
+      true, true },
+    // Other items and other shapes are passed over.
+    { R"({"fieldsChanged":["publishConsent"],"changes":[1,null,{"field":"displayName","new":false},{"field":"publishConsent","new":false,"extra":{"a":[1]}}]})",
+      true, false },
+    { R"({"fieldsChanged":["displayName"],"changes":[{"field":"publishConsent","new":true}]})",
+      false, true },
+    { R"({"fieldsChanged":"publishConsent"})", false, std::nullopt },
+    { R"({"fieldsChanged":[7,"publishConsent"],"changes":{}})", true, std::nullopt },
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.data);
+    bool ok = false;
+    const auto e = with_event(
+      std::string(R"({"type":"MemberUpdated","data":)") + c.data + "}", ok);
+    REQUIRE(ok);
+    CHECK(e.consent_changed == c.changed);
+    CHECK(e.consent_new == c.value);
+  }
+}
+
+TEST_CASE("audit: ambiguous consent and rotation data are unparseable")
+{
+  for (const char* data :
+       { R"({"fieldsChanged":[],"fieldsChanged":["publishConsent"]})",
+         R"({"changes":[],"changes":[]})",
+         R"({"changes":[{"field":"publishConsent","field":"x"}]})",
+         R"({"changes":[{"new":true,"new":false}]})",
+         R"({"oldDid":"did:key:a","oldDid":"did:key:b"})",
+         R"({"changes":[{"field":"publishConsent","new":tru}]})" }) {
+    CAPTURE(data);
+    bool ok = true;
+    with_event(std::string(R"({"type":"MemberUpdated","data":)") + data + "}", ok);
+    CHECK_FALSE(ok);
+  }
+}
+
+TEST_CASE("audit: DidRotated's DIDs are read from its data")
+{
+  bool ok = false;
+  auto e = with_event(
+    R"({"type":"DidRotated","data":{"oldDid":"did:key:zOld","newDid":"did:key:zNew","method":"did:key","rotationReason":"routine"}})",
+    ok);
+  REQUIRE(ok);
+  CHECK(e.old_did == "did:key:zOld");
+  CHECK(e.new_did == "did:key:zNew");
+  e = with_event(R"({"type":"DidRotated","data":{"oldDid":7,"newDid":null}})", ok);
+  REQUIRE(ok);
+  CHECK_FALSE(e.old_did.has_value());
+  CHECK_FALSE(e.new_did.has_value());
+}
