@@ -62,12 +62,15 @@ def classify(c, requests_at_kill, seen_before, visible_lines):
         where.add("before the walk committed")
     in_flight = {j["id"] for j in c.db.jobs() if j["state"] == "in_flight"}
     this_pass = requests_at_kill[seen_before:]
-    received = {r["idempotency_key"] for r in this_pass}
+    # Keys are <job id>/<digest>: the jobs whose requests reached the registry.
+    received = {vtcsync.key_job(r["idempotency_key"]) for r in this_pass
+                if r["idempotency_key"]}
     if in_flight - received:
         where.add("between claim and send")
     if any(r["status"] is None for r in this_pass):
         where.add("during a send (request at the registry)")
-    if any(r["status"] is not None and r["idempotency_key"] in in_flight
+    if any(r["status"] is not None and r["idempotency_key"]
+           and vtcsync.key_job(r["idempotency_key"]) in in_flight
            for r in this_pass):
         where.add("answered, not yet committed")
     if not where:
@@ -97,7 +100,8 @@ class CrashConsistency(unittest.TestCase):
     def run_passes(self, c, reg, rng, lines):
         shown = 0
         kills = collections.Counter()
-        repeatable = set()
+        # The keys of jobs a kill left in flight: their requests may repeat.
+        repeatable = vtcsync.KeysOfJobs()
         ended = killed = held_rtbf = 0
         lengths = collections.deque(maxlen=15)
         t = 0
@@ -154,6 +158,9 @@ class CrashConsistency(unittest.TestCase):
         self.assertEqual(faults.terminal_problems(c.db), [])
         requests = reg.requests()
         self.assertEqual(faults.request_problems(requests, repeatable), [])
+        for r in requests:
+            if r["method"] in ("PUT", "DELETE"):
+                vtcsync.assert_key(r["idempotency_key"], round=0)
         self.assertEqual([r for r in requests if r["status"] not in (200, 204)
                           and not (r["method"] == "DELETE" and r["status"] == 404)],
                          [], "every request answered with success")

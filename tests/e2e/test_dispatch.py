@@ -100,10 +100,16 @@ class BasicVector(DispatchCase):
         live = {j["event_line"]: j for j in vtcsync.load_json("basic.expected.json")["jobs"]}
         ids = set(vtcsync.event_ids(c.audit).values())
         for r in puts:
-            self.assertIn(r["idempotency_key"], ids)
+            # <job id>/<digest>: the job is the event's, no retry round.
+            key = vtcsync.assert_key(r["idempotency_key"], round=0)
+            self.assertIn(vtcsync.key_job(key), ids)
             self.assertEqual(r["status"], 200)
         # Exactly one request per live job: superseded jobs are never sent.
         self.assertEqual(len(self.registry.requests()), len(live))
+        # One key per request, and one job per request: no two jobs share a key.
+        keys = [r["idempotency_key"] for r in self.registry.requests()]
+        self.assertEqual(len(set(keys)), len(keys))
+        self.assertEqual(len({vtcsync.key_job(k) for k in keys}), len(keys))
 
     def test_delete_answered_404_is_done(self):
         c = self.community()
@@ -112,9 +118,10 @@ class BasicVector(DispatchCase):
         self.assertEqual(len(deletes), 1)
         self.assertEqual(deletes[0]["status"], 404)
         self.assertEqual(c.db.scalar("SELECT count(*) FROM jobs"), 0)
+        key = vtcsync.assert_key(deletes[0]["idempotency_key"], round=0)
         succeeded = self.rows(c, 
             "SELECT job_id FROM outcomes WHERE kind = 'succeeded' AND job_id = ?",
-            (deletes[0]["idempotency_key"],))
+            (vtcsync.key_job(key),))
         self.assertEqual(len(succeeded), 1)
         # The purged member is forgotten: no table holds her DID.
         self.assertEqual(
@@ -171,8 +178,18 @@ class Answers(DispatchCase):
         self.assertEqual(self.job(c, job_id), ("pending", 1))
         self.tick(c, "@2026-01-01 12:05:00")
         self.assertIsNone(self.job(c, job_id))
-        keys = [r["idempotency_key"] for r in self.registry.requests() if r["idempotency_key"] == job_id]
-        self.assertEqual(len(keys), 2)  # the same key on the retry
+        sent = [(r["method"], r["path"], r["idempotency_key"], r["status"])
+                for r in self.registry.requests()
+                if vtcsync.key_job(r["idempotency_key"]) == job_id]
+        self.assertEqual([s[3] for s in sent], [503, 200])
+        # The same request again, with exactly the same key.
+        self.assertEqual(sent[0][:3], sent[1][:3])
+        vtcsync.assert_key(sent[0][2], job_id=job_id, round=0)
+        # No other job's request carried it.
+        others = [r["idempotency_key"] for r in self.registry.requests()
+                  if vtcsync.key_job(r["idempotency_key"]) != job_id]
+        self.assertTrue(others)
+        self.assertNotIn(sent[0][2], others)
 
     def test_400_fails_the_job_with_exit_76(self):
         c = self.community()
@@ -204,9 +221,20 @@ class Answers(DispatchCase):
         self.assertEqual(code, 0)
         shown = json.loads(out)
         self.assertIsNone(shown["job"])
-        self.assertEqual([(a["n"], a["idempotency_key"], a["http_status"])
-                          for a in shown["attempts"]],
-                         [(1, job_id, 400), (2, job_id + "/r1", 200)])
+        attempts = shown["attempts"]
+        self.assertEqual([(a["n"], vtcsync.key_job(a["idempotency_key"]),
+                           vtcsync.key_round(a["idempotency_key"]), a["http_status"])
+                          for a in attempts],
+                         [(1, job_id, 0, 400), (2, job_id, 1, 200)])
+        for a in attempts:
+            vtcsync.assert_key(a["idempotency_key"])
+        # The retry's key is new: never the first round's.
+        self.assertNotEqual(attempts[0]["idempotency_key"],
+                            attempts[1]["idempotency_key"])
+        # The keys the registry received are the ones the history shows.
+        self.assertEqual([r["idempotency_key"] for r in self.registry.requests("PUT")
+                          if vtcsync.key_job(r["idempotency_key"]) == job_id],
+                         [a["idempotency_key"] for a in attempts])
         self.assertEqual([o["kind"] for o in shown["outcomes"]],
                          ["failed", "retried", "succeeded"])
 
@@ -299,11 +327,13 @@ class Crash(DispatchCase):
             self.assertIsNotNone(rec, did)
             self.assertEqual(rec["recognized"], status == "active")
         self.assertEqual(len(records), len(members))
-        # A request repeated after the kill carries the same Idempotency-Key.
+        # A request repeated after the kill carries the same Idempotency-Key,
+        # and a key is never used for another record or method.
         by_key = {}
         for r in self.registry.requests():
-            by_key.setdefault(r["idempotency_key"], set()).add(r["path"])
-        self.assertTrue(all(len(paths) == 1 for paths in by_key.values()))
+            vtcsync.assert_key(r["idempotency_key"], round=0)
+            by_key.setdefault(r["idempotency_key"], set()).add((r["method"], r["path"]))
+        self.assertTrue(all(len(paths) == 1 for paths in by_key.values()), by_key)
 
 
 class Batches(DispatchCase):
@@ -342,7 +372,11 @@ class Batches(DispatchCase):
         code, _, err = c.tick(wrapper=at("@2026-01-01 12:00:01"), env=FAKETIME_ENV)
         self.assertEqual(code, vtcsync.EX_CONFIG, err)
 
-        sent = {r["idempotency_key"] for r in self.registry.requests()[before:]}
+        keys = [vtcsync.assert_key(r["idempotency_key"], round=0)
+                for r in self.registry.requests()[before:]]
+        # Job ids: one request per job before the 401 stopped the pass.
+        sent = {vtcsync.key_job(k) for k in keys}
+        self.assertEqual(len(sent), len(keys), keys)
         jobs = self.rows(c, "SELECT j.id, j.kind, j.state, j.attempts, m.state AS mirror "
                             "FROM jobs j LEFT JOIN mirror m ON m.member_id = j.member_id")
         self.assertEqual(len(jobs), 16)
@@ -390,8 +424,8 @@ class Batches(DispatchCase):
                      what="the first answer")
         done = [r for r in self.registry.requests() if r["status"] == 200]
         self.assertEqual(len(done), 1)
-        key = done[0]["idempotency_key"]
-        self.assertEqual(self.job(c, key), ("in_flight", 1))
+        key = vtcsync.assert_key(done[0]["idempotency_key"], round=0)
+        self.assertEqual(self.job(c, vtcsync.key_job(key)), ("in_flight", 1))
         self.assertEqual(c.db.scalar("SELECT count(*) FROM outcomes WHERE "
                                      "kind = 'succeeded'"), 0)
         vtcsync.sigkill(p)

@@ -72,6 +72,12 @@ class DryRun(vtcsync.RegistryTestCase):
                     q["idempotency_key"]) for q in plan["requests"]]
         self.assertTrue(planned)
         self.assertEqual(sorted(planned), sorted(self.sent()))
+        # Each planned request names its job in its key, <job id>/<digest>,
+        # and no two requests share one.
+        keys = [vtcsync.assert_key(k, round=0) for _, _, k in planned]
+        self.assertEqual(len(set(keys)), len(keys))
+        self.assertLessEqual({vtcsync.key_job(k) for k in keys},
+                             {j["id"] for j in plan["created"]})
 
         db = self.c.db
         superseded = {r["job_id"] for r in db.query(

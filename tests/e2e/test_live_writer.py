@@ -99,6 +99,9 @@ class LiveWriter(unittest.TestCase):
             self.assertEqual(c.db.integrity(), "ok")
             requests = reg.requests()
             self.assertEqual(faults.request_problems(requests, set()), [])
+            for r in requests:
+                if r["method"] in ("PUT", "DELETE"):
+                    vtcsync.assert_key(r["idempotency_key"], round=0)
             want = faults.reference(self, full, t, extra=CONFIG)
             faults.assert_same_as_reference(self, faults.summary(c, reg), want)
             self.assertGreater(passes, 10, "the writer was too fast to overlap")

@@ -66,9 +66,19 @@ class Operator(vtcsync.RegistryTestCase):
         self.assertEqual(self.failed_ids(), [])
         code, _, err = self.run_at("tick", when="@2026-01-01 12:01:00")
         self.assertEqual(code, 0, err)
-        keys = [r["idempotency_key"] for r in self.registry.requests("PUT")]
-        self.assertEqual(sorted(k for k in keys if k.endswith("/r1")),
-                         sorted(f + "/r1" for f in failed))
+        keys = [vtcsync.assert_key(r["idempotency_key"])
+                for r in self.registry.requests("PUT")]
+        retried = [k for k in keys if vtcsync.key_round(k) == 1]
+        self.assertEqual(sorted(vtcsync.key_job(k) for k in retried), sorted(failed))
+        # Every other request is of the first round; a retried job's new
+        # key is not the one its failed request carried.
+        self.assertEqual({vtcsync.key_round(k) for k in keys if k not in retried}, {0})
+        for k in retried:
+            first = [f for f in keys if vtcsync.key_job(f) == vtcsync.key_job(k)
+                     and vtcsync.key_round(f) == 0]
+            self.assertEqual(len(first), 1, (k, keys))
+            self.assertNotEqual(first[0], k)
+        self.assertEqual(len(set(keys)), len(keys))
 
         # outcomes list --json --since: NDJSON, exclusive, no DIDs.
         code, out, _ = self.run_at("outcomes", "list", "--json")

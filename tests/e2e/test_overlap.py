@@ -68,7 +68,8 @@ class Overlaps(unittest.TestCase):
                 raise AssertionError(f"{e} (VTC_SYNC_FAULT_SEED={seed})") from None
 
     def rounds(self, c, reg, rng, lines):
-        repeatable = set()
+        # The keys of jobs a kill left in flight: their requests may repeat.
+        repeatable = vtcsync.KeysOfJobs()
         worked = refused = kills = 0
         t = 0
         for n in range(ROUNDS):
@@ -135,6 +136,9 @@ class Overlaps(unittest.TestCase):
         drained, t = faults.drain(self, c, t)
         requests = reg.requests()
         self.assertEqual(faults.request_problems(requests, repeatable), [])
+        for r in requests:
+            if r["method"] in ("PUT", "DELETE"):
+                vtcsync.assert_key(r["idempotency_key"], round=0)
         want = faults.reference(self, c.audit, t, extra=CONFIG)
         faults.assert_same_as_reference(self, faults.summary(c, reg), want)
         self.assertGreater(refused, ROUNDS * PASSES_PER_ROUND // 2,

@@ -335,7 +335,11 @@ class PublishOnJoin(PolicyCase):
         keys = {r["idempotency_key"] for r in self.registry.requests()[-3:]}
         self.assertEqual(len(keys), 3)
         for key in keys:
-            self.assertRegex(key, r"^reconcile:[0-9a-f]{32}$")
+            # reconcile:<hash>/<digest>: a reconcile job's key.
+            vtcsync.assert_key(key, round=0)
+            self.assertRegex(vtcsync.key_job(key), r"^reconcile:[0-9a-f]{32}$")
+        # Three jobs, one per member: no two share a key.
+        self.assertEqual(len({vtcsync.key_job(k) for k in keys}), 3)
         self.assertEqual(self.jobs(c), [])
         # As if publish_on_join had been true all along.
         self.assertEqual(self.registry.records(), self.control_records(c.full, {}))

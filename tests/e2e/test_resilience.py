@@ -205,6 +205,13 @@ class Throughput(ResilienceCase):
             self.assertEqual(rec["recognized"], status == "active", did)
 
 
+def sent_jobs(reqs):
+    """The ids of the jobs whose requests these are (each request's key
+    checked for its form: <job id>/<digest>, no retry round)."""
+    return {vtcsync.key_job(vtcsync.assert_key(r["idempotency_key"], round=0))
+            for r in reqs}
+
+
 def max_overlap(reqs):
     """The most requests the registry had in progress at one time."""
     events = []
@@ -231,7 +238,8 @@ class Breaker(ResilienceCase):
         self.assertEqual(len(reqs), 5, [r["path"] for r in reqs])
         self.assertTrue(all(r["method"] == "PUT" and r["status"] == "dropped"
                             for r in reqs), reqs)
-        tried = {r["idempotency_key"] for r in reqs}
+        tried = sent_jobs(reqs)
+        self.assertEqual(len(tried), len(reqs), "a job sent twice")
         jobs = self.jobs(c)
         self.assertEqual(len(jobs), 12)
         for job_id, (state, attempts, _) in jobs.items():
@@ -293,7 +301,8 @@ class Breaker(ResilienceCase):
         err = self.tick(c, when=0, expect=EX_PROTOCOL)
         reqs = self.registry.requests()
         self.assertEqual(len(reqs), 5)
-        tried = {r["idempotency_key"] for r in reqs}
+        tried = sent_jobs(reqs)
+        self.assertEqual(len(tried), len(reqs), "a job sent twice")
         jobs = self.jobs(c)
         self.assertEqual(len(jobs), 12)
         for job_id, (state, attempts, _) in jobs.items():
@@ -322,7 +331,7 @@ class RetryAfter(ResilienceCase):
         until = int(c.db.meta("setting.pause_until"))
         self.assertGreaterEqual(until, (T0_EPOCH + pause_seconds) * NS)
         self.assertLess(until, (T0_EPOCH + pause_seconds + 5) * NS)
-        job_id = reqs[0]["idempotency_key"]
+        job_id = vtcsync.key_job(vtcsync.assert_key(reqs[0]["idempotency_key"], round=0))
         state, attempts, due = self.jobs(c)[job_id]
         self.assertEqual((state, attempts), ("pending", 1))
         self.assertGreaterEqual(due, (T0_EPOCH + pause_seconds) * NS)
@@ -341,6 +350,12 @@ class RetryAfter(ResilienceCase):
         reqs = self.registry.requests()
         self.assertEqual(len(reqs), 5)
         self.assertEqual([r["status"] for r in reqs[1:]], [200] * 4)
+        # The paused request went out again with exactly its key; the four
+        # jobs' keys all differ.
+        again = [r for r in reqs[1:] if r["idempotency_key"] == reqs[0]["idempotency_key"]]
+        self.assertEqual([(r["method"], r["path"]) for r in again],
+                         [(reqs[0]["method"], reqs[0]["path"])])
+        self.assertEqual(sent_jobs(reqs[1:]), set(before))
         self.assertEqual(self.jobs(c), {})
         self.assertEqual(len(self.registry.records()), 4)
 
@@ -362,7 +377,12 @@ class RetryAfter(ResilienceCase):
                 reqs = self.registry.requests()
                 # Not a registry-wide pause: the other job went out.
                 self.assertEqual([r["status"] for r in reqs], [503, 200])
-                job_id = reqs[0]["idempotency_key"]
+                key = vtcsync.assert_key(reqs[0]["idempotency_key"], round=0)
+                job_id = vtcsync.key_job(key)
+                # The other job's request: another job, another key.
+                other = vtcsync.assert_key(reqs[1]["idempotency_key"], round=0)
+                self.assertNotEqual(vtcsync.key_job(other), job_id)
+                self.assertNotEqual(other, key)
                 jobs = self.jobs(c)
                 self.assertEqual(list(jobs), [job_id])
                 state, attempts, due = jobs[job_id]
@@ -375,7 +395,10 @@ class RetryAfter(ResilienceCase):
                 self.tick(c, when=wait + 5)
                 reqs = self.registry.requests()
                 self.assertEqual(len(reqs), 3)
-                self.assertEqual(reqs[2]["idempotency_key"], job_id)
+                # The retry after the 503: the same request, the same key.
+                self.assertEqual((reqs[2]["method"], reqs[2]["path"],
+                                  reqs[2]["idempotency_key"]),
+                                 (reqs[0]["method"], reqs[0]["path"], key))
                 self.assertEqual(reqs[2]["status"], 200)
                 self.assertEqual(self.jobs(c), {})
 
@@ -409,7 +432,8 @@ class DeadlineAndSignals(ResilienceCase):
         sent = self.registry.requests()
         self.assertGreaterEqual(len(sent), 1)
         self.assertLessEqual(len(sent), 2 * 2, "requests started after the deadline")
-        tried = {r["idempotency_key"] for r in sent}
+        tried = sent_jobs(sent)
+        self.assertEqual(len(tried), len(sent), "a job sent twice")
         jobs = self.jobs(c)
         self.assertEqual(len(jobs), 6)
         for job_id, (state, attempts, _) in jobs.items():
@@ -504,7 +528,8 @@ class Health(ResilienceCase):
         self.assertEqual(self.outcome_count(c, "failed"), 0)
         self.assertEqual(c.db.scalar(
             "SELECT attempts FROM jobs WHERE id = ?",
-            (self.registry.requests()[0]["idempotency_key"],)), 0)
+            (vtcsync.key_job(vtcsync.assert_key(
+                self.registry.requests()[0]["idempotency_key"], round=0)),)), 0)
 
         # A probe answered 405 too: still incompatible, nothing sent.
         self.registry.reset()

@@ -212,13 +212,16 @@ def classify(c, vtc_reqs, reg_reqs, visible):
         else:
             where.add("between pages, or applying the staged entries")
     in_flight = {j["id"] for j in c.db.jobs() if j["state"] == "in_flight"}
-    received = {r["idempotency_key"] for r in reg_reqs}
+    # Keys are <job id>/<digest>: the jobs whose requests reached the registry.
+    received = {vtcsync.key_job(r["idempotency_key"]) for r in reg_reqs
+                if r["idempotency_key"]}
     if committed and "audit" in routes:
         if in_flight - received:
             where.add("between claim and send")
         if any(r["status"] is None for r in reg_reqs):
             where.add("during a send (request at the registry)")
-        if any(r["status"] is not None and r["idempotency_key"] in in_flight
+        if any(r["status"] is not None and r["idempotency_key"]
+               and vtcsync.key_job(r["idempotency_key"]) in in_flight
                for r in reg_reqs):
             where.add("answered, not yet committed")
         if not where:
@@ -250,7 +253,8 @@ class VtcCrash(unittest.TestCase):
     def run_passes(self, c, reg, vtc, rng, lines):
         shown = 0
         kills = collections.Counter()
-        repeatable = set()
+        # The keys of jobs a kill left in flight: their requests may repeat.
+        repeatable = vtcsync.KeysOfJobs()
         ended = killed = held_rtbf = pages_max = 0
         lengths = collections.deque(maxlen=15)
         # The VTC's request log is read and cleared after every pass (a
@@ -320,6 +324,9 @@ class VtcCrash(unittest.TestCase):
         self.assertEqual(faults.terminal_problems(c.db), [])
         requests = reg.requests()
         self.assertEqual(faults.request_problems(requests, repeatable), [])
+        for r in requests:
+            if r["method"] in ("PUT", "DELETE"):
+                vtcsync.assert_key(r["idempotency_key"], round=0)
         self.assertEqual([r for r in requests if r["status"] not in (200, 204)
                           and not (r["method"] == "DELETE" and r["status"] == 404)],
                          [], "every registry request answered with success")
