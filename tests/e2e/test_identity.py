@@ -4,7 +4,6 @@ registry on 127.0.0.1 and signed logs written by gen-audit. Time is moved
 with faketime, never slept."""
 
 import json
-import os
 import unittest
 
 from test_policy import PolicyCase, add, entry, remove, rid
@@ -32,15 +31,6 @@ def consent(member, value, with_change=True):
 
 
 class IdentityCase(PolicyCase):
-    def db_bytes(self, c):
-        out = b""
-        for suffix in ("", "-wal", "-shm"):
-            p = str(c.db_path) + suffix
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    out += f.read()
-        return out
-
     def in_registry(self):
         return {r["entity_id"]: r for r in self.registry.records().values()}
 

@@ -195,6 +195,17 @@ class PolicyCase(unittest.TestCase):
         return sorted((r["method"], r["path"].rsplit("/", 1)[1])
                       for r in self.registry.requests()[before:])
 
+    @staticmethod
+    def db_bytes(c):
+        """Every byte of the state database's files."""
+        out = b""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            p = str(c.db_path) + suffix
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    out += f.read()
+        return out
+
     def outcomes(self, c, kind):
         return [(o["job_id"], json.loads(o["detail"]) if o["detail"] else {})
                 for o in c.db.outcomes() if o["kind"] == kind]
@@ -565,15 +576,6 @@ class Redacted(PolicyCase):
 class Privacy(PolicyCase):
     PAT, QUIN, KIM = "did:key:z6MkPrivacyPatricia", "did:web:quin.example", \
         "did:key:z6MkKimStays"
-
-    def db_bytes(self, c):
-        out = b""
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            p = str(c.db_path) + suffix
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    out += f.read()
-        return out
 
     def test_forgotten_dids_leave_every_file_log_and_outcome(self):
         log = [add(self.PAT), add(self.QUIN), add(self.KIM),
