@@ -24,7 +24,8 @@ CREATE TABLE members (
   role        TEXT NOT NULL DEFAULT '',
   active_from INTEGER,
   active_to   INTEGER,
-  consent     TEXT NOT NULL DEFAULT 'unknown' CHECK (consent = 'unknown' OR consent = 'granted' OR consent = 'withdrawn')
+  -- NULL while no event has said (unknown): no bytes in most rows.
+  consent     TEXT CHECK (consent = 'granted' OR consent = 'withdrawn')
 ) STRICT;
 
 -- Audit key ids, referenced by number from the tables below. Rows are

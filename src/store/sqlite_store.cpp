@@ -224,7 +224,11 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
     st.bind(2, m.state.role);
     bind_optional(st, 3, m.state.active_from);
     bind_optional(st, 4, m.state.active_to);
-    st.bind(5, std::string(core::to_string(m.state.consent)));
+    if (m.state.consent == core::Consent::unknown) {
+      st.bind(5);
+    } else {
+      st.bind(5, std::string(core::to_string(m.state.consent)));
+    }
   };
   fresh = false;
   if (id == 0) {

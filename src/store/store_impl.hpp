@@ -132,6 +132,7 @@ inline app::Member member_from(SQLite::Statement& st, int first = 0)
   m.state.role = st.getColumn(first + 3).getString();
   m.state.active_from = optional_time(st.getColumn(first + 4));
   m.state.active_to = optional_time(st.getColumn(first + 5));
+  // NULL (no event has said) reads as "" and so as unknown.
   m.state.consent = core::consent_from(st.getColumn(first + 6).getString())
                       .value_or(core::Consent::unknown);
   return m;

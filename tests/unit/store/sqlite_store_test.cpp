@@ -495,8 +495,7 @@ TEST_CASE("store: job and member values are checked without IN lists")
         "CHECK (state = 'pending' OR state = 'in_flight' OR state = 'failed'),\n"
         "CHECK (status = 'unknown' OR status = 'active' OR status = 'departed' "
         "OR status = 'purged'),\n"
-        "CHECK (consent = 'unknown' OR consent = 'granted' OR "
-        "consent = 'withdrawn')\n");
+        "CHECK (consent = 'granted' OR consent = 'withdrawn')\n");
   CHECK_FALSE(job_update_builds_an_index(path));
   // Every value the constraints allowed before, and nothing else.
   sql(path, "UPDATE jobs SET kind = 'delete', state = 'failed'");
