@@ -7,6 +7,8 @@
 #include "store/connection.hpp"
 #include "store/sqlite_store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <memory>
 #include <string_view>
@@ -106,6 +108,9 @@ struct SqliteStore::Impl
 };
 
 namespace detail {
+
+// The cursor as the meta value "cursor" stores it.
+nlohmann::json cursor_to_json(const app::Cursor& c);
 
 // A nullable time column.
 inline std::optional<core::TimeNs> optional_time(const SQLite::Column& c)
