@@ -105,12 +105,11 @@ std::optional<core::TimeNs> pause_until(StateStore& store)
   return std::stoll(*text);
 }
 
-// Before any job is sent: honour a 429 pause and an open breaker, and probe
-// when the breaker's time has come or the registry was incompatible.
-// Returns false when nothing may be sent this pass.
-bool may_send(StateStore& store, Registry& registry, const Clock& clock,
-              const DispatchOptions& o, core::Health& health,
-              DispatchResult& result)
+// Before anything is loaded to send: a 429 pause or an open breaker holds
+// the pass back, so a pass that may not send never opens the registry (and
+// never loads libcurl or OpenSSL to find that out). Returns true if held.
+bool held_back(StateStore& store, const Clock& clock, const core::Health& health,
+               DispatchResult& result)
 {
   const core::TimeNs now = clock.now();
   if (const auto until = pause_until(store); until && now < *until) {
@@ -118,7 +117,7 @@ bool may_send(StateStore& store, Registry& registry, const Clock& clock,
     util::log::info(fmt::format("registry asked for a pause (429): "
                                 "nothing sent for {} more s",
                                 (*until - now) / core::k_ns_per_second));
-    return false;
+    return true;
   }
   if (core::breaker_open(health, now)) {
     result.breaker_open = true;
@@ -126,8 +125,18 @@ bool may_send(StateStore& store, Registry& registry, const Clock& clock,
     util::log::info(fmt::format(
       "breaker open: nothing sent for {} more s",
       (*health.breaker_open_until - now) / core::k_ns_per_second));
-    return false;
+    return true;
   }
+  return false;
+}
+
+// Probes when the breaker's time has come or the registry was incompatible.
+// Returns false when nothing may be sent this pass.
+bool probe_passes(StateStore& store, Registry& registry, const Clock& clock,
+                  const DispatchOptions& o, core::Health& health,
+                  DispatchResult& result)
+{
+  const core::TimeNs now = clock.now();
   if (!core::probe_due(health, now)) {
     return true;
   }
@@ -407,19 +416,29 @@ void Dispatcher::commit_rest()
 
 } // namespace
 
-DispatchResult dispatch(StateStore& store, Registry& registry,
+DispatchResult dispatch(StateStore& store, const RegistryOpener& open,
                         const Clock& clock, const DispatchOptions& o)
 {
   DispatchResult result;
   core::Health health = store.health();
-  if (!may_send(store, registry, clock, o, health, result)) {
+  const auto hold = [&] {
     result.left_over = true;
     if (result.incompatible) {
       result.code = ExitCode::unavailable;
     }
     return result;
+  };
+  if (held_back(store, clock, health, result)) {
+    return hold();
   }
-  Dispatcher(store, registry, clock, o, std::move(health), result).run();
+  const std::unique_ptr<Registry> registry = open();
+  if (!registry) {
+    return result; // the opener said why
+  }
+  if (!probe_passes(store, *registry, clock, o, health, result)) {
+    return hold();
+  }
+  Dispatcher(store, *registry, clock, o, std::move(health), result).run();
 
   if (result.failed > 0 || result.rejecting) {
     result.code = worst(result.code, ExitCode::protocol);

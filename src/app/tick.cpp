@@ -205,21 +205,21 @@ TickResult tick(const TickPorts& p, TickOptions options)
   d.max_backoff_seconds = options.max_backoff_seconds;
   d.jitter = draw_jitter;
   if (!should_stop() && p.store.has_due(p.clock.now(), d.scope)) {
-    std::unique_ptr<Registry> registry;
-    try {
-      registry = p.open_registry();
-    } catch (const Error& e) {
-      util::log::error(e.what());
-      result.code = worst(result.code, e.code());
-    }
-    if (registry) {
-      result.dispatch = dispatch(p.store, *registry, p.clock, d);
-      if (!result.dispatch.first_error.empty() &&
-          result.dispatch.code != ExitCode::ok) {
-        util::log::error(result.dispatch.first_error);
+    const RegistryOpener open = [&]() -> std::unique_ptr<Registry> {
+      try {
+        return p.open_registry();
+      } catch (const Error& e) {
+        util::log::error(e.what());
+        result.code = worst(result.code, e.code());
+        return nullptr;
       }
-      result.code = worst(result.code, result.dispatch.code);
+    };
+    result.dispatch = dispatch(p.store, open, p.clock, d);
+    if (!result.dispatch.first_error.empty() &&
+        result.dispatch.code != ExitCode::ok) {
+      util::log::error(result.dispatch.first_error);
     }
+    result.code = worst(result.code, result.dispatch.code);
   }
 
   // A registry unhealthy for too long while work waits is for the operator.

@@ -51,10 +51,6 @@ struct TickResult
 // Opens the audit log; throws AuditError (74) when it cannot be read.
 using LogOpener = std::function<std::unique_ptr<AuditLog>()>;
 
-// Opens the registry client, only when a job is due (reading the token
-// file); throws ConfigError (78) when it cannot.
-using RegistryOpener = std::function<std::unique_ptr<Registry>()>;
-
 // Reads the registry policy; throws ConfigError (78) when it cannot be read
 // or is invalid. Called at most once per pass, and only when needed.
 using PolicyLoader = std::function<core::Policy()>;

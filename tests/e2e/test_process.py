@@ -3,6 +3,7 @@ crash (SIGKILL) in the middle of a walk."""
 
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -227,6 +228,53 @@ class LibrariesTest(unittest.TestCase):
         # Verifying hashes; the unreachable registry is tried with libcurl.
         self.assertEqual(self.loaded(c, "tick"), {"libcrypto.so", "libcurl.so"})
         self.assertEqual(self.loaded(c, "audit", "verify"), {"libcrypto.so"})
+
+    def test_a_pass_held_back_loads_no_client(self):
+        """Due jobs, but a 429 pause, an open breaker or an incompatible
+        registry holds the pass back: it neither opens the registry nor
+        sends, so it loads neither library."""
+        c = Community()
+        self.addCleanup(c.cleanup)
+        c.tick()  # the walk; the unreachable registry is tried
+        now = time.time_ns()
+        hour = 3600 * 10**9
+
+        def hold(health=None, pause=None):
+            con = sqlite3.connect(c.db_path)
+            with con:
+                con.execute("UPDATE jobs SET due = ?", (now - hour,))
+                con.execute("DELETE FROM meta WHERE key IN "
+                            "('health', 'setting.pause_until')")
+                if health:
+                    con.execute("INSERT INTO meta(key, value) VALUES ('health', ?)",
+                                (json.dumps(health),))
+                if pause:
+                    con.execute("INSERT INTO meta(key, value) VALUES "
+                                "('setting.pause_until', ?)", (str(pause),))
+            con.close()
+
+        def health(state):
+            return {"state": state, "since": now - hour, "last_success": None,
+                    "last_failure": now, "last_error": "HTTP 503",
+                    "consecutive_failures": 5, "breaker_trips": 1,
+                    "breaker_open_until": now + hour}
+
+        self.assertGreater(len(c.db.jobs()), 0)
+        for name, held in (("429 pause", dict(pause=now + hour)),
+                           ("breaker open", dict(health=health("degraded"))),
+                           ("incompatible", dict(health=health("incompatible")))):
+            with self.subTest(name):
+                hold(**held)
+                rc, _, err = c.tick(env={"LD_DEBUG": "files"})
+                self.assertIn(rc, (EX_OK, 69), err)
+                self.assertIn("pause" if "pause" in name else "breaker open", err)
+                self.assertFalse("file=libcurl.so" in err, "libcurl loaded")
+                self.assertFalse("file=libcrypto.so" in err, "libcrypto loaded")
+        # Control: with nothing holding it back, the same pass opens the
+        # registry and so loads libcurl.
+        hold()
+        _, _, err = c.tick(env={"LD_DEBUG": "files"})
+        self.assertTrue("file=libcurl.so" in err, "libcurl not loaded")
 
 if __name__ == "__main__":
     unittest.main()
