@@ -246,11 +246,28 @@ std::int64_t SqliteStore::prune_outcomes(std::int64_t before)
     std::int64_t total = 0;
     for (;;) {
       WriteTransaction tx(db);
-      SQLite::Statement del(
-        db, "DELETE FROM outcomes WHERE seq IN (SELECT seq FROM outcomes "
-            "WHERE seq < ? ORDER BY seq LIMIT ?)");
-      del.bind(1, static_cast<std::int64_t>(before));
-      del.bind(2, static_cast<std::int64_t>(k_chunk));
+      // The chunk ends at `last`; the kinds status counts leave its tallies.
+      SQLite::Statement end(db, "SELECT seq FROM outcomes WHERE seq < ? "
+                                "ORDER BY seq LIMIT 1 OFFSET ?");
+      end.bind(1, before);
+      end.bind(2, static_cast<std::int64_t>(k_chunk) - 1);
+      const std::int64_t last =
+        end.executeStep() ? end.getColumn(0).getInt64() : before - 1;
+      SQLite::Statement counted(
+        db, "SELECT kind, count(*), sum(detail->>'reason' = 'removal') "
+            "FROM outcomes WHERE (kind = 'invalid_event' OR kind = "
+            "'unattributable') AND seq <= ? GROUP BY kind");
+      counted.bind(1, last);
+      while (counted.executeStep()) {
+        const std::string kind = counted.getColumn(0).getString();
+        m_impl->tally("outcomes." + kind, -counted.getColumn(1).getInt64());
+        if (kind == "unattributable") {
+          m_impl->tally("outcomes.unattributable_removal",
+                        -counted.getColumn(2).getInt64());
+        }
+      }
+      SQLite::Statement del(db, "DELETE FROM outcomes WHERE seq <= ?");
+      del.bind(1, last);
       const int n = del.exec();
       tx.commit();
       total += n;

@@ -200,7 +200,26 @@ std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
   detail::bind_bytes(*st, 6, detail::hash_bytes(o.target_hash));
   st->bind(7, o.detail);
   st->exec();
-  return db->getLastInsertRowid();
+  const std::int64_t seq = db->getLastInsertRowid();
+  // The kinds status counts (store/schema.cpp, tallies).
+  if (o.kind == core::OutcomeKind::invalid_event ||
+      o.kind == core::OutcomeKind::unattributable) {
+    tally(fmt::format("outcomes.{}", core::to_string(o.kind)), 1);
+    if (o.kind == core::OutcomeKind::unattributable &&
+        nlohmann::json::parse(o.detail, nullptr, false).value("reason", "") ==
+          "removal") {
+      tally("outcomes.unattributable_removal", 1);
+    }
+  }
+  return seq;
+}
+
+void SqliteStore::Impl::tally(const std::string& name, std::int64_t delta)
+{
+  auto st = prepare("UPDATE tallies SET n = n + ? WHERE name = ?");
+  st->bind(1, delta);
+  st->bind(2, name);
+  st->exec();
 }
 
 

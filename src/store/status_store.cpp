@@ -19,6 +19,24 @@ using detail::member_from;
 using detail::WriteTransaction;
 using nlohmann::json;
 
+namespace {
+
+// The tallies status shows (store/schema.cpp), and where.
+constexpr std::pair<std::string_view, std::int64_t app::StatusView::*>
+  k_tallies[] = {
+    {"jobs.pending", &app::StatusView::pending},
+    {"jobs.in_flight", &app::StatusView::in_flight},
+    {"jobs.failed", &app::StatusView::failed},
+    {"members.active", &app::StatusView::members_active},
+    {"members.departed", &app::StatusView::members_departed},
+    {"outcomes.invalid_event", &app::StatusView::invalid_events},
+    {"outcomes.unattributable", &app::StatusView::unattributable},
+    {"outcomes.unattributable_removal",
+     &app::StatusView::unattributable_removals},
+};
+
+} // namespace
+
 void SqliteStore::record_pass(const app::PassRecord& p)
 {
   guarded(m_impl->path, [&] {
@@ -47,41 +65,17 @@ app::StatusView SqliteStore::status(core::TimeNs now)
     auto& db = *m_impl->db;
     app::StatusView v;
     v.cursor = cursor();
-    // Each count reads one partial index: jobs_due for pending jobs,
-    // jobs_in_flight and jobs_failed for the others. The state is spelled in the SQL, as
-    // the planner picks a partial index only for a WHERE it can see.
-    const auto count = [&](std::string_view state) {
-      return db
-        .execAndGet(fmt::format("SELECT count(*) FROM jobs WHERE state = '{}'",
-                                state))
-        .getInt64();
-    };
-    v.pending = count("pending");
-    v.in_flight = count("in_flight");
-    v.failed = count("failed");
-    SQLite::Statement members(db, "SELECT status, count(*) FROM members "
-                                  "GROUP BY status");
-    while (members.executeStep()) {
-      const std::string s = members.getColumn(0).getString();
-      if (s == "active") {
-        v.members_active = members.getColumn(1).getInt64();
-      } else if (s == "departed") {
-        v.members_departed = members.getColumn(1).getInt64();
+    // Counts are kept by triggers (store/schema.cpp, tallies): one read
+    // however many jobs, members and outcomes there are.
+    SQLite::Statement tallies(db, "SELECT name, n FROM tallies");
+    while (tallies.executeStep()) {
+      const std::string name = tallies.getColumn(0).getString();
+      for (const auto& [key, field] : k_tallies) {
+        if (name == key) {
+          v.*field = tallies.getColumn(1).getInt64();
+        }
       }
     }
-    // outcomes_counted indexes these two kinds, and only them.
-    v.invalid_events =
-      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
-                    "'invalid_event'")
-        .getInt64();
-    v.unattributable =
-      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
-                    "'unattributable'")
-        .getInt64();
-    v.unattributable_removals =
-      db.execAndGet("SELECT count(*) FROM outcomes WHERE kind = "
-                    "'unattributable' AND detail->>'reason' = 'removal'")
-        .getInt64();
     SQLite::Statement oldest(db, "SELECT min(due) FROM jobs WHERE state = "
                                  "'pending' AND due <= ?");
     oldest.bind(1, static_cast<std::int64_t>(now));

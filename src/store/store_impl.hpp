@@ -83,6 +83,8 @@ struct SqliteStore::Impl
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
+  // Adds `delta` to a count status shows (store/schema.cpp, tallies).
+  void tally(const std::string& name, std::int64_t delta);
   // The member of `did`, and whether its hash under `key_id` ("" for
   // none) is stored: see app::WalkTransaction::find_member().
   std::optional<app::Member> find_member(const std::string& did,

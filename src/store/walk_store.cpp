@@ -54,22 +54,34 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
   }
   if (!fresh) {
     // A member stored before: by id, or by DID when the batch did not say.
-    auto update = prepare(id != 0 ? "UPDATE members SET status = ?, role = ?, "
-                                    "active_from = ?, active_to = ?, "
-                                    "consent = ? WHERE id = ?"
-                                  : "UPDATE members SET status = ?, role = ?, "
-                                    "active_from = ?, active_to = ?, "
-                                    "consent = ? WHERE did = ? RETURNING id");
-    bind_state(*update);
-    if (id != 0) {
-      update->bind(6, id);
-      update->exec();
-    } else {
-      update->bind(6, m.did);
-      if (!update->executeStep()) {
-        throw StoreError("member update found no row");
+    // Its status is set only when it changes (first try the row with that
+    // status already): a statement that sets it fires the tally trigger
+    // (store/schema.cpp), and most events leave it as it was.
+    const std::string_view where = id != 0 ? "id = ?6" : "did = ?6";
+    const std::string_view returning = id != 0 ? "" : " RETURNING id";
+    auto same = prepare(fmt::format(
+      "UPDATE members SET role = ?2, active_from = ?3, active_to = ?4, "
+      "consent = ?5 WHERE {} AND status = ?1{}", where, returning));
+    auto changed = prepare(fmt::format(
+      "UPDATE members SET status = ?1, role = ?2, active_from = ?3, "
+      "active_to = ?4, consent = ?5 WHERE {}{}", where, returning));
+    for (auto* update : {&same, &changed}) {
+      bind_state(**update);
+      if (id != 0) {
+        (*update)->bind(6, id);
+        if ((*update)->exec() == 1) {
+          break;
+        }
+      } else {
+        (*update)->bind(6, m.did);
+        if ((*update)->executeStep()) {
+          id = (*update)->getColumn(0).getInt64();
+          break;
+        }
       }
-      id = update->getColumn(0).getInt64();
+    }
+    if (id == 0) {
+      throw StoreError("member update found no row");
     }
   }
   if (change.key_stored) {
