@@ -51,27 +51,46 @@ DriftReport compare_records(const std::vector<MirrorRecord>& mirror,
   return report;
 }
 
+namespace {
+
+MirrorRecord mirror_record(const MirroredMember& mm, const RecordBuilder& records)
+{
+  MirrorRecord m;
+  m.id = records.id(mm.member.did);
+  m.confirmed = mm.mirror == MirrorState::present;
+  if (!mm.mirror_body.empty()) {
+    // The mirror keeps the PUT body, {"record": {…}}.
+    const auto body = parse(mm.mirror_body);
+    if (body.is_object() && body.contains("record")) {
+      m.record = body["record"].dump();
+    }
+  }
+  return m;
+}
+
+} // namespace
+
 std::vector<MirrorRecord> mirror_records(StateStore& store,
                                          const RecordBuilder& records)
 {
   std::vector<MirrorRecord> out;
   for (const auto& mm : store.mirrored_members()) {
-    if (mm.mirror == MirrorState::absent) {
-      continue;
+    if (mm.mirror != MirrorState::absent) {
+      out.push_back(mirror_record(mm, records));
     }
-    MirrorRecord m;
-    m.id = records.id(mm.member.did);
-    m.confirmed = mm.mirror == MirrorState::present;
-    if (!mm.mirror_body.empty()) {
-      // The mirror keeps the PUT body, {"record": {…}}.
-      const auto body = parse(mm.mirror_body);
-      if (body.is_object() && body.contains("record")) {
-        m.record = body["record"].dump();
-      }
-    }
-    out.push_back(std::move(m));
   }
   return out;
+}
+
+std::optional<MirrorRecord> mirror_record(StateStore& store,
+                                          const RecordBuilder& records,
+                                          const std::string& did)
+{
+  const auto mm = store.mirrored_member(did);
+  if (!mm || mm->mirror == MirrorState::absent) {
+    return std::nullopt;
+  }
+  return mirror_record(*mm, records);
 }
 
 DriftReport drift(StateStore& store, RegistryListing& listing,

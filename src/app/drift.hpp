@@ -3,6 +3,7 @@
 #include "app/ports.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,11 @@ DriftReport compare_records(const std::vector<MirrorRecord>& mirror,
 // The mirror of every member the store knows.
 std::vector<MirrorRecord> mirror_records(StateStore& store,
                                          const RecordBuilder& records);
+
+// The mirror of the member of `did`, if the registry may hold its record.
+std::optional<MirrorRecord> mirror_record(StateStore& store,
+                                          const RecordBuilder& records,
+                                          const std::string& did);
 
 // Reads the whole listing, page by page, and compares it with the mirror.
 // A listing that cannot be read to its end is an error (thrown by the

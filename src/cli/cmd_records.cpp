@@ -78,12 +78,7 @@ ExitCode run_show(const Globals& globals, const std::string& did, bool json)
   const std::string_view consent = core::to_string(member->state.consent);
   const registry::Records records(record_key(cfg));
   const std::string id = records.id(did);
-  std::optional<app::MirrorRecord> found;
-  for (auto& m : app::mirror_records(*store, records)) {
-    if (m.id == id) {
-      found = std::move(m);
-    }
-  }
+  const auto found = app::mirror_record(*store, records, did);
   const char* state = found ? state_name(*found) : "absent";
   const std::string record = found ? found->record : "";
   if (json) {

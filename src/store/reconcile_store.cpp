@@ -28,29 +28,53 @@ void SqliteStore::set_setting(const std::string& key, const std::string& value)
   });
 }
 
+namespace {
+
+// Members (with a DID) and their mirror: every one, or the one of `did`.
+std::vector<app::MirroredMember> select_mirrored(
+  SQLite::Database& db, const std::optional<std::string>& did)
+{
+  SQLite::Statement st(
+    db, fmt::format("SELECT {}, r.state, r.body, j.id IS NOT NULL FROM members m "
+                    "LEFT JOIN mirror r ON r.member_id = m.id "
+                    "LEFT JOIN jobs j ON j.member_id = m.id "
+                    "WHERE {} ORDER BY m.id",
+                    detail::k_member_columns,
+                    did ? "m.did = ?" : "m.did IS NOT NULL"));
+  if (did) {
+    st.bind(1, *did);
+  }
+  std::vector<app::MirroredMember> out;
+  while (st.executeStep()) {
+    app::MirroredMember mm;
+    mm.member = detail::member_from(st);
+    constexpr int k_next = detail::k_member_column_count;
+    mm.mirror = detail::mirror_state(st.getColumn(k_next));
+    mm.mirror_body = st.getColumn(k_next + 1).isNull()
+                       ? ""
+                       : st.getColumn(k_next + 1).getString();
+    mm.has_live_job = st.getColumn(k_next + 2).getInt() != 0;
+    out.push_back(std::move(mm));
+  }
+  return out;
+}
+
+} // namespace
+
 std::vector<app::MirroredMember> SqliteStore::mirrored_members()
 {
-  return guarded(m_impl->path, [&] {
-    SQLite::Statement st(
-      *m_impl->db,
-      fmt::format("SELECT {}, r.state, r.body, j.id IS NOT NULL FROM members m "
-                  "LEFT JOIN mirror r ON r.member_id = m.id "
-                  "LEFT JOIN jobs j ON j.member_id = m.id "
-                  "WHERE m.did IS NOT NULL ORDER BY m.id",
-                  detail::k_member_columns));
-    std::vector<app::MirroredMember> out;
-    while (st.executeStep()) {
-      app::MirroredMember mm;
-      mm.member = detail::member_from(st);
-      constexpr int k_next = detail::k_member_column_count;
-      mm.mirror = detail::mirror_state(st.getColumn(k_next));
-      mm.mirror_body = st.getColumn(k_next + 1).isNull()
-                         ? ""
-                         : st.getColumn(k_next + 1).getString();
-      mm.has_live_job = st.getColumn(k_next + 2).getInt() != 0;
-      out.push_back(std::move(mm));
+  return guarded(m_impl->path,
+                 [&] { return select_mirrored(*m_impl->db, std::nullopt); });
+}
+
+std::optional<app::MirroredMember> SqliteStore::mirrored_member(const std::string& did)
+{
+  return guarded(m_impl->path, [&]() -> std::optional<app::MirroredMember> {
+    auto found = select_mirrored(*m_impl->db, did);
+    if (found.empty()) {
+      return std::nullopt;
     }
-    return out;
+    return std::move(found.front());
   });
 }
 

@@ -75,6 +75,7 @@ public:
   std::optional<std::string> setting(const std::string& key) override;
   void set_setting(const std::string& key, const std::string& value) override;
   std::vector<app::MirroredMember> mirrored_members() override;
+  std::optional<app::MirroredMember> mirrored_member(const std::string& did) override;
   void add_jobs(const std::vector<app::ReconcileJob>& jobs) override;
   bool checkpoint() override;
   std::optional<app::JobDetail> job_detail(const std::string& id) override;
