@@ -1,0 +1,51 @@
+"""The cases on the idle case's database (built once, shared): the idle
+pass, queue list, status and the database's size."""
+
+import time
+
+from .common import (counted, db_bytes, due_query, fail, interleaved, jobs_community, ms,
+                     note, row)
+
+_shared = {}
+
+
+def idle_community(root, binary, size, seed):
+    """The idle case's community: size['idle_jobs'] jobs waiting a day,
+    nothing new in the log. Built on first use, then shared; no case may
+    write its database (the idle case checks it was not written)."""
+    if "idle" not in _shared:
+        c = jobs_community(root, "idle", binary, size["idle_jobs"], seed)
+        _, err, _, _ = c.run("tick", "-v")
+        if "0 entries read" not in err or "0 sent" not in err:
+            fail(f"the idle pass was not idle: {err.strip()}")
+        _shared["idle"] = c
+    return _shared["idle"]
+
+
+def sqlite_due(c):
+    """R: sqlite3 running the pass's due-jobs query on the same database."""
+    return ["sqlite3", str(c.db), due_query(time.time_ns())]
+
+
+def unwritten(c, before, what):
+    if c.db.stat().st_mtime_ns != before:
+        fail(f"{what} wrote to the database")
+
+
+def case_idle(root, binary, size, seed, results):
+    c = idle_community(root, binary, size, seed)
+    before = c.db.stat().st_mtime_ns
+    note("idle: timing")
+    cmds = [c.argv("tick"), sqlite_due(c), c.argv("queue", "list"), c.argv("status")]
+    (idle, ref, qlist, status), k = interleaved(cmds, size["hyper_runs"])
+    unwritten(c, before, "an idle pass")
+    n, runs = f"{c.jobs:,}", size["hyper_runs"]
+    results.append(row(counted("idle pass", k, runs), ms(idle), ms(ref), idle / ref,
+                       "<= 2x sqlite3", idle / ref <= 2.0))
+    results.append(row(counted("queue list, first page", k, runs), f"{qlist * 1e3:.1f} ms",
+                       "", None, "<= 50 ms", qlist <= 0.050))
+    results.append(row(counted("status", k, runs), f"{status * 1e3:.1f} ms", "", None,
+                       "<= 300 ms", status <= 0.300))
+    per_job = db_bytes(c.db) / c.jobs
+    results.append(row(f"db bytes per live job ({n})", f"{per_job:.0f} B", "", None,
+                       "<= 400 B", per_job <= 400))
