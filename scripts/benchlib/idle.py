@@ -1,9 +1,11 @@
 """The cases on the idle case's database (built once, shared): the idle
-pass with and without the metrics textfile, queue list, status and the
-database's size."""
+pass with and without the metrics textfile, queue list, status, records
+show and queue show, and the database's size."""
 
 import re
+import sqlite3
 import time
+import uuid
 
 from .common import (counted, db_bytes, due_query, fail, interleaved, jobs_community, note,
                      ratio_row, row)
@@ -83,3 +85,33 @@ def case_status(root, binary, size, seed, results):
                              "sqlite3"))
     results.append(ratio_row(counted(f"status --json, {n} jobs", k, runs), status_json, ref,
                              3, "sqlite3"))
+
+
+def last_member(c):
+    """The DID and the (pending) job id of the member added last: the job
+    queue show scans for reads the whole table before finding it."""
+    con = sqlite3.connect(c.db)
+    did, job = con.execute("SELECT m.did, j.id FROM members m JOIN jobs j ON "
+                           "j.member_id = m.id WHERE j.state = 'pending' "
+                           "ORDER BY m.id DESC LIMIT 1").fetchone()
+    con.close()
+    return did, str(uuid.UUID(bytes=job))
+
+
+def case_show(root, binary, size, seed, results):
+    c = idle_community(root, binary, size, seed)
+    did, job = last_member(c)
+    for args in (("records", "show", did), ("queue", "show", job)):
+        code, err, _, _ = c.run(*args)
+        if code != 0:
+            fail(f"vtc-sync {' '.join(args)}: {err.strip()}")
+    before = c.db.stat().st_mtime_ns
+    note("show: timing")
+    cmds = [c.argv("records", "show", did), c.argv("queue", "show", job), sqlite_due(c)]
+    (records, queue, ref), k = interleaved(cmds, size["hyper_runs"])
+    unwritten(c, before, "records show or queue show")
+    n, runs = f"{c.jobs:,}", size["hyper_runs"]
+    results.append(ratio_row(counted(f"records show DID, {n} members", k, runs), records,
+                             ref, 3, "sqlite3"))
+    results.append(ratio_row(counted(f"queue show JOB_ID (pending), {n} jobs", k, runs),
+                             queue, ref, 3, "sqlite3"))
