@@ -1,12 +1,16 @@
 """Passes that must not send: with the breaker open, in a 429 pause, with
-the registry incompatible."""
+the registry incompatible; and tick --dry-run against the real pass."""
 
 import json
 import sqlite3
+import statistics
+import subprocess
 import time
 
-from .common import (NS, checkpoint, copy_db, counted, due_query, fail, interleaved,
-                     jobs_community, note, ratio_row, row)
+from .common import (NS, UNREACHABLE, Community, checkpoint, copy_db, counted, due_query, fail,
+                     interleaved, jobs_community, note, ratio_row, remove_db, row,
+                     take_turns)
+from .idle import idle_community
 
 # What a pass that cannot send may exit with (vtc-sync(1), EXIT STATUS):
 # 0 (left-over work is normal), 69 (unhealthy too long, or incompatible),
@@ -77,3 +81,57 @@ def case_breaker(root, binary, size, seed, results):
         results.append(row(f"pass, {name}: no libcurl/libcrypto loaded",
                            ", ".join(lib.split(".")[0] for lib in loaded) or "neither", "",
                            None, "neither loaded", not loaded))
+
+
+def case_dry_run(root, binary, size, seed, results):
+    idle = idle_community(root, binary, size, seed)
+    new = size["dry_run_entries"]
+    d = Community(root, "dry-run", binary, UNREACHABLE)
+    d.share_log(idle)
+    copy_db(idle.db, d.db)
+    note(f"dry-run: appending {new} joins to a copy of the idle case's log")
+    # Another seed: the appended entries' event ids are new ones.
+    d.gen_joins(new, seed + 1, start=idle.jobs, append=True)
+    dry = d.argv("tick", "--dry-run")
+    p = subprocess.run(d.argv("tick", "--dry-run", "--json"), capture_output=True, text=True)
+    if p.returncode != 0:
+        fail(f"dry-run: tick --dry-run --json exited {p.returncode}: {p.stderr.strip()}")
+    walk = json.loads(p.stdout)["walk"]
+    if walk["entries"] != new or not walk["complete"]:
+        fail(f"dry-run: the dry run's walk: {walk}")
+    before = d.db.stat().st_mtime_ns
+    state = {"last": None}
+
+    def forget_copy():
+        if state["last"]:
+            remove_db(state["last"])
+            state["last"].with_suffix(".toml").unlink()
+
+    def real(run):
+        """The real pass on a fresh copy of the database (made here, untimed)."""
+        forget_copy()
+        copy = d.dir / f"copy-{run}.db"
+        copy_db(d.db, copy, sync=True)
+        state["last"] = copy
+        return d.argv("tick", config=d.variant(copy.with_suffix(".toml").name, db=copy))
+
+    check = d.dir / "check.db"
+    copy_db(d.db, check)
+    _, err, _, _ = d.run("tick", "-v", config=d.variant("check.toml", db=check))
+    if f"{new} entries read" not in err:
+        fail(f"dry-run: the real pass did not read {new} entries: {err.strip()[-2000:]}")
+    remove_db(check)
+    note("dry-run: timing")
+    (dry_t, real_t), (dry_rss, real_rss) = take_turns([dry, real], size["runs"], warmup=1)
+    if d.db.stat().st_mtime_ns != before:
+        fail("dry-run: the dry run wrote to the database")
+    forget_copy()
+    if d.cursor_line() != idle.jobs:
+        fail("dry-run: the database's cursor moved")
+    dry_s, real_s = statistics.median(dry_t), statistics.median(real_t)
+    what = f"tick --dry-run, {idle.jobs:,} jobs, {new} new entries"
+    results.append(ratio_row(what, dry_s, real_s, 2, "real pass (copy)",
+                             fmt=lambda s: f"{s:.2f} s"))
+    peak, real_peak = max(dry_rss) / 1024, max(real_rss) / 1024
+    results.append(row(f"{what}: peak RSS", f"{peak:.1f} MB", f"{real_peak:.1f} MB", None,
+                       "<= 64 MB", peak <= 64))
