@@ -21,11 +21,13 @@ BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 NS = 10**9
 SIZES = {
     False: dict(idle_jobs=1_000_000, walk_entries=1_000_000, walk_members=100_000,
-                breaker_jobs=100_000, failed_jobs=10_000, outcomes=1_000_000,
-                dry_run_entries=100, dispatch_jobs=10_000, serial_jobs=1_000, runs=5,
-                hyper_runs=200, vtc_idle_entries=1_000, vtc_walk_entries=100_000),
+                joins_walk_entries=200_000, breaker_jobs=100_000, failed_jobs=10_000,
+                outcomes=1_000_000, dry_run_entries=100,
+                dispatch_jobs=10_000, serial_jobs=1_000, runs=5, hyper_runs=200,
+                vtc_idle_entries=1_000, vtc_walk_entries=100_000),
     True: dict(idle_jobs=50_000, walk_entries=100_000, walk_members=10_000,
-               breaker_jobs=10_000, failed_jobs=5_000, outcomes=50_000, dry_run_entries=100,
+               joins_walk_entries=20_000, breaker_jobs=10_000, failed_jobs=5_000,
+               outcomes=50_000, dry_run_entries=100,
                dispatch_jobs=2_000, serial_jobs=200, runs=3, hyper_runs=50,
                vtc_idle_entries=1_000, vtc_walk_entries=20_000),
 }
