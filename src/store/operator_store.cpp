@@ -89,10 +89,18 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
       a.error = att.getColumn(7).getString();
       d.attempts.push_back(std::move(a));
     }
-    SQLite::Statement out(db, fmt::format("SELECT {} FROM {} WHERE "
-                                          "o.job_id = ? ORDER BY o.seq",
-                                          k_outcome_columns, k_outcome_from));
+    // Superseded outcomes are not in outcomes_job: the table is scanned
+    // for them only for a job that is not live, or one whose id recurs
+    // by design (reconcile:, retire:). A live job with an event's id was
+    // not superseded, unless the log repeated that event id (outcomes
+    // list shows such an outcome).
+    SQLite::Statement out(
+      db, fmt::format("SELECT {0} FROM {1} WHERE o.job_id = ?1 AND o.kind <> "
+                      "'superseded' UNION ALL SELECT {0} FROM {1} WHERE ?2 AND "
+                      "o.job_id = ?1 AND o.kind = 'superseded' ORDER BY 1",
+                      k_outcome_columns, k_outcome_from));
     detail::bind_bytes(out, 1, key);
+    out.bind(2, !live || key.size() != 16 ? 1 : 0);
     while (out.executeStep()) {
       d.outcomes.push_back(outcome_from(out));
     }

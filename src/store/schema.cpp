@@ -146,6 +146,12 @@ CREATE TABLE outcomes (
 ) STRICT;
 CREATE INDEX outcomes_counted ON outcomes(kind)
   WHERE kind = 'invalid_event' OR kind = 'unattributable';
+-- A job's outcomes, for queue show and the checks of queue retry and
+-- discard, except `superseded`: the walk records one for nearly every
+-- event, and an index on random job ids would cost it a cold page each.
+-- A job superseded has ended; only its own id finds that outcome, by a
+-- scan (SqliteStore::job_detail).
+CREATE INDEX outcomes_job ON outcomes(job_id) WHERE kind <> 'superseded';
 
 -- Request counters by answer class, kept across passes (metrics).
 CREATE TABLE counters (

@@ -566,7 +566,7 @@ std::string outcome_indexes(const std::string& path)
 
 } // namespace
 
-TEST_CASE("store: only the outcome kinds status counts are indexed")
+TEST_CASE("store: a superseded outcome, the walk's most frequent, is in no index")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
@@ -577,13 +577,17 @@ TEST_CASE("store: only the outcome kinds status counts are indexed")
                                 JobKind::depart, 20, 3) },
                        3));
   CHECK(outcome_indexes(path) ==
-        "outcomes_counted\n"
+        "outcomes_counted\noutcomes_job\n"
         "SEARCH outcomes USING COVERING INDEX outcomes_counted (kind=?)\n");
-  // The superseded outcome is in the table; the index cannot find it.
+  // The superseded outcome is in the table; neither index can find it.
   CHECK(count(path, "SELECT count(*) FROM outcomes "
                     "WHERE kind = 'superseded'") == 1);
   CHECK_THROWS_WITH(count(path, "SELECT count(*) FROM outcomes INDEXED BY "
                                 "outcomes_counted WHERE kind = 'superseded'"),
+                    doctest::Contains("no query solution"));
+  CHECK_THROWS_WITH(count(path, "SELECT count(*) FROM outcomes INDEXED BY "
+                                "outcomes_job WHERE job_id = x'00' "
+                                "AND kind = 'superseded'"),
                     doctest::Contains("no query solution"));
 }
 
@@ -663,6 +667,10 @@ TEST_CASE("store: only in-flight and failed jobs are indexed by id")
   const auto ended = s.job_detail(J('1'));
   REQUIRE(ended.has_value());
   CHECK_FALSE(ended->live);
+  // Its superseded outcome is not in outcomes_job: found by a scan.
+  REQUIRE(ended->outcomes.size() == 1);
+  CHECK(ended->outcomes[0].kind == "superseded");
+  CHECK(pending->outcomes.empty());
   CHECK_FALSE(s.job_detail(J('9')).has_value());
   CHECK(s.retry({ J('2'), J('3'), J('9') }) ==
         std::vector<app::JobChange>{ app::JobChange::done,
@@ -672,6 +680,12 @@ TEST_CASE("store: only in-flight and failed jobs are indexed by id")
   sql(path, "UPDATE jobs SET state = 'failed' WHERE member_id = 2");
   CHECK(s.discard({ J('2') }) ==
         std::vector<app::JobChange>{ app::JobChange::done });
+  // Its outcomes, through outcomes_job.
+  const auto gone = s.job_detail(J('2'));
+  REQUIRE(gone.has_value());
+  REQUIRE(gone->outcomes.size() == 2);
+  CHECK(gone->outcomes[0].kind == "retried");
+  CHECK(gone->outcomes[1].kind == "discarded");
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('3') });
 }
 
