@@ -30,6 +30,9 @@ def make_failed(db, failed, outcomes, now):
                     "(SELECT member_id, row_number() OVER (ORDER BY member_id) AS r "
                     "FROM jobs) WHERE r % ? = 0 LIMIT ?)",
                     (MAX_ATTEMPTS, now - 3600 * NS, step, failed))
+        # The counts the store keeps follow, as the store would keep them.
+        con.execute("UPDATE tallies SET n = (SELECT count(*) FROM jobs "
+                    "WHERE state = substr(name, 6)) WHERE name LIKE 'jobs.%'")
         con.execute("WITH RECURSIVE k(n) AS (SELECT 2 UNION ALL SELECT n + 1 FROM k "
                     "WHERE n < ?) INSERT INTO attempts(job_id, n, started, finished, "
                     "method, retry, http_status, class, error) SELECT j.id, k.n, ?, ?, "

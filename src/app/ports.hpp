@@ -184,6 +184,9 @@ struct Rotation
 struct WalkChange
 {
   Member member; // state after the event; empty DID: outcomes only
+  // The status the store holds for member.id before the event (as read
+  // in the batch's transaction); unset for a member not stored yet.
+  std::optional<core::MemberStatus> stored_status;
   std::string key_id;
   std::string target_hash;
   std::optional<NewJob> job;

@@ -228,6 +228,9 @@ void Batch::add_event(const Entry& e, core::EventType type,
        override_detail("consent_assumed_withdrawn", "unknown", "withdrawn",
                        "withdrawn")});
   }
+  if (member.id != 0) {
+    change.stored_status = member.state.status;
+  }
   member.state = t.after;
   change.member = member;
   change.key_id = e.key_id;
@@ -292,6 +295,7 @@ void Batch::add_rotation(const Entry& e)
   }
   WalkChange change;
   change.member = Member{member->id, new_did, t.after};
+  change.stored_status = member->state.status;
   // The new DID's pair: the actor is the new DID.
   change.key_id = e.key_id;
   change.target_hash = e.actor_hash;

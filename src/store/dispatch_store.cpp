@@ -23,20 +23,21 @@ namespace {
 class JoinedTransaction
 {
 public:
-  explicit JoinedTransaction(SQLite::Database& db)
+  explicit JoinedTransaction(SqliteStore::Impl& impl) : m_impl(impl)
   {
-    if (sqlite3_get_autocommit(db.getHandle()) != 0) {
-      m_own.emplace(db);
+    if (sqlite3_get_autocommit(impl.db->getHandle()) != 0) {
+      m_own.emplace(*impl.db);
     }
   }
   void commit()
   {
     if (m_own) {
-      m_own->commit();
+      m_impl.commit(*m_own);
     }
   }
 
 private:
+  SqliteStore::Impl& m_impl;
   std::optional<WriteTransaction> m_own;
 };
 
@@ -156,7 +157,6 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(
   const core::Publication& publication, std::int64_t& skipped)
 {
   return guarded(m_impl->path, [&] {
-    auto& db = *m_impl->db;
     std::vector<app::ClaimedJob> jobs;
     std::vector<std::pair<app::ClaimedJob, std::string_view>> to_skip;
     skipped = 0;
@@ -168,7 +168,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(
       detail::k_job_keys);
     // The read and the claim share one write transaction, so no other
     // writer can claim the same rows in between.
-    JoinedTransaction tx(db);
+    JoinedTransaction tx(*m_impl);
     auto st = m_impl->prepare(sql);
     st->bind(1, static_cast<std::int64_t>(now));
     st->bind(2, static_cast<std::int64_t>(limit));
@@ -204,7 +204,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(
         "DELETE FROM jobs WHERE member_id = ? AND id = ?");
       del->bind(1, static_cast<std::int64_t>(j.member_id));
       detail::bind_bytes(*del, 2, detail::new_job_id_bytes(j.id));
-      del->exec();
+      m_impl->moved("jobs.pending", "", del->exec());
       m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
                            j.key_id, j.target_hash,
                            json{{"reason", reason}}.dump()});
@@ -227,7 +227,7 @@ std::vector<app::ClaimedJob> SqliteStore::claim_due(
       claim->bind(1, static_cast<std::int64_t>(j.attempts));
       claim->bind(2, static_cast<std::int64_t>(j.member_id));
       detail::bind_bytes(*claim, 3, id);
-      claim->exec();
+      m_impl->moved("jobs.pending", "jobs.in_flight", claim->exec());
       claim->reset();
       detail::bind_bytes(*attempt, 1, id);
       attempt->bind(2, static_cast<std::int64_t>(now));
@@ -252,7 +252,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
   guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
     const auto now = static_cast<std::int64_t>(m_impl->clock.now());
-    JoinedTransaction tx(db);
+    JoinedTransaction tx(*m_impl);
     auto attempt = m_impl->prepare(
       "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
           "error = ?, digest = ? WHERE job_id = ? AND finished IS NULL");
@@ -287,7 +287,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
           "DELETE FROM jobs WHERE member_id = ? AND id = ?");
         del->bind(1, static_cast<std::int64_t>(j.member_id));
         detail::bind_bytes(*del, 2, id);
-        del->exec();
+        m_impl->moved("jobs.in_flight", "", del->exec());
         if (f.sent.method == "DELETE" &&
             j.member.status == core::MemberStatus::purged) {
           // Forget the member (or the retired DID): the mirror row and its
@@ -295,7 +295,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
           // overwrites the DID.
           auto forget = m_impl->prepare("DELETE FROM members WHERE id = ?");
           forget->bind(1, static_cast<std::int64_t>(j.member_id));
-          forget->exec();
+          m_impl->moved("members.purged", "", forget->exec());
         } else if (f.sent.method == "DELETE") {
           // A withdrawal: the member stays, the registry holds nothing.
           auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
@@ -325,7 +325,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         up->bind(3, f.answer.error);
         up->bind(4, static_cast<std::int64_t>(j.member_id));
         detail::bind_bytes(*up, 5, id);
-        up->exec();
+        m_impl->moved("jobs.in_flight", "jobs.pending", up->exec());
         break;
       }
       case core::NextStep::fail: {
@@ -334,7 +334,7 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
         up->bind(1, f.answer.error);
         up->bind(2, static_cast<std::int64_t>(j.member_id));
         detail::bind_bytes(*up, 3, id);
-        up->exec();
+        m_impl->moved("jobs.in_flight", "jobs.failed", up->exec());
         outcome.kind = core::OutcomeKind::failed;
         outcome.detail = json{{"http_status", f.answer.status},
                               {"class", cls},
@@ -391,7 +391,7 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
       job->bind(1, static_cast<std::int64_t>(j.attempts - 1));
       job->bind(2, static_cast<std::int64_t>(j.member_id));
       detail::bind_bytes(*job, 3, id);
-      job->exec();
+      m_impl->moved("jobs.in_flight", "jobs.pending", job->exec());
       job->reset();
       detail::bind_bytes(*attempt, 1, id);
       attempt->exec();
@@ -408,7 +408,7 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
       jobs = claim_due(step.now, step.claim, step.scope, step.publication,
                        skipped);
     }
-    tx.commit();
+    m_impl->commit(tx);
     return jobs;
   });
 }
@@ -442,7 +442,8 @@ std::int64_t SqliteStore::recover_in_flight(
       up.bind(1, exhausted ? "failed" : "pending");
       up.bind(2, static_cast<std::int64_t>(exhausted ? now : due_after(attempts)));
       up.bind(3, st.getColumn(4).getInt64());
-      up.exec();
+      m_impl->moved("jobs.in_flight", exhausted ? "jobs.failed" : "jobs.pending",
+                   up.exec());
       SQLite::Statement att(db, "UPDATE attempts SET finished = ?, "
                                 "class = 'interrupted' WHERE job_id = ? AND "
                                 "finished IS NULL");
@@ -457,7 +458,7 @@ std::int64_t SqliteStore::recover_in_flight(
       }
       ++n;
     }
-    tx.commit();
+    m_impl->commit(tx);
     return n;
   });
 }

@@ -144,10 +144,11 @@ namespace {
 // gets the job's member (its rowid), the job id as text, attempts, the
 // audit key id and target hash, and retries.
 template<class F>
-std::vector<app::JobChange> change_failed(SQLite::Database& db,
+std::vector<app::JobChange> change_failed(SqliteStore::Impl& impl,
                                           const std::vector<std::string>& ids,
                                           F&& change)
 {
+  auto& db = *impl.db;
   std::vector<app::JobChange> result;
   result.reserve(ids.size());
   for (std::size_t start = 0; start < ids.size(); start += k_chunk) {
@@ -178,7 +179,7 @@ std::vector<app::JobChange> change_failed(SQLite::Database& db,
       }
       find.reset();
     }
-    tx.commit();
+    impl.commit(tx);
   }
   return result;
 }
@@ -195,13 +196,13 @@ std::vector<app::JobChange> SqliteStore::retry(
                              "retries = retries + 1, due = ?, last_error = '' "
                              "WHERE member_id = ?");
     return change_failed(
-      db, ids,
+      *m_impl, ids,
       [&](std::int64_t member, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash,
           std::int64_t retries) {
         up.bind(1, now);
         up.bind(2, member);
-        up.exec();
+        m_impl->moved("jobs.failed", "jobs.pending", up.exec());
         up.reset();
         m_impl->add_outcome(
           {core::OutcomeKind::retried, id, attempts, key_id, hash,
@@ -217,11 +218,11 @@ std::vector<app::JobChange> SqliteStore::discard(
     auto& db = *m_impl->db;
     SQLite::Statement del(db, "DELETE FROM jobs WHERE member_id = ?");
     return change_failed(
-      db, ids,
+      *m_impl, ids,
       [&](std::int64_t member, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash, std::int64_t) {
         del.bind(1, member);
-        del.exec();
+        m_impl->moved("jobs.failed", "", del.exec());
         del.reset();
         m_impl->add_outcome(
           {core::OutcomeKind::discarded, id, attempts, key_id, hash, ""});
@@ -277,7 +278,7 @@ std::int64_t SqliteStore::prune_outcomes(std::int64_t before)
       SQLite::Statement del(db, "DELETE FROM outcomes WHERE seq <= ?");
       del.bind(1, last);
       const int n = del.exec();
-      tx.commit();
+      m_impl->commit(tx);
       total += n;
       if (n < static_cast<int>(k_chunk)) {
         return total;

@@ -24,7 +24,7 @@ void SqliteStore::set_setting(const std::string& key, const std::string& value)
     }
     WriteTransaction tx(*m_impl->db);
     detail::meta_set(*m_impl->db, name.c_str(), value);
-    tx.commit();
+    m_impl->commit(tx);
   });
 }
 
@@ -98,10 +98,10 @@ void SqliteStore::add_jobs(const std::vector<app::ReconcileJob>& jobs)
       insert.bind(2, static_cast<std::int64_t>(j.member_id));
       insert.bind(3, std::string(core::to_string(j.kind)));
       insert.bind(4, now);
-      insert.exec();
+      m_impl->moved("", "jobs.pending", insert.exec());
       insert.reset();
     }
-    tx.commit();
+    m_impl->commit(tx);
   });
 }
 

@@ -68,7 +68,26 @@ void SqliteStore::Impl::open(OpenMode mode, const Binding& binding)
   db = detail::open_connection(path, mode, binding);
   sqlite3_rollback_hook(
     db->getHandle(),
-    [](void* impl) { static_cast<Impl*>(impl)->key_refs.clear(); }, this);
+    [](void* impl) {
+      static_cast<Impl*>(impl)->key_refs.clear();
+      static_cast<Impl*>(impl)->tally_deltas.clear();
+    },
+    this);
+}
+
+void SqliteStore::Impl::commit(detail::WriteTransaction& tx)
+{
+  if (!tally_deltas.empty()) {
+    auto st = prepare("UPDATE tallies SET n = n + ? WHERE name = ?");
+    for (const auto& [name, delta] : tally_deltas) {
+      st->bind(1, delta);
+      st->bind(2, name);
+      st->exec();
+      st->reset();
+    }
+    tally_deltas.clear();
+  }
+  tx.commit();
 }
 
 std::optional<std::int64_t> SqliteStore::Impl::key_ref(const std::string& key_id,
@@ -214,13 +233,6 @@ std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
   return seq;
 }
 
-void SqliteStore::Impl::tally(const std::string& name, std::int64_t delta)
-{
-  auto st = prepare("UPDATE tallies SET n = n + ? WHERE name = ?");
-  st->bind(1, delta);
-  st->bind(2, name);
-  st->exec();
-}
 
 
 void SqliteStore::set_audit_failure(const std::optional<app::AuditFailure>& f)
@@ -231,7 +243,7 @@ void SqliteStore::set_audit_failure(const std::optional<app::AuditFailure>& f)
       if (stored) {
         WriteTransaction tx(*m_impl->db);
         detail::meta_erase(*m_impl->db, "audit_failure");
-        tx.commit();
+        m_impl->commit(tx);
       }
       return;
     }
@@ -239,7 +251,7 @@ void SqliteStore::set_audit_failure(const std::optional<app::AuditFailure>& f)
     if (stored != text) {
       WriteTransaction tx(*m_impl->db);
       detail::meta_set(*m_impl->db, "audit_failure", text);
-      tx.commit();
+      m_impl->commit(tx);
     }
   });
 }
@@ -273,7 +285,7 @@ void SqliteStore::skip_entry(const std::optional<app::Cursor>& from,
     detail::meta_set(db, "cursor", detail::cursor_to_json(to).dump());
     detail::meta_erase(db, "audit_failure");
     m_impl->add_outcome(skipped);
-    tx.commit();
+    m_impl->commit(tx);
   });
 }
 

@@ -55,7 +55,7 @@ void SqliteStore::record_pass(const app::PassRecord& p)
     if (p.exit_code == 0) {
       detail::meta_set(*m_impl->db, "last_success", std::to_string(p.finished));
     }
-    tx.commit();
+    m_impl->commit(tx);
   });
 }
 

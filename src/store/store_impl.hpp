@@ -56,6 +56,11 @@ struct SqliteStore::Impl
   // a row just added with it.
   std::map<std::string, std::int64_t, std::less<>> key_refs;
 
+  // Changes to the counts in the tallies table (store/schema.cpp) made in
+  // the open write transaction: commit() writes them with it; forgotten
+  // when it rolls back.
+  std::map<std::string, std::int64_t, std::less<>> tally_deltas;
+
   Impl(std::string p, const app::Clock& c) : path(std::move(p)), clock(c) {}
 
   // Opens the connection (see open_connection()) and watches its rollbacks.
@@ -83,8 +88,30 @@ struct SqliteStore::Impl
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
-  // Adds `delta` to a count status shows (store/schema.cpp, tallies).
-  void tally(const std::string& name, std::int64_t delta);
+  // Adds `delta` to a count status shows (store/schema.cpp, tallies), for
+  // commit() to write.
+  void tally(std::string_view name, std::int64_t delta)
+  {
+    if (delta != 0) {
+      tally_deltas[std::string(name)] += delta;
+    }
+  }
+  // `n` jobs (or members) went from one state (status) to another: names
+  // as in tallies ("jobs.pending"); "" for none (a row added or deleted).
+  void moved(std::string_view from, std::string_view to, std::int64_t n = 1)
+  {
+    if (from == to) {
+      return;
+    }
+    if (!from.empty()) {
+      tally(from, -n);
+    }
+    if (!to.empty()) {
+      tally(to, n);
+    }
+  }
+  // Writes the tallies' changes, then commits `tx`.
+  void commit(detail::WriteTransaction& tx);
   // The member of `did`, and whether its hash under `key_id` ("" for
   // none) is stored: see app::WalkTransaction::find_member().
   std::optional<app::Member> find_member(const std::string& did,

@@ -22,6 +22,11 @@ void bind_optional(SQLite::Statement& st, int index,
   }
 }
 
+std::string members_tally(core::MemberStatus status)
+{
+  return fmt::format("members.{}", core::to_string(status));
+}
+
 } // namespace
 
 std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
@@ -50,38 +55,39 @@ std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
     fresh = insert->exec() == 1;
     if (fresh) {
       id = db->getLastInsertRowid();
+      moved("", members_tally(m.state.status));
     }
   }
   if (!fresh) {
-    // A member stored before: by id, or by DID when the batch did not say.
-    // Its status is set only when it changes (first try the row with that
-    // status already): a statement that sets it fires the tally trigger
-    // (store/schema.cpp), and most events leave it as it was.
-    const std::string_view where = id != 0 ? "id = ?6" : "did = ?6";
-    const std::string_view returning = id != 0 ? "" : " RETURNING id";
-    auto same = prepare(fmt::format(
-      "UPDATE members SET role = ?2, active_from = ?3, active_to = ?4, "
-      "consent = ?5 WHERE {} AND status = ?1{}", where, returning));
-    auto changed = prepare(fmt::format(
-      "UPDATE members SET status = ?1, role = ?2, active_from = ?3, "
-      "active_to = ?4, consent = ?5 WHERE {}{}", where, returning));
-    for (auto* update : {&same, &changed}) {
-      bind_state(**update);
+    // A member stored before. The walk read its status in this
+    // transaction: set only when it changes, and the tallies follow.
+    // Without that (a row the batch did not find), the row says.
+    std::optional<core::MemberStatus> before = change.stored_status;
+    if (id == 0 || !before) {
+      auto old = prepare(id != 0 ? "SELECT id, status FROM members WHERE id = ?"
+                                 : "SELECT id, status FROM members WHERE did = ?");
       if (id != 0) {
-        (*update)->bind(6, id);
-        if ((*update)->exec() == 1) {
-          break;
-        }
+        old->bind(1, id);
       } else {
-        (*update)->bind(6, m.did);
-        if ((*update)->executeStep()) {
-          id = (*update)->getColumn(0).getInt64();
-          break;
-        }
+        old->bind(1, m.did);
       }
+      if (!old->executeStep()) {
+        throw StoreError("member update found no row");
+      }
+      id = old->getColumn(0).getInt64();
+      before = core::member_status_from(old->getColumn(1).getString());
     }
-    if (id == 0) {
-      throw StoreError("member update found no row");
+    const bool same = before == m.state.status;
+    auto update = prepare(same ? "UPDATE members SET role = ?2, active_from = ?3, "
+                                 "active_to = ?4, consent = ?5 WHERE id = ?6"
+                               : "UPDATE members SET status = ?1, role = ?2, "
+                                 "active_from = ?3, active_to = ?4, "
+                                 "consent = ?5 WHERE id = ?6");
+    bind_state(*update);
+    update->bind(6, id);
+    update->exec();
+    if (!same && before) {
+      moved(members_tally(*before), members_tally(m.state.status));
     }
   }
   if (change.key_stored) {
@@ -161,20 +167,29 @@ bool SqliteStore::Impl::replace_job(std::int64_t member_id,
     if (keep_place->exec() == 1) {
       return true;
     }
-    auto update = prepare(
-      "UPDATE jobs SET id = ?2, kind = ?3, state = 'pending', attempts = 0, "
-      "retries = 0, due = ?4, rtbf = ?5, event_line = ?6, key = ?7, "
-      "last_error = '', nonce = ?8, target = ?9 WHERE member_id = ?1");
-    bind_job(*update);
-    update->exec();
-    return true;
+    // A pending job moved in the queue, else a failed one: made pending.
+    for (const char* state : {"pending", "failed"}) {
+      auto update = prepare(fmt::format(
+        "UPDATE jobs SET id = ?2, kind = ?3, state = 'pending', attempts = 0, "
+        "retries = 0, due = ?4, rtbf = ?5, event_line = ?6, key = ?7, "
+        "last_error = '', nonce = ?8, target = ?9 WHERE member_id = ?1 AND "
+        "state = '{}'", state));
+      bind_job(*update);
+      if (update->exec() == 1) {
+        moved(fmt::format("jobs.{}", state), "jobs.pending");
+        return true;
+      }
+    }
+    throw StoreError("a superseded job is neither pending nor failed");
   }
   auto insert = prepare(
     "INSERT INTO jobs(member_id, id, kind, state, due, rtbf, event_line, key, "
     "nonce, target) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT(member_id) DO NOTHING");
   bind_job(*insert);
-  if (insert->exec() == 0) {
+  if (insert->exec() == 1) {
+    moved("", "jobs.pending");
+  } else {
     auto live = prepare("SELECT id FROM jobs WHERE member_id = ?");
     live->bind(1, member_id);
     live->executeStep();
@@ -191,9 +206,11 @@ void SqliteStore::Impl::rotate(const app::WalkChange& change,
   const std::int64_t member = change.member.id;
   // Its live job is superseded, as by any event.
   if (supersede_job(member)) {
-    auto del = prepare("DELETE FROM jobs WHERE member_id = ?");
+    auto del = prepare("DELETE FROM jobs WHERE member_id = ? RETURNING state");
     del->bind(1, member);
-    del->exec();
+    if (del->executeStep()) {
+      moved("jobs." + del->getColumn(0).getString(), "");
+    }
     ++counts.jobs_superseded;
   }
   // The old DID's pairs still name the member in a redacted entry.
@@ -221,6 +238,7 @@ void SqliteStore::Impl::rotate(const app::WalkChange& change,
   auto retired = prepare("INSERT INTO members(did, status) VALUES (?, 'purged')");
   retired->bind(1, rotation.old_did);
   retired->exec();
+  moved("", "members.purged");
   const std::int64_t retired_id = db->getLastInsertRowid();
   auto mirror = prepare("UPDATE mirror SET member_id = ? WHERE member_id = ?");
   mirror->bind(1, retired_id);
@@ -268,7 +286,7 @@ public:
   {
     guarded(m_impl.path, [&] {
       detail::meta_set(*m_impl.db, "cursor", detail::cursor_to_json(cursor).dump());
-      m_tx.commit();
+      m_impl.commit(m_tx);
     });
   }
 

@@ -1240,7 +1240,10 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
   commit_walk(s, b);
   sql(path,
       "UPDATE jobs SET state = 'failed' WHERE id = x'0000000000004000800000000000000c';"
-      "UPDATE jobs SET state = 'in_flight' WHERE id = x'0000000000004000800000000000000a';");
+      "UPDATE jobs SET state = 'in_flight' WHERE id = x'0000000000004000800000000000000a';"
+      // An edit behind the store's back keeps its counts by hand.
+      "UPDATE tallies SET n = n - 2 WHERE name = 'jobs.pending';"
+      "UPDATE tallies SET n = n + 1 WHERE name IN ('jobs.failed', 'jobs.in_flight');");
 
   auto v = s.status(150);
   CHECK(v.pending == 3);
