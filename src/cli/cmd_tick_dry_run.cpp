@@ -1,6 +1,7 @@
-// tick --dry-run: the real pass, run on a private in-memory copy of the
-// state database against a registry that sends nothing, so what it shows is
-// what a pass would do, by the same code.
+// tick --dry-run: the real pass, run on a snapshot of the state database
+// whose writes stay in memory (store::OpenMode::scratch) against a registry
+// that sends nothing, so what it shows is what a pass would do, by the
+// same code.
 
 #include "app/tick.hpp"
 #include "audit/log_file.hpp"

@@ -1,4 +1,5 @@
 #include "store/connection.hpp"
+#include "store/overlay_vfs.hpp"
 
 #include "store/schema.hpp"
 #include "util/log.hpp"
@@ -184,24 +185,18 @@ void meta_erase(SQLite::Database& db, const char* key)
   st.exec();
 }
 
-namespace {
-
-// A private in-memory database holding what `path` holds, read through a
-// read-only connection (nothing when the file does not exist yet).
-std::unique_ptr<SQLite::Database> scratch_copy(const std::string& path)
+std::unique_ptr<SQLite::Database> hold_snapshot(const std::string& path)
 {
-  auto copy = std::make_unique<SQLite::Database>(
-    ":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-  if (exists(path)) {
-    SQLite::Database file(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW);
-    file.setBusyTimeout(5000);
-    copy_pages(*copy, file, path);
+  if (!exists(path)) {
+    return nullptr;
   }
-  copy->exec("PRAGMA foreign_keys = ON");
-  return copy;
+  auto db = std::make_unique<SQLite::Database>(
+    path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW);
+  db->setBusyTimeout(5000);
+  db->exec("BEGIN");
+  db->execAndGet("SELECT count(*) FROM sqlite_schema"); // the read starts
+  return db;
 }
-
-} // namespace
 
 namespace {
 
@@ -245,7 +240,11 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
   configure_library();
   if (mode == OpenMode::scratch) {
     return guarded(path, [&] {
-      auto db = scratch_copy(path);
+      auto db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 0, overlay_vfs());
+      // Before the first read: the WAL index in memory, no file locks.
+      db->exec("PRAGMA locking_mode = EXCLUSIVE");
+      db->exec("PRAGMA foreign_keys = ON");
       migrate(*db, path);
       bind(*db, path, binding, true);
       return db;

@@ -22,6 +22,11 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
                                                   OpenMode mode,
                                                   const Binding& binding);
 
+// A read-only connection to `path` in an open read transaction: while it
+// is held, what a scratch connection (store/overlay_vfs.hpp) opened after
+// it reads stays what it was. Null when the file does not exist.
+std::unique_ptr<SQLite::Database> hold_snapshot(const std::string& path);
+
 // A new generation id: 32 random hex digits. Each database and each copy
 // of one made by `backup` has its own.
 std::string random_generation();

@@ -65,6 +65,9 @@ SqliteStore::SqliteStore(const std::string& path, OpenMode mode,
 
 void SqliteStore::Impl::open(OpenMode mode, const Binding& binding)
 {
+  if (mode == OpenMode::scratch) {
+    snapshot = detail::guarded(path, [&] { return detail::hold_snapshot(path); });
+  }
   db = detail::open_connection(path, mode, binding);
   sqlite3_rollback_hook(
     db->getHandle(),

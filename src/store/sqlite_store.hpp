@@ -28,9 +28,10 @@ enum class OpenMode {
   pass,      // tick: create or migrate (the caller holds the PassLock)
   read_write, // operator commands that change rows; schema must be current
   read_only, // everything else; never writes
-  // tick --dry-run: reads the file once into a private in-memory copy (an
-  // empty one when the file does not exist), migrated like a pass would;
-  // every write stays in that copy and the file is never written.
+  // tick --dry-run: reads the file (a snapshot of it, held open) as it is
+  // and keeps every write in memory (store/overlay_vfs.hpp); migrated like
+  // a pass would, from nothing when the file does not exist. The files
+  // are never written, nor locked.
   scratch,
 };
 

@@ -43,6 +43,9 @@ struct SqliteStore::Impl
 {
   std::string path;
   const app::Clock& clock;
+  // A scratch connection's snapshot (detail::hold_snapshot), released
+  // after it: declared before it.
+  std::unique_ptr<SQLite::Database> snapshot;
   // Declared before the statements: a Database must outlive them.
   std::unique_ptr<SQLite::Database> db;
   // Prepared once per connection: a walk or a dispatch runs the same few

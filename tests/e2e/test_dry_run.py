@@ -6,6 +6,9 @@ the lock, and exiting with the code the walk would give."""
 import hashlib
 import json
 import os
+import pathlib
+import sqlite3
+import time
 import unittest
 import urllib.parse
 
@@ -14,6 +17,7 @@ import vtcsync
 AT = "@2026-01-01 12:00:00"  # before Carol's RTBF window ends
 LATER = "@2026-01-01 12:00:10"  # jobs the first pass made are due
 EX_USAGE, EX_DATAERR, EX_IOERR, EX_CONFIG = 64, 65, 74, 78
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 def files_of(directory):
@@ -212,6 +216,92 @@ class DryRun(vtcsync.RegistryTestCase):
         self.assertEqual(out, "")
         self.assertEqual(len(vtcsync.error_lines(err)), 1, err)
         self.assertFalse(self.c.db_path.exists())
+
+
+
+def joins(first, count):
+    """MemberAdded entries for `count` new members (a script for gen-audit)."""
+    out = []
+    for i in range(first, first + count):
+        tag = ""
+        for _ in range(4):
+            i, r = divmod(i, 58)
+            tag += BASE58[r]
+        out.append({"type": "MemberAdded", "data": {"role": "member"},
+                    "actor": "did:key:z6MkAdmin", "target": f"did:key:z6Mk{tag}rss"})
+    return out
+
+
+class Memory(unittest.TestCase):
+    """The dry run holds what the pass writes in memory, not the database:
+    on 100,000 jobs its peak RSS stays under 64 MB and under the size of
+    the database file (a copy of it alone would take that much)."""
+
+    def test_peak_rss_on_100000_jobs(self):
+        c = vtcsync.Community(log=None, extra={"sync": {"max_seconds_per_pass": 3600}})
+        self.addCleanup(c.cleanup)
+        c.append_script(joins(0, 100_000))
+        code, _, err = c.run("tick", "--max-jobs", 1)
+        self.assertIn(code, (0, 69), err)
+        # Every job waits a day, as after a 503: nothing is due.
+        con = sqlite3.connect(c.db_path)
+        with con:
+            con.execute("UPDATE jobs SET due = ?", (time.time_ns() + 86400 * 10**9,))
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        self.assertEqual(c.db.scalar("SELECT count(*) FROM jobs"), 100_000)
+        c.append_script(joins(100_000, 100), seed=2)
+
+        code, out, err, rss = vtcsync.peak_rss(
+            [vtcsync.binary(), *c.args("tick", "--dry-run", "--json")],
+            env=vtcsync.clean_env())
+        self.assertEqual(code, 0, err)
+        plan = json.loads(out)
+        self.assertEqual(plan["walk"]["entries"], 100)
+        self.assertEqual(len(plan["created"]), 100)
+        self.assertLess(rss, 64 << 20)
+        self.assertLess(rss, os.path.getsize(c.db_path),
+                        f"peak RSS {rss >> 20} MB, the database "
+                        f"{os.path.getsize(c.db_path) >> 20} MB")
+
+
+    def test_beside_passes_that_write_and_truncate_the_wal(self):
+        """Dry runs while passes commit batches and, at their end, truncate
+        the WAL (a rotation's old DID is forgotten): each reads a consistent
+        snapshot, where a torn one reads as a malformed database (74) or a
+        broken walk."""
+        c = vtcsync.Community(log=None, extra={"sync": {"max_seconds_per_pass": 3600}})
+        self.addCleanup(c.cleanup)
+        full = c.dir / "full.jsonl"
+        c.gen_audit("--entries", 40_000, "--members", 2_000, "--seed", 3,
+                    "--identity-events", "-o", full)
+        lines = vtcsync.log_lines(full)
+        c.audit.write_bytes(b"")
+        runs = truncated = 0
+        for n in range(0, len(lines), 2_000):
+            with open(c.audit, "ab") as f:
+                f.write(b"".join(l + b"\n" for l in lines[n:n + 2_000]))
+            # A pass that meets a dry run trying the lock exits 75: again.
+            while not (c.db_path.exists() and
+                       c.db.cursor_line() >= min(n + 2_000, len(lines))):
+                pass_ = c.start("tick", "--max-jobs", 1)
+                while True:
+                    running = pass_.poll() is None
+                    code, out, err = vtcsync.run(*c.args("tick", "--dry-run", "--json"))
+                    self.assertEqual(code, 0, err)
+                    walk = json.loads(out)["walk"]
+                    self.assertIsNone(walk["failure"], walk)
+                    self.assertTrue(walk["complete"], walk)
+                    runs += 1
+                    if not running:
+                        break
+                _, err = pass_.communicate()
+                self.assertIn(pass_.returncode, (0, 69, 75), err)
+            wal = pathlib.Path(f"{c.db_path}-wal")
+            truncated += wal.exists() and wal.stat().st_size == 0
+        self.assertEqual(c.db.cursor_line(), len(lines))
+        self.assertGreater(truncated, 0, "no pass truncated the WAL")
+        self.assertGreater(runs, 2 * len(lines) // 2_000)
 
 
 if __name__ == "__main__":

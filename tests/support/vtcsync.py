@@ -146,6 +146,32 @@ def start(*args, env=None, **kw):
                             stderr=subprocess.PIPE, **kw)
 
 
+# Runs argv in a child of a fresh, small interpreter and writes its peak
+# RSS to a file: a process's peak RSS counts the memory of the process it
+# was forked from until exec, and a test's own interpreter may be large.
+_PEAK_RSS = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss * 1024))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def peak_rss(argv, env=None, timeout=DEFAULT_TIMEOUT):
+    """Runs argv; returns (exit code, stdout, stderr, peak RSS in bytes)."""
+    with tempfile.TemporaryDirectory(prefix="vtc-rss-") as tmp:
+        out = os.path.join(tmp, "rss")
+        p = subprocess.run([sys.executable, "-S", "-c", _PEAK_RSS, out, *map(str, argv)],
+                           env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout)
+        with open(out) as f:
+            rss = int(f.read())
+    return p.returncode, p.stdout, p.stderr, rss
+
+
 def gen_audit(*args, timeout=DEFAULT_TIMEOUT):
     p = subprocess.run([sys.executable, gen_audit_path(), *map(str, args)],
                        capture_output=True, timeout=timeout)
