@@ -44,7 +44,8 @@ LineReader::LineReader(const std::string& path, std::size_t max_line_bytes)
   }
   m_device = st.st_dev;
   m_inode = st.st_ino;
-  m_buf.resize(std::max(k_chunk, max_line_bytes + 1));
+  m_capacity = std::max(k_chunk, max_line_bytes + 1);
+  m_buf.reset(new char[m_capacity]); // NOLINT: uninitialised on purpose
 }
 
 LineReader::~LineReader()
@@ -76,15 +77,15 @@ void LineReader::seek(std::uint64_t offset, std::int64_t line)
 bool LineReader::fill()
 {
   if (m_begin > 0) {
-    std::memmove(m_buf.data(), m_buf.data() + m_begin, m_end - m_begin);
+    std::memmove(m_buf.get(), m_buf.get() + m_begin, m_end - m_begin);
     m_end -= m_begin;
     m_begin = 0;
   }
-  if (m_end == m_buf.size()) {
+  if (m_end == m_capacity) {
     return false;
   }
   for (;;) {
-    const ssize_t n = ::pread(m_fd, m_buf.data() + m_end, m_buf.size() - m_end,
+    const ssize_t n = ::pread(m_fd, m_buf.get() + m_end, m_capacity - m_end,
                               static_cast<off_t>(m_file_pos));
     if (n < 0) {
       if (errno == EINTR) {
@@ -107,11 +108,11 @@ LineReader::Result LineReader::next(std::string_view& out)
   std::size_t scanned = m_begin;
   for (;;) {
     const void* lf =
-      std::memchr(m_buf.data() + scanned, '\n', m_end - scanned);
+      std::memchr(m_buf.get() + scanned, '\n', m_end - scanned);
     if (lf != nullptr) {
       const auto stop = static_cast<std::size_t>(
-        static_cast<const char*>(lf) - m_buf.data());
-      out = std::string_view(m_buf.data() + m_begin, stop - m_begin);
+        static_cast<const char*>(lf) - m_buf.get());
+      out = std::string_view(m_buf.get() + m_begin, stop - m_begin);
       m_line_start = m_offset;
       m_offset += stop + 1 - m_begin;
       ++m_line;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +46,10 @@ private:
   std::string m_path;
   int m_fd = -1;
   std::size_t m_max_line_bytes;
-  std::vector<char> m_buf;
+  // Not zeroed: a pass with nothing new to read (most of them) would
+  // otherwise write, and fault in, the whole megabyte for nothing.
+  std::unique_ptr<char[]> m_buf;
+  std::size_t m_capacity = 0;
   std::size_t m_begin = 0; // first unconsumed byte in m_buf
   std::size_t m_end = 0;   // end of valid bytes in m_buf
   std::uint64_t m_file_pos = 0; // file offset of m_buf[m_end]
