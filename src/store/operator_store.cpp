@@ -51,9 +51,9 @@ std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
     if (key.empty()) {
       return std::nullopt; // not the spelling of any job id
     }
-    // A pending job is not in jobs_id: the second query scans the table
-    // for it, and runs only when the first found nothing. Its `+` keeps
-    // SQLite from reading the whole of jobs_due instead.
+    // A pending job never sent is not in jobs_id: the second query scans
+    // the table for it, and runs only when the first found nothing. Its
+    // `+` keeps SQLite from reading the whole of jobs_due instead.
     SQLite::Statement job(
       db, fmt::format("SELECT {0}, j.retries FROM jobs j {1} WHERE {2} AND "
                       "j.id = ?1 UNION ALL SELECT {0}, j.retries FROM jobs j "
@@ -156,8 +156,10 @@ std::vector<app::JobChange> change_failed(SqliteStore::Impl& impl,
     SQLite::Statement find(db, fmt::format("SELECT j.member_id, j.attempts, "
                                            "a.key_id, k.target_hash, "
                                            "j.retries FROM jobs j {} WHERE "
-                                           "j.state = 'failed' AND j.id = ?",
-                                           detail::k_job_keys));
+                                           "j.state = 'failed' AND {} AND "
+                                           "j.id = ?",
+                                           detail::k_job_keys,
+                                           detail::k_job_id_indexed));
     // Only for an id that no failed job has: is it another job's?
     SQLite::Statement any(db, "SELECT 1 FROM jobs WHERE id = ?");
     for (std::size_t i = start; i < std::min(ids.size(), start + k_chunk);

@@ -193,10 +193,10 @@ inline constexpr const char* k_job_keys =
 inline constexpr const char* k_job_target = "coalesce(j.target, k.target_hash)";
 
 // A job by its id is found through jobs_id when the query says this, as
-// jobs_id's WHERE does: the index holds in-flight and failed jobs only
-// (schema version 5).
+// jobs_id's WHERE does: SQLite does not see that state = 'failed' implies
+// it. The index holds every job but pending ones never sent.
 inline constexpr const char* k_job_id_indexed =
-  "(j.state = 'in_flight' OR j.state = 'failed')";
+  "(j.state <> 'pending' OR j.attempts > 0)";
 
 // The job columns job_from() reads, in its order (with k_job_keys).
 inline constexpr const char* k_job_columns =

@@ -625,7 +625,7 @@ std::string job_id_indexes(const std::string& path)
 
 } // namespace
 
-TEST_CASE("store: only in-flight and failed jobs are indexed by id")
+TEST_CASE("store: jobs are indexed by id unless pending and never sent")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
@@ -637,17 +637,21 @@ TEST_CASE("store: only in-flight and failed jobs are indexed by id")
                        3));
   CHECK(job_id_indexes(path) == "jobs_id unique=0 partial=1\n");
   const std::string in_index = "SELECT count(*) FROM jobs INDEXED BY jobs_id "
-                               "WHERE (state = 'in_flight' OR state = 'failed')";
-  CHECK(count(path, in_index) == 0);
+                               "WHERE (state <> 'pending' OR attempts > 0)";
+  CHECK(count(path, in_index) == 0); // the walk puts none in
   sql(path, "UPDATE jobs SET state = 'failed' WHERE member_id = 1");
   CHECK(count(path, in_index) == 1);
-  // Naming the state finds a failed or in-flight job by the index.
-  CHECK(query_plan(path, "SELECT 1 FROM jobs j WHERE j.state = 'failed' "
-                         "AND j.id = x'00'") ==
-        "SEARCH j USING INDEX jobs_id (id=?)\n");
-  CHECK(query_plan(path, "SELECT 1 FROM jobs j WHERE j.state = 'in_flight' "
-                         "AND j.id = x'00'") ==
-        "SEARCH j USING INDEX jobs_id (id=?)\n");
+  sql(path, "UPDATE jobs SET attempts = 1 WHERE member_id = 2");
+  CHECK(count(path, in_index) == 2); // pending, after an answer
+  sql(path, "UPDATE jobs SET attempts = 0 WHERE member_id = 2");
+  // Saying so finds a failed, in-flight or sent job by the index.
+  for (const char* state : { "failed", "in_flight", "pending" }) {
+    CHECK(query_plan(path, fmt::format("SELECT 1 FROM jobs j WHERE j.state = "
+                                       "'{}' AND (j.state <> 'pending' OR "
+                                       "j.attempts > 0) AND j.id = x'00'",
+                                       state)) ==
+          "SEARCH j USING INDEX jobs_id (id=?)\n");
+  }
 
   // Superseding the failed job takes it out of the index.
   commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('3'),
