@@ -13,6 +13,7 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "support"))  # the project's test servers
+from vtcsync import peak_rss  # noqa: E402
 
 COMMUNITY_DID = "did:webvh:QmCommunity:community.example"
 ADMIN_DID = "did:key:z6MkBenchAdmin"
@@ -178,18 +179,18 @@ class Community:
         return [str(self.binary), "-c", str(config or self.config), *map(str, args)]
 
     def run(self, *args, env=None, check=True, config=None):
-        """Runs vtc-sync; returns (exit code, stderr, seconds, peak RSS in KiB)."""
+        """Runs vtc-sync; returns (exit code, stderr, seconds, peak RSS in
+        KiB). The RSS is measured as tests/support/vtcsync.py's peak_rss
+        does, from a small interpreter: a child's peak counts the memory of
+        the process it was spawned from, this one's included."""
         start = time.monotonic()
-        p = subprocess.Popen(self.argv(*args, config=config), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             env={**os.environ, **(env or {})})
-        err = p.stderr.read().decode(errors="replace")
-        _, status, usage = os.wait4(p.pid, 0)
+        code, _, err, rss = peak_rss(self.argv(*args, config=config),
+                                     env={**os.environ, **(env or {})}, timeout=None)
         seconds = time.monotonic() - start
-        p.returncode = os.waitstatus_to_exitcode(status)
-        if check and p.returncode not in (0, 76):
-            fail(f"vtc-sync {' '.join(map(str, args))} exited {p.returncode}: {err.strip()}")
-        return p.returncode, err, seconds, usage.ru_maxrss
+        err = err.decode(errors="replace")
+        if check and code not in (0, 76):
+            fail(f"vtc-sync {' '.join(map(str, args))} exited {code}: {err.strip()}")
+        return code, err, seconds, rss // 1024
 
     def cursor_line(self, db=None):
         con = sqlite3.connect(db or self.db)
