@@ -211,14 +211,17 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags,
   }
   overlay->size = overlay->real_size;
   if ((flags & SQLITE_OPEN_MAIN_DB) == 0) {
-    // The WAL, read whole now: it is what the snapshot held.
+    // The WAL, read whole now. A pass may append to it meanwhile (a torn
+    // last frame fails its checksum), or truncate it once every frame is
+    // in the database file: the bytes that were there read as zeros,
+    // which end the frames SQLite accepts, and the file has them all.
     overlay->whole = true;
     overlay->data.resize(static_cast<std::size_t>(overlay->real_size));
     if (overlay->real_size > 0) {
       const int rc = overlay->real->pMethods->xRead(
         overlay->real, overlay->data.data(),
         static_cast<int>(overlay->real_size), 0);
-      if (rc != SQLITE_OK) {
+      if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) {
         return rc;
       }
     }
