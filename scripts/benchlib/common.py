@@ -200,20 +200,21 @@ class Community:
 
 
 def spawn(argv):
-    """Runs argv (output discarded); (wall seconds, exit code, peak RSS in KiB)."""
+    """Runs argv (output discarded); (wall seconds, exit code). Peak RSS is
+    measured by Community.run: one taken here would count this process."""
     devnull = os.open(os.devnull, os.O_RDWR)
     actions = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
     start = time.perf_counter()
     pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
-    _, status, usage = os.wait4(pid, 0)
+    _, status = os.waitpid(pid, 0)
     elapsed = time.perf_counter() - start
     os.close(devnull)
-    return elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss
+    return elapsed, os.waitstatus_to_exitcode(status)
 
 
 def spawn_timed(argv):
     """Wall seconds of one run of argv (output discarded); fails unless it exits 0."""
-    elapsed, code, _ = spawn(argv)
+    elapsed, code = spawn(argv)
     if code != 0:
         fail(f"{' '.join(map(str, argv))} failed")
     return elapsed
@@ -227,25 +228,22 @@ def take_turns(commands, runs, warmup=10, ok=(0,), after=None, max_seconds=None)
     given, checks what the run of command i did. Exit codes other than `ok`
     fail the bench. With `max_seconds`, no new round starts once that long
     has passed since the first (at least one round is measured). Returns,
-    per command, the wall seconds and the peak RSS (KiB) of each run after
-    the warm-up runs."""
+    per command, the wall seconds of each run after the warm-up runs."""
     times = [[] for _ in commands]
-    peaks = [[] for _ in commands]
     began = time.monotonic()
     for run in range(warmup + runs):
         if max_seconds and run > warmup and time.monotonic() - began > max_seconds:
             break
         for i, command in enumerate(commands):
             argv = command(run) if callable(command) else command
-            elapsed, code, rss = spawn(argv)
+            elapsed, code = spawn(argv)
             if code not in ok:
                 fail(f"{' '.join(map(str, argv))} exited {code}")
             if after:
                 after(i, run)
             if run >= warmup:
                 times[i].append(elapsed)
-                peaks[i].append(rss)
-    return times, peaks
+    return times
 
 
 FAST_BUDGET = 600  # seconds: no new round of fast commands starts after it
@@ -255,7 +253,7 @@ def interleaved(commands, runs, warmup=10, ok=(0,), max_seconds=FAST_BUDGET):
     """Median wall seconds of each command, the commands taking turns
     (take_turns), and the number of runs measured (fewer than `runs` when
     `max_seconds` ran out)."""
-    times, _ = take_turns(commands, runs, warmup, ok, max_seconds=max_seconds)
+    times = take_turns(commands, runs, warmup, ok, max_seconds=max_seconds)
     return [statistics.median(t) for t in times], len(times[0])
 
 

@@ -106,6 +106,7 @@ def case_dry_run(root, binary, size, seed, results):
         if state["last"]:
             remove_db(state["last"])
             state["last"].with_suffix(".toml").unlink()
+            state["last"] = None
 
     def real(run):
         """The real pass on a fresh copy of the database (made here, untimed)."""
@@ -122,7 +123,7 @@ def case_dry_run(root, binary, size, seed, results):
         fail(f"dry-run: the real pass did not read {new} entries: {err.strip()[-2000:]}")
     remove_db(check)
     note("dry-run: timing")
-    (dry_t, real_t), (dry_rss, real_rss) = take_turns([dry, real], size["runs"], warmup=1)
+    dry_t, real_t = take_turns([dry, real], size["runs"], warmup=1)
     if d.db.stat().st_mtime_ns != before:
         fail("dry-run: the dry run wrote to the database")
     forget_copy()

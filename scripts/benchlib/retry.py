@@ -131,7 +131,7 @@ def case_retry(root, binary, size, seed, results):
 
     names = ("vtc-sync", "sqlite3")
     note("retry: timing (no new round after 2 minutes)")
-    times, _ = take_turns([restored(ours), restored(theirs)], size["runs"], warmup=0,
+    times = take_turns([restored(ours), restored(theirs)], size["runs"], warmup=0,
                           after=check, max_seconds=120)
     v, r = statistics.median(times[0]), statistics.median(times[1])
     what = f"queue retry --all-failed, {failed:,} failed jobs, {outcomes:,} outcomes"
