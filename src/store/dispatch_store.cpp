@@ -108,8 +108,9 @@ std::string due_query(app::ClaimScope scope, std::string_view columns,
     columns, joins);
   // A withdrawn consent's delete needs no policy; unknown consent under
   // require_consent does, and what it sends is decided at the claim.
+  // Unknown consent is NULL: `IS`, so that NOT of this is true for it.
   constexpr const char* k_no_policy =
-    "(m.status = 'purged' OR m.consent = 'withdrawn')";
+    "(m.status = 'purged' OR m.consent IS 'withdrawn')";
   switch (scope) {
   case app::ClaimScope::all:
     break;

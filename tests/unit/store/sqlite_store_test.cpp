@@ -693,6 +693,20 @@ TEST_CASE("store: jobs are indexed by id unless pending and never sent")
   CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('3') });
 }
 
+TEST_CASE("store: a publish for a member whose consent is unknown needs the policy")
+{
+  // Unknown consent is NULL: a scope written with `=` found no such job,
+  // so a pass did not read the policy for it and scanned every due job.
+  test::TempDir dir;
+  FixedClock clock;
+  store::SqliteStore s(dir.file("state.db"), store::OpenMode::pass, binding(), clock);
+  walk_alice(s);
+  CHECK(s.has_due(1000, app::ClaimScope::needing_policy));
+  CHECK(s.has_due(1000, app::ClaimScope::all));
+  CHECK_FALSE(s.has_due(1000, app::ClaimScope::deletes_only));
+  CHECK_FALSE(s.has_due(1000, app::ClaimScope::removals_only));
+}
+
 TEST_CASE("store: a repeated event id gives each member its job")
 {
   // Event ids are unique by the log's format, and nothing checks it: a log
