@@ -25,6 +25,9 @@ struct Overlay
   std::map<std::int64_t, std::string> writes; // by offset, when not `whole`
   std::int64_t size = 0;        // the file's size as written
 
+  Overlay() = default;
+  Overlay(const Overlay&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
   ~Overlay()
   {
     if (real != nullptr) {
