@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -43,7 +44,7 @@ public:
     m_line = line;
     entry = app::Entry{};
     entry.line = line;
-    entry.event_id = "e" + std::to_string(line);
+    entry.event_id = fmt::format("e{}", line);
     return app::ReadStatus::entry;
   }
   app::Cursor position() const override
@@ -78,7 +79,7 @@ Seen read_all(CountingLog& log, std::int64_t boundary)
   for (;;) {
     const app::EntryChunk& chunk = reader.next();
     for (std::size_t i = 0; i < chunk.count; ++i) {
-      CHECK(chunk.entries[i].event_id == "e" + std::to_string(chunk.entries[i].line));
+      CHECK(chunk.entries[i].event_id == fmt::format("e{}", chunk.entries[i].line));
       seen.lines.push_back(chunk.entries[i].line);
     }
     seen.positions.push_back(chunk.position.line);
