@@ -168,7 +168,7 @@ namespace {
 // rows and their indexes, outcomes, counters, health) however many jobs it
 // holds. A crash loses nothing: a job whose answer is not recorded yet, or
 // claimed and not sent yet, is still in_flight, and the next pass recovers
-// it and sends it again with the same Idempotency-Key (§5.4).
+// it and sends it again with the same Idempotency-Key.
 constexpr auto k_record_within = std::chrono::milliseconds(10);
 
 class Dispatcher

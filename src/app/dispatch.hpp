@@ -51,14 +51,14 @@ struct DispatchResult
 // (reading the token file); throws ConfigError (78) when it cannot.
 using RegistryOpener = std::function<std::unique_ptr<Registry>()>;
 
-// Sends due jobs to the registry and records what happened (SPEC §5.4, §6):
-// at most `concurrency` requests in flight; answers recorded several at a
-// time (within 10 ms) in the transaction that claims the next jobs, some
-// claimed ahead of free slots; never a transaction open across a network
-// wait; on return every answer is recorded and every claimed job not sent
-// is put back. The registry is opened only when a pause or an open breaker
-// does not hold the pass back; `open` returns nullptr when it cannot be
-// (having said why). Throws StoreError (74).
+// Sends due jobs to the registry and records what happened (docs/design.md,
+// Store and dispatch; vtc-sync(1), THE REGISTRY): at most `concurrency`
+// requests in flight; answers recorded several at a time (within 10 ms) in the
+// transaction that claims the next jobs, some claimed ahead of free slots;
+// never a transaction open across a network wait; on return every answer is
+// recorded and every claimed job not sent is put back. The registry is opened
+// only when a pause or an open breaker does not hold the pass back; `open`
+// returns nullptr when it cannot be (having said why). Throws StoreError (74).
 DispatchResult dispatch(StateStore& store, const RegistryOpener& open,
                         const Clock& clock, const DispatchOptions& options);
 

@@ -14,7 +14,7 @@ namespace vtc::app {
 
 struct TickResult;
 
-// What the metrics file reports after a pass (SPEC §9).
+// What the metrics file reports after a pass (vtc-sync(1), METRICS).
 struct PassMetrics
 {
   core::TimeNs run_at = 0;                  // when the pass ended
@@ -33,7 +33,7 @@ struct PassMetrics
 
 // The Prometheus text exposition of `m`: HELP and TYPE before each family,
 // names prefixed `vtc_sync_`, times in seconds since the epoch, one series
-// per answer class of SPEC §6 (0 when none was counted).
+// per answer class (0 when none was counted).
 std::string render_metrics(const PassMetrics& m);
 
 // The last-success time a metrics file written by render_metrics() holds;
@@ -41,9 +41,9 @@ std::string render_metrics(const PassMetrics& m);
 std::optional<core::TimeNs> last_success_in(std::string_view text);
 
 // Gathers the metrics after a pass from the store and the pass result.
-// `previous_success` is the last-success time the previous metrics file
-// held: idle passes write nothing to the database (§8), so it may be later
-// than the database's own record.
+// `previous_success` is the last-success time the previous metrics file held:
+// idle passes write nothing to the database, so it may be later than the
+// database's own record.
 PassMetrics collect_metrics(StateStore& store,
                             const TickResult& result,
                             std::optional<core::TimeNs> previous_success);

@@ -32,7 +32,7 @@ public:
 
 // ---- audit log ------------------------------------------------------------
 
-// Chain position of the last processed entry (vtc-sync(1): the walk)
+// Chain position of the last processed entry (vtc-sync(1), THE AUDIT LOG)
 // plus hints. A source that is a running VTC has no lines: `line` counts
 // the entries processed, and the file hints stay zero.
 struct Cursor
@@ -87,7 +87,7 @@ struct AuditFailure
 {
   std::int64_t line = 0;
   std::string event_id; // "" when the line could not be parsed that far
-  std::string reason;   // SPEC §4.3 names, or "discontinuity"
+  std::string reason;   // as vtc-sync(1), THE AUDIT LOG names it
   std::string detail;   // one human sentence
   std::string source;   // the audit file, for messages ("" when unknown)
 };
@@ -112,8 +112,8 @@ class AuditLog
 {
 public:
   virtual ~AuditLog() = default;
-  // Positions after `cursor` (or at the start when none) by the rules of
-  // SPEC §4.4. Returns a failure (discontinuity or a bad entry found while
+  // Positions after `cursor` (vtc-sync(1), THE AUDIT LOG), or at the start
+  // when none. Returns a failure (discontinuity or a bad entry found while
   // re-reading) instead of positioning. Throws AuditError (74) on I/O.
   virtual std::optional<AuditFailure> seek(const std::optional<Cursor>& cursor) = 0;
   // Reads and verifies the next entry.
@@ -124,7 +124,7 @@ public:
   virtual std::uint64_t lag_bytes() const = 0;
   // After next() returned a failure: moves past that line as if it had
   // been processed with the entry_hash it declares, so the next entry must
-  // link to that hash (SPEC §4.6). Returns the entry's identity, or nullopt
+  // link to that hash (audit skip). Returns the entry's identity, or nullopt
   // when the line declares no entry_hash (unparseable, too long, version 1).
   virtual std::optional<SteppedOver> step_over() = 0;
 };
@@ -139,7 +139,7 @@ struct Member
   core::MemberState state;
 };
 
-// An outcome row (SPEC §7). Never holds a plaintext DID.
+// An outcome row. Never holds a plaintext DID.
 struct Outcome
 {
   core::OutcomeKind kind = core::OutcomeKind::skipped;
@@ -289,7 +289,7 @@ struct SentRequest
   std::int64_t key_digest = 0; // the key's request digest (core::idempotency_key)
 };
 
-// The registry's answer, classified (SPEC §6).
+// The registry's answer, classified (vtc-sync(1), THE REGISTRY).
 struct Answer
 {
   core::AnswerClass cls = core::AnswerClass::unreachable;
@@ -311,7 +311,7 @@ struct Finished
 // Which due jobs a pass may claim.
 enum class ClaimScope {
   all,
-  removals_only, // the walk is incomplete: deletes and departures (§5.5)
+  removals_only, // the walk is incomplete: deletes and departures
   deletes_only,  // the policy is unreadable: only what needs no policy
   needing_policy, // (for has_due) publishes, updates and departures
 };
@@ -345,8 +345,8 @@ struct ReconcileJob
   core::JobKind kind = core::JobKind::publish;
 };
 
-// The state database: cursor, members, jobs, outcomes (SPEC §7, §8). Every
-// write is its own BEGIN IMMEDIATE transaction. Throws StoreError (74).
+// The state database: cursor, members, jobs, outcomes. Every write is its
+// own BEGIN IMMEDIATE transaction. Throws StoreError (74).
 class StateStore
 {
 public:
@@ -354,7 +354,7 @@ public:
 
   virtual std::optional<Cursor> cursor() = 0;
   virtual std::optional<Member> find_member(const std::string& did) = 0;
-  // The member an (audit_key_id, target_did_hash) pair was seen with (§4.5).
+  // The member an (audit_key_id, target_did_hash) pair was seen with.
   virtual std::optional<Member> find_member_by_key(const std::string& key_id,
                                                    const std::string& target_hash) = 0;
   // Opens a walk batch's write transaction (see WalkTransaction).
@@ -363,7 +363,7 @@ public:
   // entry). Writes only when the value changes.
   virtual void set_audit_failure(const std::optional<AuditFailure>& f) = 0;
   virtual std::optional<AuditFailure> audit_failure() = 0;
-  // audit skip (SPEC §4.6): moves the cursor from `from` to `to` past one
+  // audit skip: moves the cursor from `from` to `to` past one
   // bad entry, forgets the failure and records `skipped`, in one
   // transaction. Throws Error (75) when the cursor is no longer `from`.
   virtual void skip_entry(const std::optional<Cursor>& from, const Cursor& to,
@@ -413,12 +413,12 @@ public:
   virtual std::optional<MirroredMember> mirrored_member(const std::string& did) = 0;
   // Inserts reconcile jobs, due now, in one transaction.
   virtual void add_jobs(const std::vector<ReconcileJob>& jobs) = 0;
-  // Truncates the WAL so deleted rows leave the files (§7). False when
+  // Truncates the WAL so deleted rows leave the files. False when
   // readers kept it busy (try again next pass).
   virtual bool checkpoint() = 0;
 
-  // Operator commands (SPEC §5.4). Both act on failed jobs only, each id
-  // in its own row update, in transactions of at most 500 rows.
+  // Operator commands (docs/design.md, Job states). Both act on failed jobs
+  // only, each id in its own row update, in transactions of at most 500 rows.
   virtual std::optional<JobDetail> job_detail(const std::string& id) = 0;
   // Ids of failed jobs, all or one member's (by DID).
   virtual std::vector<std::string> failed_jobs(
@@ -441,8 +441,8 @@ public:
 
 namespace vtc::app {
 
-// The trust registry (SPEC §6): requests run concurrently, identified by a
-// caller-chosen tag.
+// The trust registry (vtc-sync(1), THE REGISTRY): requests run concurrently,
+// identified by a caller-chosen tag.
 class Registry
 {
 public:
@@ -466,8 +466,8 @@ public:
 
 namespace vtc::app {
 
-// Builds registry records (SPEC §6) for members: the same ids and bodies
-// dispatch sends, so reconcile can compare them with the mirror.
+// Builds registry records for members: the same ids and bodies dispatch sends,
+// so reconcile can compare them with the mirror.
 class RecordBuilder
 {
 public:
@@ -490,7 +490,7 @@ namespace vtc::app {
 // One record of the registry's listing for our authority.
 struct ListedRecord
 {
-  std::string id;     // the record id (SPEC §6) of its key fields
+  std::string id;     // the record id of its key fields
   std::string record; // the record object as JSON text
 };
 

@@ -243,8 +243,8 @@ TickResult tick(const TickPorts& p, TickOptions options)
     util::log::info("pass deadline reached: the walk goes on next pass");
   }
 
-  // Forgotten members must leave the files too (§7): truncate the WAL,
-  // and try again next pass if a reader kept it busy.
+  // Forgotten members must leave the files too: truncate the WAL, and try again
+  // next pass if a reader kept it busy.
   const bool checkpoint_due = p.store.setting(k_checkpoint_due) == "1";
   // A delete that succeeded, or a rotation that overwrote a DID the
   // registry never had, leaves plaintext in the WAL until a checkpoint.

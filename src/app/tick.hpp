@@ -20,8 +20,8 @@ struct TickOptions
   std::int64_t degraded_after_seconds = 3600;
   // How long a VTC source may be unreachable before passes exit 69.
   std::int64_t source_degraded_after_seconds = 300;
-  // The pass deadline (§8): the walk stops at the next batch boundary, no
-  // request starts after it, running ones get `timeout_seconds` more.
+  // The pass deadline: the walk stops at the next batch boundary, no request
+  // starts after it, running ones get `timeout_seconds` more.
   std::int64_t max_seconds = 25;
   std::int64_t timeout_seconds = 15;
   // True once SIGTERM or SIGINT arrived: acts as the deadline (exit 75).
@@ -71,9 +71,9 @@ struct TickPorts
   const RecordBuilder& records;
 };
 
-// One pass (SPEC §1): recover in-flight jobs, walk the log, dispatch due
-// jobs (only deletes and departures after an incomplete walk, §5.5; only
-// deletes when the policy cannot be read, §5.3), reconcile when the
+// One pass (vtc-sync(1), DESCRIPTION): recover in-flight jobs, walk the
+// log, dispatch due jobs (only deletes and departures after an incomplete
+// walk; only deletes when the policy cannot be read), reconcile when the
 // policy's publish_on_join changed, checkpoint the WAL after deletes. The
 // caller holds the pass lock. Logs one summary line (info when something
 // happened, debug when idle) and one error line per failed step; returns

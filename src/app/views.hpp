@@ -70,7 +70,7 @@ struct AttemptRow
   std::string error;
 };
 
-// An outcome as stored (SPEC §7).
+// An outcome as stored (vtc-sync(1), outcomes list).
 struct OutcomeRow
 {
   std::int64_t seq = 0;
@@ -81,7 +81,7 @@ struct OutcomeRow
   std::string key_id;
   std::string target_hash;
   std::string detail; // JSON object text or ""
-  std::string generation; // the database's generation id (SPEC §7)
+  std::string generation; // the database's generation id
 };
 
 // A job with its history, for `queue show`.

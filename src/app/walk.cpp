@@ -175,7 +175,7 @@ void Batch::add(const Entry& e)
   if (e.target_did) {
     did = *e.target_did;
   } else if (auto known = m_store.find_member_by_key(e.key_id, e.target_hash)) {
-    // A redacted entry of a member we know (vtc-sync(1), redacted entries).
+    // A redacted entry of a member we know (vtc-sync(1), THE AUDIT LOG).
     did = known->did;
   } else {
     outcome_only(e, core::OutcomeKind::unattributable,

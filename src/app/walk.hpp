@@ -11,9 +11,9 @@ namespace vtc::app {
 
 struct WalkOptions
 {
-  // The registry policy, read when the walk first needs it (there are new
-  // bytes to walk); nullptr when it cannot be read: the walk then does not
-  // run, since a removal could be resolved irreversibly wrong (§5.3).
+  // The registry policy, read when the walk first needs it (there are new bytes
+  // to walk); nullptr when it cannot be read: the walk then does not run, since
+  // a removal could be resolved irreversibly wrong.
   std::function<const core::Policy*()> policy = [] {
     static const core::Policy k_defaults;
     return &k_defaults;
@@ -60,10 +60,11 @@ struct WalkResult
 std::string describe(const AuditFailure& failure);
 
 // Reads the log past the stored cursor, verifying every entry, and turns
-// membership events into member state, jobs and outcomes (SPEC §4, §5.1,
-// §5.2). Commits every `batch_size` entries together with the cursor, so a
-// crash neither loses nor repeats an entry. Stops before a bad entry and
-// records where. Throws StoreError (74) and AuditError (74).
+// membership events into member state, jobs and outcomes (vtc-sync(1),
+// THE AUDIT LOG and MEMBERS AND JOBS). Commits every `batch_size` entries
+// together with the cursor, so a crash neither loses nor repeats an entry.
+// Stops before a bad entry and records where. Throws StoreError (74) and
+// AuditError (74).
 WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
                 const WalkOptions& options);
 

@@ -13,8 +13,8 @@ namespace vtc::audit {
 
 using util::Uuid;
 
-// One audit log line decoded per SPEC §4.1. `event_raw` points into the
-// line it was parsed from: it is hashed as is, never re-serialised.
+// One audit log line decoded (vtc-sync(1), THE AUDIT LOG). `event_raw` points
+// into the line it was parsed from: it is hashed as is, never re-serialised.
 struct Envelope
 {
   std::string event_id;
@@ -52,10 +52,10 @@ struct Envelope
   bool rotation_hashes_differ = false;
 };
 
-// Parses one line (without its LF) of exactly the §4.1 shape: the twelve
-// members in order (ten for a version-1 row), canonical base64url hashes,
-// UUIDs and an RFC 3339 `Z` timestamp. Returns false and sets `why` to a
-// short description for anything else (the `unparseable` reason).
+// Parses one line (without its LF) of exactly the envelope's shape: the twelve
+// members in order (ten for a version-1 row), canonical base64url hashes, UUIDs
+// and an RFC 3339 `Z` timestamp. Returns false and sets `why` to a short
+// description for anything else (the `unparseable` reason).
 bool parse_envelope(std::string_view line, Envelope& out, std::string& why);
 
 using util::parse_uuid;

@@ -8,9 +8,9 @@
 namespace vtc::audit {
 
 // A strict, allocation-light JSON scanner over one line (RFC 8259). The
-// envelope has a fixed shape (SPEC §4.1), so the parser walks it member by
-// member instead of building a document. Every method returns false on
-// malformed input and leaves the position unspecified.
+// envelope has a fixed shape, so the parser walks it member by member instead
+// of building a document. Every method returns false on malformed input and
+// leaves the position unspecified.
 class JsonScanner
 {
 public:

@@ -16,7 +16,8 @@ public:
   // Throws ConfigError (78) naming `origin` on any other shape.
   static KeyRing parse(const std::string& json_text, const std::string& origin);
 
-  // Reads the key file under the secret-file rule (SPEC §3).
+  // Reads the key file under the secret-file rule (vtc-sync.toml(5),
+  // SECRET FILES).
   static KeyRing load(const std::string& path);
 
   // Returns the key with that id, or nullptr.

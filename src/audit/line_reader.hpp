@@ -9,7 +9,7 @@ namespace vtc::audit {
 
 // Reads LF-terminated lines from a file sequentially, with a bounded
 // buffer. A final line without LF is reported as incomplete, never as a
-// line: the writer may still be adding to it (SPEC §4.1).
+// line: the writer may still be adding to it.
 class LineReader
 {
 public:

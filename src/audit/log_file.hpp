@@ -20,8 +20,8 @@ struct LogOptions
   std::shared_ptr<const KeyRing> keys; // null = chain mode
 };
 
-// The audit log as a JSON Lines file: SPEC §4 on top of LineReader and
-// Verifier.
+// The audit log as a JSON Lines file (vtc-sync(1), THE AUDIT LOG) on top
+// of LineReader and Verifier.
 class LogFile final : public app::AuditLog
 {
 public:

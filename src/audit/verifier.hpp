@@ -9,11 +9,12 @@
 
 namespace vtc::audit {
 
-// The §4.2 digest of a parsed version-2 envelope.
+// The chain digest (docs/design.md, Audit hash chain) of a parsed
+// version-2 envelope.
 util::Digest chain_digest(const Envelope& e);
 
-// Verifies entries one after another (SPEC §4.3): chain links, digests,
-// key ids and HMACs in strict mode, the version-1 prefix rule.
+// Verifies entries one after another (vtc-sync(1), THE AUDIT LOG): chain links,
+// digests, key ids and HMACs in strict mode, the version-1 prefix rule.
 class Verifier
 {
 public:

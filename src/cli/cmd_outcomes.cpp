@@ -12,7 +12,7 @@ void register_outcomes_prune(CLI::App& outcomes, const Globals& globals,
 
 void register_outcomes(CLI::App& app, const Globals& globals, Action& action)
 {
-  CLI::App* outcomes = app.add_subcommand("outcomes", "the outcome log (SPEC §7)");
+  CLI::App* outcomes = app.add_subcommand("outcomes", "the outcome log");
   outcomes->require_subcommand(1);
   struct Flags
   {

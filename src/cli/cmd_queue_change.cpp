@@ -1,4 +1,4 @@
-// queue retry / queue discard: an operator's hand on failed jobs (SPEC §5.4).
+// queue retry / queue discard: an operator's hand on failed jobs.
 
 #include "cli/commands.hpp"
 #include "util/error.hpp"

@@ -44,9 +44,9 @@ struct Plan
   std::string vtc_login;
 };
 
-// The live job of the member a walk change makes a job for (one live job
-// per member, SPEC §5.2), as the store holds it: the batch's changes so
-// far are written, in its transaction.
+// The live job of the member a walk change makes a job for (one live job per
+// member), as the store holds it: the batch's changes so far are written, in
+// its transaction.
 // The live job of the member of `did`, if any.
 std::optional<app::JobRow> live_job(app::StateStore& store, const std::string& did)
 {
@@ -87,8 +87,8 @@ std::vector<std::string> changed_dids(const app::WalkChange& change, bool after)
   return out;
 }
 
-// The code the walk gives (SPEC §2): dispatch's own codes do not count,
-// since nothing was sent.
+// The code the walk gives (vtc-sync(1), EXIT STATUS): dispatch's own codes do
+// not count, since nothing was sent.
 ExitCode walk_code(ExitCode code)
 {
   switch (code) {

@@ -26,9 +26,9 @@ struct TickFlags
   std::optional<std::int64_t> max_seconds;
 };
 
-// tick --dry-run (SPEC §1): the pass run on a private in-memory copy of the
-// database against a registry that sends nothing; prints what it would do.
-// Returns the code the walk would give (0, 65, 74 or 78).
+// tick --dry-run: the pass run on a private in-memory copy of the database
+// against a registry that sends nothing; prints what it would do. Returns the
+// code the walk would give (0, 65, 74 or 78).
 ExitCode run_dry_run(const Globals& globals, const TickFlags& flags);
 void register_status(CLI::App& app, const Globals& globals, Action& action);
 void register_queue(CLI::App& app, const Globals& globals, Action& action);

@@ -16,7 +16,7 @@
 
 namespace vtc::cli {
 
-// Options every command shares (SPEC §1, global).
+// Options every command shares (vtc-sync(1), GLOBAL OPTIONS).
 struct Globals
 {
   std::optional<std::string> config_path;
@@ -72,7 +72,7 @@ app::TickOptions tick_options(const config::Config& cfg);
 policy::PolicyOptions policy_options(const config::Config& cfg);
 
 // Asks `question` on a terminal unless `yes`; without a terminal refuses.
-// Throws UsageError (64) when not confirmed (SPEC §1: bulk changes).
+// Throws UsageError (64) when not confirmed.
 void confirm(const std::string& question, bool yes);
 
 // Opens the state database for a command other than tick.

@@ -18,8 +18,8 @@ ExitCode write_metrics_file(const std::string& path,
   if (path.empty()) {
     return result.code;
   }
-  // Idle passes leave the database alone (SPEC §8), so the time of the last
-  // successful pass lives on in the file itself.
+  // Idle passes leave the database alone, so the time of the last successful
+  // pass lives on in the file itself.
   std::optional<core::TimeNs> previous;
   if (std::ifstream in{ path, std::ios::binary }) {
     const std::string text{ std::istreambuf_iterator<char>(in),

@@ -2,8 +2,9 @@
 
 namespace vtc::cli {
 
-// Parses the command line, runs the command and returns the process exit
-// code (SPEC §2). Every failure is reported here as one stderr line.
+// Parses the command line, runs the command and returns the process exit code
+// (vtc-sync(1), EXIT STATUS). Every failure is reported here as one stderr
+// line.
 int run(int argc, char** argv);
 
 } // namespace vtc::cli

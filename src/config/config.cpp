@@ -90,8 +90,8 @@ void check_combinations(const Config& config,
       "(vtc-sync logs in to the VTC with its own key: see vtc-sync identity)",
       origin));
   }
-  // SPEC §5.3 reads the policy from one source; two would leave it unclear
-  // which one wins.
+  // The policy comes from one source; two would leave it unclear which one
+  // wins.
   if (!config.policy_file.empty() && !config.policy_opa_url.empty()) {
     throw ConfigError(fmt::format(
       "{}: 'policy.file' and 'policy.opa_url' are both set; choose one",

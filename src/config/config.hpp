@@ -9,8 +9,8 @@ namespace vtc::config {
 
 enum class VerifyMode { strict, chain };
 
-// The whole configuration of SPEC §3, after defaults, file, environment and
-// command-line flags have been applied and every value validated.
+// The whole configuration (vtc-sync.toml(5)), after defaults, file, environment
+// and command-line flags have been applied and every value validated.
 struct Config
 {
   std::string vtc_did;

@@ -18,9 +18,9 @@ std::string check_not_empty(std::string_view value)
   return value.empty() ? "must not be empty" : "";
 }
 
-// The DID becomes the records' authority_id and part of every record id
-// hash (SPEC §6); control characters, LF among them, are refused for every
-// string by validate().
+// The DID becomes the records' authority_id and part of every record id hash;
+// control characters, LF among them, are refused for every string by
+// validate().
 std::string check_did(std::string_view value)
 {
   if (!value.starts_with("did:") || value.size() == 4) {
@@ -48,7 +48,7 @@ std::string check_optional_url(std::string_view value)
            : "must be empty or start with http:// or https://";
 }
 
-// The admin path is appended to the URL as is (SPEC §6).
+// The admin path is appended to the URL as is.
 std::string check_admin_path(std::string_view value)
 {
   return value.empty() || value.starts_with('/')
@@ -136,8 +136,9 @@ constexpr Key required(Key key)
   return key;
 }
 
-// SPEC §3, in its order. registry.degraded_after_seconds has no range in the
-// spec; >= 1 keeps "unhealthy for 0 seconds" from meaning "always degraded".
+// Every key of vtc-sync.toml(5), KEYS, in its order. A range of ">= 1" for
+// registry.degraded_after_seconds keeps "unhealthy for 0 seconds" from
+// meaning "always degraded".
 // clang-format off
 const Key k_keys[] = {
   required(string_key("vtc", "did", &C::vtc_did, check_did, "did:...")),

@@ -1,6 +1,6 @@
 #pragma once
 
-// Internal to config/: the one table of SPEC §3 keys. TOML parsing, the
+// Internal to config/: the one table of configuration keys. TOML parsing, the
 // environment overlay, validation and known_keys() all read it, so a key is
 // added or changed in exactly one place.
 
@@ -65,7 +65,7 @@ struct Setting
 // One slot per key, in the order of keys(); a later layer overwrites.
 using Settings = std::vector<std::optional<Setting>>;
 
-// Returns every key, in SPEC §3 order.
+// Returns every key, in the order of vtc-sync.toml(5), KEYS.
 std::span<const Key> keys();
 
 // Returns the position of `key` in keys().
@@ -77,7 +77,7 @@ const Key* find_key(std::string_view section, std::string_view name);
 // Returns the key whose environment variable is `variable`, or nullptr.
 const Key* find_env(std::string_view variable);
 
-// Returns true when `section` is one of the TOML tables of SPEC §3.
+// Returns true when `section` is one of the TOML tables ("registry", …).
 bool is_section(std::string_view section);
 
 // Returns "registry.url".

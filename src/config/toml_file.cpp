@@ -81,8 +81,8 @@ Value toml_value(const Key& key,
                 a_type(node.type())));
 }
 
-// SPEC §3: a relative path in the file means relative to the file, so a
-// config directory can be moved or mounted elsewhere as a whole.
+// A relative path in the file means relative to the file, so a config directory
+// can be moved or mounted elsewhere as a whole.
 void resolve_path(const Key& key,
                   const std::filesystem::path& base,
                   Value& value)

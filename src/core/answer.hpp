@@ -8,7 +8,7 @@
 
 namespace vtc::core {
 
-// The classes of registry answers of SPEC §6.
+// The classes of registry answers (vtc-sync(1), THE REGISTRY).
 enum class AnswerClass {
   success,      // 2xx; 404/410 on DELETE
   transient,    // 408, 425, 429, 5xx, unlisted statuses: back off
@@ -43,8 +43,8 @@ enum class NextStep {
            // incompatible): the fault is not the job's
 };
 
-// The job state machine of SPEC §5.4: `attempts` includes the one just
-// answered.
+// The job state machine (docs/design.md, Job states): `attempts` includes
+// the one just answered.
 NextStep next_step(AnswerClass cls, std::int64_t attempts,
                    std::int64_t max_attempts);
 

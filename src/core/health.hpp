@@ -12,8 +12,8 @@ namespace vtc::core {
 
 enum class HealthState { active, degraded, incompatible };
 
-// The registry's health as vtc-sync has seen it (SPEC §6), kept across
-// passes.
+// The registry's health as vtc-sync has seen it (vtc-sync(1), THE REGISTRY),
+// kept across passes.
 struct Health
 {
   HealthState state = HealthState::active;
@@ -35,7 +35,7 @@ struct Health
 Health observe(Health health, AnswerClass cls, int status,
                const std::string& error, TimeNs now);
 
-// The breaker (SPEC §6): open while `breaker_open_until` lies ahead.
+// The breaker: open while `breaker_open_until` lies ahead.
 bool breaker_open(const Health& health, TimeNs now);
 
 // True when the next request must be a probe: the breaker's reopen time

@@ -8,7 +8,7 @@ namespace vtc::core {
 
 enum class JobState { pending, in_flight, failed };
 
-// Outcome kinds of SPEC §7.
+// Outcome kinds (vtc-sync(1), outcomes list).
 enum class OutcomeKind {
   succeeded,
   superseded,
@@ -27,7 +27,7 @@ std::string_view to_string(JobState state);
 std::optional<JobState> job_state_from(std::string_view text);
 std::string_view to_string(OutcomeKind kind);
 
-// Seconds to wait after the k-th failed attempt (k ≥ 1), SPEC §5.4:
+// Seconds to wait after the k-th failed attempt (k ≥ 1):
 // min(2^k + jitter, max_backoff) saturating, where `jitter` is a random
 // integer the caller drew from [0, k]; never less than `retry_after`
 // (itself capped at max_backoff).

@@ -76,7 +76,7 @@ struct Transition
 // or unknown where the policy requires consent.
 bool consent_blocks(Consent consent, bool require_consent);
 
-// Applies an event to a member (vtc-sync(1), member state). For removals
+// Applies an event to a member (vtc-sync(1), MEMBERS AND JOBS). For removals
 // `effective` is the disposition after policy (see effective_disposition);
 // it is ignored for other events. `require_consent` is the policy's: it
 // tells which consent changes change what the registry may hold. For a
@@ -98,7 +98,7 @@ std::optional<Disposition> disposition_from(std::string_view text);
 std::optional<JobKind> job_kind_from(std::string_view text);
 
 // True when `did` is a DID per DID Core ("did:" method ":" id), at most
-// 2048 bytes, without control characters (SPEC §4.1).
+// 2048 bytes, without control characters.
 bool is_valid_did(std::string_view did);
 
 } // namespace vtc::core

@@ -16,8 +16,8 @@ struct Publication
   bool require_consent = false;
 };
 
-// The evaluated registry policy (SPEC §5.3). Default-constructed = the
-// defaults that apply when no policy is configured.
+// The evaluated registry policy (vtc-sync.toml(5), [policy]).
+// Default-constructed = the defaults that apply when no policy is configured.
 struct Policy
 {
   bool publish_on_join = true;

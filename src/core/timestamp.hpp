@@ -20,8 +20,8 @@ constexpr TimeNs k_ns_per_second = 1'000'000'000;
 std::optional<TimeNs> parse_rfc3339(std::string_view text);
 
 // Renders with the shortest of 0, 3, 6 or 9 fraction digits that is exact,
-// followed by `suffix`: "+00:00" for the hash chain (SPEC §4.2 item 6), "Z"
-// for registry records (§6).
+// followed by `suffix`: "+00:00" for the hash chain (docs/design.md,
+// Audit hash chain), "Z" for registry records.
 std::string format_rfc3339(TimeNs t, std::string_view suffix = "Z");
 // The same into `out`, replacing its contents and reusing its capacity.
 void format_rfc3339(TimeNs t, std::string_view suffix, std::string& out);

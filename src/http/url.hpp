@@ -24,9 +24,10 @@ std::string origin(const UrlParts& parts);
 // True for localhost, 127.0.0.0/8 and ::1.
 bool is_loopback(const std::string& host);
 
-// Checks the URL rule of SPEC §6 (registry and OPA alike) with libcurl's
-// parser: https, or http only to localhost, 127.0.0.0/8 or ::1; no user
-// information. Returns the origin. Throws ConfigError (78) naming `key`.
+// Checks the URL rule of vtc-sync(1), THE REGISTRY (registry, OPA and a VTC
+// alike) with libcurl's parser: https, or http only to localhost, 127.0.0.0/8
+// or ::1; no user information. Returns the origin. Throws ConfigError (78)
+// naming `key`.
 std::string checked_origin(const std::string& url, const std::string& key);
 
 } // namespace vtc::http

@@ -6,7 +6,7 @@
 
 namespace vtc::policy {
 
-// Where the evaluated registry policy comes from (SPEC §5.3).
+// Where the evaluated registry policy comes from.
 struct PolicyOptions
 {
   std::string file;    // policy.file
@@ -19,10 +19,10 @@ struct PolicyOptions
 // True when a policy is configured at all (else the defaults apply).
 bool configured(const PolicyOptions& options);
 
-// Parses and validates a policy document strictly: only the four keys of
-// SPEC §5.3, each of its type, values among purge/tombstone/historical,
-// `departure_options` non-empty without repeats. Throws ConfigError (78)
-// naming `origin` and the key.
+// Parses and validates a policy document strictly: only the keys of
+// vtc-sync.toml(5), [policy], each of its type, values among
+// purge/tombstone/historical, `departure_options` non-empty without repeats.
+// Throws ConfigError (78) naming `origin` and the key.
 core::Policy parse_policy(const std::string& json_text, const std::string& origin);
 
 // A short text that changes when the policy file changes (its inode, size

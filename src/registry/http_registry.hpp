@@ -23,7 +23,7 @@ struct RegistryOptions
   long concurrency = 16;
 };
 
-// The trust registry over HTTP(S) with libcurl (SPEC §6).
+// The trust registry over HTTP(S) with libcurl (vtc-sync(1), THE REGISTRY).
 class HttpRegistry final : public app::Registry
 {
 public:

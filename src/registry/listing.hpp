@@ -7,10 +7,9 @@
 
 namespace vtc::registry {
 
-// The registry's paged listing of our authority's records over HTTP(S)
-// (SPEC §6, GET {admin}/records?authority_id=…), one connection reused
-// across pages. Records of other actions or resources are not ours and
-// are left out.
+// The registry's paged listing of our authority's records over HTTP(S) (GET
+// {admin}/records?authority_id=…), one connection reused across pages. Records
+// of other actions or resources are not ours and are left out.
 class HttpListing final : public app::RegistryListing
 {
 public:

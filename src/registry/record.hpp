@@ -17,12 +17,13 @@ struct RecordKey
 };
 
 // Lowercase hex SHA-256 of "authority \n entity \n action \n resource"
-// (SPEC §6): member DIDs never appear in URLs. Throws ConfigError (78) when
-// a field contains LF, which would make two records collide.
+// (vtc-sync(1), THE REGISTRY): member DIDs never appear in URLs. Throws
+// ConfigError (78) when a field contains LF, which would make two records
+// collide.
 std::string record_id(const RecordKey& key, const std::string& entity_id);
 
-// The JSON record of SPEC §6 for a member's state (active or departed),
-// compact, fields in the documented order.
+// The JSON record for a member's state (active or departed), compact, fields in
+// the documented order.
 std::string record_body(const RecordKey& key, const std::string& entity_id,
                         const core::MemberState& state);
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// The registry URLs of SPEC §6, all under base = {registry.url}{admin_path}.
+// The registry URLs, all under base = {registry.url}{admin_path}.
 
 #include <cstdint>
 #include <string>

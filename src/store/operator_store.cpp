@@ -31,7 +31,7 @@ app::OutcomeRow outcome_from(SQLite::Statement& st)
   return o;
 }
 
-// The database's generation id rides along on every outcome (SPEC §7).
+// The database's generation id rides along on every outcome.
 constexpr const char* k_outcome_columns =
   "o.seq, o.at, o.kind, o.job_id, o.attempts, a.key_id, o.target_hash, "
   "o.detail, (SELECT value FROM meta WHERE key = 'generation')";

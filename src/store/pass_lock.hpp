@@ -4,8 +4,8 @@
 
 namespace vtc::store {
 
-// The exclusive, non-blocking flock on "<db>.lock" a pass holds for its
-// whole duration (SPEC §8). Released when destroyed or when the process
+// The exclusive, non-blocking flock on "<db>.lock" a pass holds for its whole
+// duration (vtc-sync(1), FILES). Released when destroyed or when the process
 // dies, so a killed pass never leaves a stale lock behind.
 class PassLock
 {

@@ -38,7 +38,7 @@ CREATE TABLE audit_keys (
 
 -- A member's target hash under each audit key it was seen with: HMAC(key,
 -- DID) is one value per key. Redacted entries are matched through it (see
--- vtc-sync(1), redacted entries), by an index on the first 8 bytes of the
+-- vtc-sync(1), THE AUDIT LOG), by an index on the first 8 bytes of the
 -- hash, as selective as all 32 at a quarter of the size.
 CREATE TABLE member_keys (
   member_id   INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,

@@ -8,8 +8,8 @@
 
 namespace vtc::store {
 
-// What the database is bound to at creation (SPEC §8): a mis-set --db must
-// not apply one community's cursor to another's log.
+// What the database is bound to at creation: a mis-set --db must not apply one
+// community's cursor to another's log.
 struct Binding
 {
   std::string vtc_did;
@@ -18,9 +18,9 @@ struct Binding
   std::string resource;
   std::string record_type;
   // Returns the origin of registry_url (what the database is bound to),
-  // throwing ConfigError when the URL breaks the rule of SPEC §6. Parsing
-  // loads the URL parser, so the store calls this only for a URL text it
-  // has not verified before.
+  // throwing ConfigError when the URL breaks the rule of vtc-sync(1),
+  // THE REGISTRY. Parsing loads the URL parser, so the store calls this only
+  // for a URL text it has not verified before.
   std::function<std::string(const std::string& url)> origin_of;
 };
 

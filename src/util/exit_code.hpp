@@ -2,7 +2,7 @@
 
 namespace vtc {
 
-// Exit codes of SPEC §2 (sysexits.h values).
+// Exit codes (vtc-sync(1), EXIT STATUS; sysexits.h values).
 enum class ExitCode : int {
   ok = 0,
   differ = 1,
@@ -18,7 +18,7 @@ enum class ExitCode : int {
 };
 
 // Returns the code that wins when a pass has several causes: 64 outright,
-// then 70, 74, 78, 65, 69, 76, 75 (SPEC §2). `ok` loses to everything.
+// then 70, 74, 78, 65, 69, 76, 75. `ok` loses to everything.
 ExitCode worst(ExitCode a, ExitCode b);
 
 } // namespace vtc

@@ -1,7 +1,7 @@
-"""End to end: audit skip (SPEC §4.6) steps over exactly the entry the walk
-stopped at, after confirmation, records `entry_skipped`, and the walk goes
-on from the skipped entry's declared entry_hash; every other use is refused
-and changes nothing."""
+"""End to end: audit skip steps over exactly the entry the walk stopped at,
+after confirmation, records `entry_skipped`, and the walk goes on from the
+skipped entry's declared entry_hash; every other use is refused and changes
+nothing."""
 
 import json
 import unittest

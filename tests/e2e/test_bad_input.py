@@ -1,10 +1,10 @@
-"""Hand-written bad input through the real binary (SPEC §4.1, §4.3): after a
-good walk of basic (12 entries), line 13 is bad in one way and line 14 is a
-good entry. Each case ends with the right exit code and one error line
-naming the file and the line; nothing is lost: the cursor stays on line 12,
-nothing of lines 13 and 14 is applied, and once line 13 is mended both are
-taken. test_walk.py covers empty lines, CR, plain garbage and too-long
-lines of a few kB; these are the hostile ones."""
+"""Hand-written bad input (vtc-sync(1), THE AUDIT LOG) through the real
+binary: after a good walk of basic (12 entries), line 13 is bad in one way
+and line 14 is a good entry. Each case ends with the right exit code and one
+error line naming the file and the line; nothing is lost: the cursor stays
+on line 12, nothing of lines 13 and 14 is applied, and once line 13 is
+mended both are taken. test_walk.py covers empty lines, CR, plain garbage
+and too-long lines of a few kB; these are the hostile ones."""
 
 import json
 import unittest
@@ -135,8 +135,8 @@ class BadInput(unittest.TestCase):
 
     def test_did_with_control_characters_is_an_invalid_event(self):
         """A signed, well-formed entry whose target DID carries control
-        characters (escaped in JSON) creates no job: outcome invalid_event
-        (SPEC §4.1), and the walk goes on."""
+        characters (escaped in JSON) creates no job: outcome invalid_event,
+        and the walk goes on."""
         c = self.community_after_basic()
         bad_dids = ["did:key:z6Mk\u0001Ctl", "did:key:z6Mk\u007fDel",
                     "did:key:z6Mk\nLf", "did:key:\u0000"]

@@ -1,5 +1,6 @@
 """vtc-sync command line: options, exit codes, configuration errors, read
-commands (SPEC §1, §2, §3, §6 URL rules, §8 binding)."""
+commands, URL rules and the database's binding (vtc-sync(1),
+vtc-sync.toml(5))."""
 
 import json
 import os
@@ -144,7 +145,8 @@ class CliTest(unittest.TestCase):
                     self.assertIn(s, err, f"{name}: stderr lacks {s!r}")
 
     def test_error_output_is_one_prefixed_line(self):
-        """SPEC §2: each cause prints one line `vtc-sync: error: …`."""
+        """Each cause prints one line `vtc-sync: error: …` (vtc-sync(1),
+        EXIT STATUS)."""
         for name, prepare, env, code, _, _ in self.cases():
             if code == EX_OK:
                 continue
@@ -163,7 +165,7 @@ class CliTest(unittest.TestCase):
         self.assertRegex(out.strip(), r"\d+\.\d+\.\d+")
         self.assertEqual(err, "")
 
-    # Every command that reads the state database (SPEC §1): only tick
+    # Every command that reads the state database: only tick
     # creates or migrates it.
     DB_COMMANDS = (["status"], ["status", "--json"], ["queue", "list"],
                    ["queue", "list", "--json"], ["queue", "show", "j1"],

@@ -1,6 +1,7 @@
-"""Crash consistency (SPEC §4.4, §5.4, §7, §8): hundreds of passes against a
-slow registry, SIGKILLed at random moments, with the faked clock moving on
-so backoffs and RTBF windows pass; then clean passes until idle.
+"""Crash consistency (docs/design.md, Store and dispatch): hundreds of
+passes against a slow registry, SIGKILLed at random moments, with the faked
+clock moving on so backoffs and RTBF windows pass; then clean passes until
+idle.
 
 After every pass: the database passes integrity_check, no job has two
 terminal outcomes, the registry saw no key reused for another request, no

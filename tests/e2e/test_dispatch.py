@@ -1,6 +1,6 @@
 """End to end: real `vtc-sync tick` passes against the test registry on
-127.0.0.1 (SPEC §5.4, §5.5, §6, §7). Time is moved with faketime, never
-slept."""
+127.0.0.1 (vtc-sync(1), MEMBERS AND JOBS and THE REGISTRY). Time is moved
+with faketime, never slept."""
 
 import json
 import os
@@ -338,8 +338,8 @@ class Crash(DispatchCase):
 
 class Batches(DispatchCase):
     """Jobs are claimed ahead of free request slots and answers recorded
-    several at a time (SPEC §5.4, §8): neither may change what a stop or a
-    crash leaves behind."""
+    several at a time (docs/design.md, Store and dispatch): neither may
+    change what a stop or a crash leaves behind."""
 
     ADMIN = "did:key:z6MkAdmin"
 

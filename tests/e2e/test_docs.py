@@ -1,6 +1,6 @@
 """The documentation against the binary: vtc-sync(1) has a subsection for
 every command `--help` lists and names every option each one shows, no
-subsection for a command the binary lacks, every exit code of SPEC §2, and
+subsection for a command the binary lacks, every exit code vtc-sync uses, and
 every member of the --json outputs; the bash completion script is valid bash
 and completes the commands, subcommands and options `--help` lists. The pages
 render with scdoc when it is installed.
@@ -27,7 +27,7 @@ MAN1 = REPO / "man" / "vtc-sync.1.scd"
 MAN5 = REPO / "man" / "vtc-sync.toml.5.scd"
 COMPLETION = REPO / "scripts" / "completion" / "vtc-sync.bash"
 
-# SPEC §2.
+# Every exit code vtc-sync uses.
 EXIT_CODES = {0, 1, 64, 65, 66, 69, 70, 74, 75, 76, 78}
 HELP_OPTIONS = {"-h", "--help"}
 
@@ -247,7 +247,7 @@ class ManPageTest(unittest.TestCase):
                                 f"{MAN1}: # GLOBAL OPTIONS has no entry for "
                                 f"{option}")
 
-    def test_exit_status_lists_every_code_of_spec(self):
+    def test_exit_status_lists_every_exit_code(self):
         lines = self.page.get("EXIT STATUS", {}).get("", [])
         codes = {int(c) for c in table_first_cells(lines) if c.isdigit()}
         self.assertEqual(EXIT_CODES - codes, set(),

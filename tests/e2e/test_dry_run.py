@@ -1,4 +1,4 @@
-"""End to end: tick --dry-run shows what a pass would do (SPEC §1) — the same
+"""End to end: tick --dry-run shows what a pass would do — the same
 jobs and requests the real pass then makes — while sending nothing, writing
 nothing (the database file byte for byte), running beside a pass that holds
 the lock, and exiting with the code the walk would give."""

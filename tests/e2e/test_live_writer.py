@@ -1,9 +1,9 @@
-"""A live writer (SPEC §4.1, §4.4): while passes run back to back, another
-writer appends to the audit log at random moments and cuts lines across
-writes (part of a line, flush, the rest later). Every pass exits 0 without
-an error or warning (an incomplete last line is not corruption), and in the
-end every entry was processed exactly once: the same state, outcomes and
-registry as one walk of the finished log.
+"""A live writer (vtc-sync(1), THE AUDIT LOG): while passes run back to
+back, another writer appends to the audit log at random moments and cuts
+lines across writes (part of a line, flush, the rest later). Every pass
+exits 0 without an error or warning (an incomplete last line is not
+corruption), and in the end every entry was processed exactly once: the same
+state, outcomes and registry as one walk of the finished log.
 
 VTC_SYNC_FAULT_SEED replays a run; VTC_SYNC_LONG_TESTS=1 writes 30000
 entries instead of 3000."""

@@ -1,7 +1,7 @@
 """End to end: what an operator runs vtc-sync with — the Prometheus metrics
-textfile (SPEC §9), checked with a strict parser of the text exposition
-format, and `backup` (a copy taken while a pass runs restores into a working
-database)."""
+textfile (vtc-sync(1), METRICS), checked with a strict parser of the text
+exposition format, and `backup` (a copy taken while a pass runs restores
+into a working database)."""
 
 import calendar
 import json

@@ -1,4 +1,4 @@
-"""Overlapping passes (SPEC §8): 50 passes started at once, round after
+"""Overlapping passes: 50 passes started at once, round after
 round, while new entries arrive and, in some rounds, the working pass is
 SIGKILLed. One pass works at a time (the registry never has two requests in
 flight with concurrency 1), the others exit 75 at once naming the lock,

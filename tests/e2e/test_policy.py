@@ -1,6 +1,6 @@
-"""End to end: the registry policy (SPEC §5.3), its sources (file, OPA),
-publish_on_join, policy errors, RTBF batching, redacted entries (§4.5) and
-forgetting a purged member's DID (§7). Real `vtc-sync` passes against the
+"""End to end: the registry policy (vtc-sync.toml(5), [policy]), its sources
+(file, OPA), publish_on_join, policy errors, RTBF batching, redacted entries
+and forgetting a purged member's DID. Real `vtc-sync` passes against the
 test registry; the wall clock is set with faketime, never slept."""
 
 import http.server
@@ -48,7 +48,7 @@ def entry(kind, actor, target, data, ts):
 
 
 def record(member, status, active_from, role=None, active_to=None):
-    """The SPEC §6 body of a member's record."""
+    """The registry body of a member's record (vtc-sync(1), THE REGISTRY)."""
     context = {"status": status, "activeFrom": active_from}
     if role is not None:
         context["role"] = role

@@ -1,4 +1,4 @@
-"""vtc-sync as a process (SPEC §8): the pass lock, concurrent passes, and a
+"""vtc-sync as a process: the pass lock, concurrent passes, and a
 crash (SIGKILL) in the middle of a walk."""
 
 import json

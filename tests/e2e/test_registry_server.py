@@ -522,8 +522,8 @@ class TlsTest(unittest.TestCase):
                       ca_file=p["ca"], client_cert=p["client_cert"],
                       client_key=p["client_key"]) as reg:
             rid, rec = next(iter(VECTOR["records"].items()))
-            # The refusal must arrive as a TLS alert (not a bare reset): SPEC
-            # §6 classes "a receive error naming a TLS alert" as config.
+            # The refusal must arrive as a TLS alert (not a bare reset):
+            # vtc-sync takes it for a config answer (vtc-sync(1), THE REGISTRY).
             with self.assertRaisesRegex(ssl.SSLError, "CERTIFICATE_REQUIRED"):
                 Client(reg, self.context()).put(rid, rec)  # no certificate
             with self.assertRaisesRegex(ssl.SSLError, "UNKNOWN_CA"):

@@ -1,5 +1,5 @@
-"""End to end: dispatch under load and under a misbehaving registry (SPEC
-§5.4, §6 answer classes, breaker, health, §8 deadline and signals).
+"""End to end: dispatch under load and under a misbehaving registry (answer
+classes, breaker, health: vtc-sync(1), THE REGISTRY; deadline and signals).
 
 Real `vtc-sync tick` passes against the test registry on 127.0.0.1. The
 wall clock is moved with faketime (the monotonic clock stays real, so the
@@ -426,7 +426,7 @@ class DeadlineAndSignals(ResilienceCase):
         code, _, err = c.run("tick", "--max-seconds", "2", wrapper=at(0),
                              env=FAKETIME_ENV, timeout=60)
         elapsed = time.monotonic() - started
-        # SPEC §2/§8: a deadline is not a failure; left-over work is normal.
+        # A deadline is not a failure; left-over work is normal.
         self.assertEqual(code, EX_OK, err)
         self.assertLess(elapsed, 8, f"the pass took {elapsed:.1f} s")
         sent = self.registry.requests()
@@ -508,8 +508,8 @@ class Health(ResilienceCase):
         self.assertIn("405", err)
         reqs = self.registry.requests()
         sent = collections.Counter((r["method"], r["status"]) for r in reqs)
-        # Concurrency 1: the first 405 stops the pass (SPEC §6: the
-        # registry is `incompatible` until a probe succeeds).
+        # Concurrency 1: the first 405 stops the pass (the registry is
+        # `incompatible` until a probe succeeds).
         self.assertEqual(len(reqs), 1,
                          f"requests sent to an incompatible registry in one "
                          f"pass: {dict(sent)}")
@@ -562,7 +562,7 @@ class Health(ResilienceCase):
                          [("active", "incompatible"), ("incompatible", "active")])
 
     def test_incompatible_registry_held_by_the_breaker_still_exits_69(self):
-        # SPEC §2: 69 while the registry "is incompatible (405/501)".
+        # vtc-sync(1), EXIT STATUS: 69 while the registry is incompatible.
         c = self.community(3)
         self.registry.inject(method="PUT", status=405, times=1)
         self.tick(c, "--max-jobs", "1", when=0, expect=EX_UNAVAILABLE)

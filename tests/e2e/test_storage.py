@@ -1,4 +1,4 @@
-"""Storage faults (SPEC §2, §8): a full file system, a read-only database
+"""Storage faults: a full file system, a read-only database
 file, a corrupt database and a newer schema. Each ends the pass with the
 right exit code and one error line naming the database, leaves the database
 consistent, and -- where the fault goes away -- the next pass continues

@@ -1,4 +1,4 @@
-"""Tampering (SPEC §4.3, §4.4, §5.5): a catalogue of attacks on a signed
+"""Tampering (vtc-sync(1), THE AUDIT LOG): a catalogue of attacks on a signed
 log, one row each. Every attack stops the pass with exit 65 and one error
 line naming the file, the line and the reason, before anything from the
 attacked entry onward reaches the registry; the departure and the delete

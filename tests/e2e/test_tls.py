@@ -1,6 +1,7 @@
 """End to end: vtc-sync against an HTTPS test registry on 127.0.0.1 with a
-throw-away PKI (SPEC §3 registry.ca_file / client_cert / client_key, §6 "config"
-answer class: a TLS failure stops dispatch, spends no attempt, exits 78)."""
+throw-away PKI (registry.ca_file, client_cert, client_key) and the "config"
+answer class of vtc-sync(1), THE REGISTRY: a TLS failure stops dispatch,
+spends no attempt, exits 78."""
 
 import json
 import os

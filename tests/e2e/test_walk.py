@@ -1,6 +1,6 @@
-"""The walk of the audit log into jobs (SPEC §4, §5.1, §5.2): the public
-vectors, idle passes, appends, incomplete lines, truncation, rotation and
-anchors."""
+"""The walk of the audit log into jobs (vtc-sync(1), THE AUDIT LOG and
+MEMBERS AND JOBS): the public vectors, idle passes, appends, incomplete
+lines, truncation, rotation and anchors."""
 
 import base64
 import calendar
@@ -84,7 +84,7 @@ class WalkTest(unittest.TestCase):
         for o in superseded:
             self.assertNotIn(o["job_id"], live)
             self.assertIn(o["job_id"], ids.values())
-        # Outcomes never hold a plaintext DID (SPEC §7).
+        # Outcomes never hold a plaintext DID.
         self.assertNotIn("did:", json.dumps(outcomes))
         self.assertEqual(c.db.cursor_line(), expected["envelopes"])
 
@@ -108,8 +108,8 @@ class WalkTest(unittest.TestCase):
         # tried it already, so its due time is checked in test_rtbf_window.
 
     def test_rtbf_window(self):
-        """A self-purge is held to the end of its UTC batch window (SPEC
-        §5.3); the entries are dated in the future so the hold is live."""
+        """A self-purge is held to the end of its UTC batch window; the
+        entries are dated in the future so the hold is live."""
         for hours, release in ((24, "2099-01-02T00:00:00Z"),
                                (6, "2099-01-01T18:00:00Z")):
             with self.subTest(hours=hours):
@@ -152,7 +152,7 @@ class WalkTest(unittest.TestCase):
                 self.assertEqual(err, "", "-q: nothing on an idle pass")
                 self.assertEqual(out, "")
                 self.assertEqual(after[""][:2], before[""][:2],
-                                 "an idle pass writes nothing (SPEC §8)")
+                                 "an idle pass writes nothing")
                 rc, out, err = c.tick()
                 self.assertEqual(rc, EX_OK, err)
                 self.assertEqual(vtcsync.error_lines(err), [])
@@ -227,7 +227,7 @@ class WalkTest(unittest.TestCase):
 
     def test_appended_bad_entries(self):
         """After a good walk, one bad entry at line 13 stops the next pass
-        there (SPEC §4.1, §4.3)."""
+        there."""
         def raw(data):
             return lambda c: c.audit.open("ab").write(data)
 
@@ -266,7 +266,7 @@ class WalkTest(unittest.TestCase):
     def test_swapped_did_passes_in_chain_mode(self):
         c = self.community(log="swapped-did.audit.jsonl", keys=None)
         err = self.tick_ok(c)
-        self.assertIn("warning", err, "chain mode warns every pass (SPEC §4.3)")
+        self.assertIn("warning", err, "chain mode warns every pass")
         self.assertEqual(c.db.cursor_line(), 12)
         self.assertIsNone(c.status_json()["audit_failure"])
 
@@ -298,7 +298,7 @@ class WalkTest(unittest.TestCase):
         self.assertEqual(c.db.cursor_line(), len(c.lines()))
 
     def test_redacted_vector(self):
-        """SPEC §4.5: a redacted target is matched by (audit_key_id,
+        """A redacted target is matched by (audit_key_id,
         target_did_hash); an unmatched removal is unattributable and makes
         status warn."""
         c = self.community(log="redacted.audit.jsonl")
@@ -456,7 +456,7 @@ class WalkTest(unittest.TestCase):
         self.assertEqual(state_of(c.db), rows)
 
     def test_rewritten_copy_continues(self):
-        """Step 2 of SPEC §4.4: the same entries in a new file (a copy)."""
+        """Cursor rule 2 (vtc-sync(1), THE AUDIT LOG): the log copied."""
         c = self.community()
         self.tick_ok(c)
         rows = state_of(c.db)

@@ -1,7 +1,7 @@
 // libFuzzer harness: a registry answer as the client takes it apart -- the
 // raw header lines (Retry-After, status lines after a 1xx), the status and
-// transport class -- and what the job state machine makes of it (SPEC §5.4,
-// §6).
+// transport class -- and what the job state machine makes of it
+// (docs/design.md, Job states).
 
 #include "core/answer.hpp"
 #include "core/job.hpp"

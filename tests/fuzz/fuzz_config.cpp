@@ -1,5 +1,5 @@
 // libFuzzer harness: the TOML configuration file and the VTC_SYNC_*
-// environment overlay (SPEC §1, §3). Anything but a valid configuration
+// environment overlay (vtc-sync.toml(5)). Anything but a valid configuration
 // must be a ConfigError (78).
 
 #include "config/config.hpp"

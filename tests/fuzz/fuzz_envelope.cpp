@@ -1,5 +1,6 @@
 // libFuzzer harness: audit log lines through the envelope parser and the
-// strict and chain verifiers, as the walk reads them (SPEC §4.1-4.3).
+// strict and chain verifiers, as the walk reads them (see vtc-sync(1),
+// THE AUDIT LOG).
 
 #include "audit/envelope.hpp"
 #include "audit/json_scan.hpp"

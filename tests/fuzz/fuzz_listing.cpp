@@ -1,5 +1,5 @@
 // libFuzzer harness: one page of the registry's listing (GET
-// {admin}/records?authority_id=…, SPEC §6) as drift parses it. A page is
+// {admin}/records?authority_id=…) as drift parses it. A page is
 // either parsed into records of our authority with their ids, or refused
 // with a protocol error (76); nothing else may happen.
 

@@ -1,5 +1,6 @@
 // libFuzzer harness: the registry policy document (a policy file or an OPA
-// answer's result, SPEC §5.3). Anything invalid must be a ConfigError.
+// answer's result; vtc-sync.toml(5), [policy]). Anything invalid must be a
+// ConfigError.
 
 #include "core/policy.hpp"
 #include "policy/policy_source.hpp"

@@ -1,5 +1,6 @@
-// libFuzzer harness: Retry-After values (delta-seconds or an HTTP date,
-// SPEC §6) and the backoff they feed (SPEC §5.4).
+// libFuzzer harness: Retry-After values (delta-seconds or an HTTP date;
+// vtc-sync(1), THE REGISTRY) and the backoff they feed (docs/design.md,
+// Job states).
 
 #include "core/answer.hpp"
 #include "core/job.hpp"

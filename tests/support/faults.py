@@ -12,7 +12,7 @@ import time
 import vtcsync
 from registry import Registry
 
-# Job outcomes that end a job (SPEC §7).
+# Job outcomes that end a job.
 TERMINAL = ("succeeded", "superseded", "skipped", "discarded")
 T0 = "2026-01-01 00:00:00"
 T0_EPOCH = calendar.timegm((2026, 1, 1, 0, 0, 0))

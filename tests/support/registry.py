@@ -33,7 +33,8 @@ class RegistryError(RuntimeError):
 
 
 def record_id(authority_id, entity_id, action="recognise", resource="trust-graph"):
-    """SPEC §6 record id (same computation as the server's)."""
+    """The record id (vtc-sync(1), THE REGISTRY), computed as the server
+    does."""
     joined = "\n".join((authority_id, entity_id, action, resource))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
@@ -197,7 +198,8 @@ def _make_leaf(d, name, cn, ca_cert, ca_key, extensions):
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
              "-set_serial", "0x" + secrets.token_hex(8), "-days", "30", "-out", str(cert),
              "-extfile", str(ext))
-    # vtc-sync refuses secret files readable by others (SPEC §3).
+    # vtc-sync refuses secret files readable by others (vtc-sync.toml(5),
+    # SECRET FILES).
     os.chmod(key, 0o600)
     return cert, key
 

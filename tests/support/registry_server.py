@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Test trust registry for vtc-sync: SPEC §6 over HTTP(S), plus a control API.
+"""Test trust registry for vtc-sync over HTTP(S), plus a control API.
 
 Standard library only, so it runs with whatever python3 the tests find.
 
@@ -72,7 +72,7 @@ class BadRequest(Exception):
 
 
 def record_id(record):
-    """SPEC §6: lowercase hex SHA-256 of the four key fields joined by LF."""
+    """Lowercase hex SHA-256 of the four key fields joined by LF."""
     joined = "\n".join(record[f] for f in KEY_FIELDS)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
@@ -100,7 +100,7 @@ def parse_json(raw):
 
 def validate_put_body(body):
     """Return the record if `body` is exactly {"record": {...}} with a usable
-    record, else raise BadRequest. Only what SPEC §6 fixes is checked, so the
+    record, else raise BadRequest. Only what the API fixes is checked, so the
     server catches malformed bodies without second-guessing record content."""
     if not isinstance(body, dict) or list(body) != ["record"]:
         raise BadRequest('body must be exactly {"record": {...}}')
@@ -112,7 +112,7 @@ def validate_put_body(body):
         if not isinstance(v, str) or not v:
             raise BadRequest(f"record.{f} must be a non-empty string")
         if "\n" in v:
-            # LF would make the id ambiguous (SPEC §6 refuses such fields).
+            # LF would make the id ambiguous (vtc-sync refuses such fields).
             raise BadRequest(f"record.{f} contains a line feed")
     if not isinstance(rec.get("record_type"), str):
         raise BadRequest("record.record_type must be a string")
@@ -657,9 +657,9 @@ def _lingering_close(sock):
     With TLS 1.3 the client considers the handshake done before we have
     checked its certificate and sends its request at once. Closing with that
     request unread makes the kernel send RST, and the client then reports a
-    bare reset instead of the "certificate required" alert, so it cannot tell
-    a TLS refusal (SPEC §6: config error) from a network failure. Send FIN,
-    drain briefly, then close."""
+    bare reset instead of the "certificate required" alert, so it cannot
+    tell a TLS refusal (to vtc-sync a config error) from a network failure.
+    Send FIN, drain briefly, then close."""
     try:
         sock.shutdown(socket.SHUT_WR)
         sock.settimeout(1.0)

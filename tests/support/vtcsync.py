@@ -38,7 +38,7 @@ DEFAULT_TIMEOUT = 120
 DISPATCH_DEFAULTS = {"registry": {"concurrency": 1},
                      "sync": {"max_jobs_per_pass": 3}}
 
-# Outcome kinds the walk writes (SPEC §4-§5); the others come from dispatch.
+# Outcome kinds the walk writes; the others come from dispatch.
 WALK_OUTCOMES = ("superseded", "skipped", "policy_override", "invalid_event",
                  "unattributable", "entry_skipped")
 
@@ -579,9 +579,9 @@ def walk_state(db):
 
 
 class OkRegistry:
-    """A registry on 127.0.0.1 that accepts every write (SPEC §6 shapes), for
-    tests that need dispatch to finish its work. Use as a context manager;
-    .url is the registry.url to configure."""
+    """A registry on 127.0.0.1 that accepts every write, for tests that need
+    dispatch to finish its work. Use as a context manager; .url is the
+    registry.url to configure."""
 
     def __init__(self):
         self.requests = []
@@ -662,10 +662,10 @@ class RegistryTestCase(unittest.TestCase):
         return c
 
 
-# An Idempotency-Key (SPEC §5.4): <job id>[/r<n>]/<digest>, one per request.
+# An Idempotency-Key (vtc-sync(1), DESCRIPTION): <job id>[/r<n>]/<digest>.
 # The job id is a UUID, reconcile:<32 hex> or retire:<32 hex> (never a '/');
 # /r<n> follows the n-th `queue retry` (n >= 1); the digest is 16 lowercase
-# hex digits over the job's nonce and the request (method, record, body).
+# hex digits over the job's nonce and the request, so one key per request.
 KEY_RE = re.compile(
     r"(?P<job>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|(?:reconcile|retire):[0-9a-f]{32})"

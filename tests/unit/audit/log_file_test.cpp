@@ -401,9 +401,9 @@ TEST_CASE(
     REQUIRE(test::read_all(log).entries.size() == 6);
     c = log.position();
   }
-  // Line 1 is damaged in place (same length) after it was processed: rule 1
-  // of SPEC 4.4 (the line ending at the stored offset has entry hash H)
-  // resumes without reading the file from its start again.
+  // Line 1 is damaged in place (same length) after it was processed: cursor
+  // rule 1 (vtc-sync(1), THE AUDIT LOG: the line ending at the stored offset
+  // has the stored hash) resumes without reading the file from the start.
   auto edited = lines;
   const auto at = edited[0].find("CommunityInstalled");
   REQUIRE(at != std::string::npos);

@@ -139,7 +139,7 @@ struct IntegerCase
   std::int64_t highest;
 };
 
-// SPEC §3; registry.degraded_after_seconds has no range there, ">= 1" is ours.
+// The integer keys and their ranges, as vtc-sync.toml(5), KEYS gives them.
 const std::vector<IntegerCase> k_integers = {
   { "audit.page_size", &Config::audit_page_size, 1, 200 },
   { "audit.degraded_after_seconds",

@@ -23,9 +23,9 @@ TEST_CASE("core: job state and outcome names")
 
 namespace {
 
-// SPEC §5.4 written out independently: min(2^k + jitter, cap), computed
-// without ever forming 2^k when it would exceed the cap. Valid for caps
-// below 2^61.
+// The backoff of docs/design.md, Job states, written out independently:
+// min(2^k + jitter, cap), computed without ever forming 2^k when it would
+// exceed the cap. Valid for caps below 2^61.
 std::int64_t expected_backoff(int k, std::int64_t jitter, std::int64_t cap)
 {
   if (k >= 61) {

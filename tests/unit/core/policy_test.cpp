@@ -10,7 +10,8 @@ using namespace vtc::core;
 
 namespace {
 
-// ---- SPEC §5.3, written out on plain strings, independently of the code --
+// ---- The removal rules of vtc-sync(1), MEMBERS AND JOBS, written out on
+// plain strings, independently of the code.
 
 int preserves(const std::string& d)
 {
@@ -85,7 +86,8 @@ Disposition parse(const std::string& d)
 
 } // namespace
 
-TEST_CASE("core: effective_disposition follows SPEC 5.3 for every combination")
+TEST_CASE("core: effective_disposition follows the disposition rules for "
+          "every combination")
 {
   const std::vector<std::optional<std::string>> requests{
     std::string("purge"), std::string("tombstone"), std::string("historical"),

@@ -52,7 +52,7 @@ TEST_CASE("core: format_rfc3339 uses the shortest exact of 0/3/6/9 digits")
     CHECK(format_rfc3339(c.t, "Z") == c.base + "Z");
     CHECK(format_rfc3339(c.t, "+00:00") == c.base + "+00:00");
   }
-  // The SPEC §4.2 examples, verbatim.
+  // The examples of docs/design.md, Audit hash chain, verbatim.
   CHECK(format_rfc3339(k_2026_05_11, "+00:00") == "2026-05-11T00:00:00+00:00");
   CHECK(format_rfc3339(k_2026_05_11 + 120'000'000, "+00:00") ==
         "2026-05-11T00:00:00.120+00:00");

@@ -1,6 +1,6 @@
-// parse_policy / load_policy (SPEC §5.3): every legal value of every key is
-// accepted, missing keys take the defaults, and anything else is a policy
-// error (ConfigError, exit 78) whose message names the key.
+// parse_policy / load_policy (vtc-sync.toml(5), [policy]): every legal value of
+// every key is accepted, missing keys take the defaults, and anything else is a
+// policy error (ConfigError, exit 78) whose message names the key.
 
 #include "policy/policy_source.hpp"
 #include "util/error.hpp"
@@ -354,7 +354,7 @@ TEST_CASE("policy: OPA that cannot be asked is a ConfigError")
   policy::PolicyOptions o;
   o.connect_timeout_seconds = 2;
   o.timeout_seconds = 2;
-  // Plain http is allowed only to loopback (SPEC §3, §6).
+  // Plain http is allowed only to loopback (vtc-sync(1), THE REGISTRY).
   o.opa_url = "http://opa.example/v1/data/vtc/registry";
   try {
     (void)policy::load_policy(o);

@@ -33,8 +33,8 @@ core::TimeNs at(const char* text)
   return *t;
 }
 
-// The member states SPEC §5.1 gives each member of basic.audit.jsonl after
-// the walk (see basic.expected.json).
+// The member states the walk gives each member of basic.audit.jsonl
+// (vtc-sync(1), MEMBERS AND JOBS; see basic.expected.json).
 struct MemberCase
 {
   std::string did;

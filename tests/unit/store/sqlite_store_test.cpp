@@ -229,7 +229,7 @@ TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
   CHECK(store::current_schema_version() >= 1);
   CHECK(s.schema_version() == store::current_schema_version());
 
-  // Connection settings of the store's own connection (SPEC §8).
+  // The store's own connection settings (docs/design.md, State database).
   CHECK(pragma_text(own, "PRAGMA foreign_keys") == "1");
   CHECK(pragma_text(own, "PRAGMA secure_delete") == "1");
   CHECK(pragma_text(own, "PRAGMA synchronous") == "1"); // NORMAL
