@@ -1,6 +1,7 @@
 #include "cli/run.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/version.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -41,7 +42,12 @@ int run(int argc, char** argv)
   CLI::App app{"vtc-sync: keep a trust registry in step with a Verifiable "
                "Trust Community's audit log",
                "vtc-sync"};
-  app.set_version_flag("--version", std::string(VTC_SYNC_VERSION));
+  // "vtc-sync 0.2.0", and "(git REVISION)" after it when built from git.
+  const std::string_view revision = VTC_SYNC_REVISION;
+  app.set_version_flag("--version",
+                       revision.empty()
+                         ? fmt::format("vtc-sync {}", VTC_SYNC_VERSION)
+                         : fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision));
   app.require_subcommand(1);
   // Global options may also follow the command: `vtc-sync tick -q`.
   app.fallthrough();

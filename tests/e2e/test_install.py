@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import unittest
 
+import build_info
 import vtcsync
 from installed import Installed
 
@@ -113,7 +114,7 @@ class InstalledTree(unittest.TestCase):
         self.assertTrue(os.access(exe, os.X_OK))
         p = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertRegex(p.stdout.strip(), r"^\d+\.\d+\.\d+$")
+        build_info.check_version_line(self, p.stdout)
 
     def test_man_pages_are_roff(self):
         for page, section in (("vtc-sync", "1"), ("vtc-sync.toml", "5")):
