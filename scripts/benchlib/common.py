@@ -54,7 +54,7 @@ def build(build_dir):
 
 def need(tool, package):
     if shutil.which(tool) is None:
-        fail(f"{tool} not found (scripts/setup installs {package})")
+        fail(f"{tool} not found (scripts/setup --tests installs {package})")
 
 
 def member_did(i):
