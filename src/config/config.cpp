@@ -17,7 +17,6 @@ namespace {
 
 constexpr std::string_view k_default_path = "/etc/vtc-sync/vtc-sync.toml";
 constexpr std::string_view k_config_variable = "VTC_SYNC_CONFIG";
-constexpr std::string_view k_env_prefix = "VTC_SYNC_";
 
 Value env_value(const Key& key,
                 const std::string& text,

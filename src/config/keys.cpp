@@ -11,8 +11,6 @@ namespace vtc::config {
 
 namespace {
 
-constexpr std::string_view k_env_prefix = "VTC_SYNC_";
-
 std::string check_not_empty(std::string_view value)
 {
   return value.empty() ? "must not be empty" : "";

@@ -83,6 +83,9 @@ bool is_section(std::string_view section);
 // Returns "registry.url".
 std::string full_name(const Key& key);
 
+// Every environment variable vtc-sync reads starts so.
+inline constexpr std::string_view k_env_prefix = "VTC_SYNC_";
+
 // Returns "VTC_SYNC_REGISTRY_URL".
 std::string env_name(const Key& key);
 
