@@ -8,6 +8,8 @@
 #include <fmt/core.h>
 
 #include <exception>
+#include <string>
+#include <string_view>
 
 namespace vtc::cli {
 
@@ -33,6 +35,20 @@ int report(ExitCode code, const std::string& what)
   return static_cast<int>(code);
 }
 
+// "vtc-sync 0.2.0", and "(git REVISION)" after it when built from git.
+// Where git could not tell (not installed, or refusing the checkout),
+// meson's vcs_tag writes the project version instead: no revision then.
+std::string version_line()
+{
+  const std::string_view revision = VTC_SYNC_REVISION;
+  const std::string_view hex =
+    revision.ends_with("-dirty") ? revision.substr(0, revision.size() - 6) : revision;
+  const bool is_revision = !hex.empty() && hex.find_first_not_of("0123456789abcdef") ==
+                                             std::string_view::npos;
+  return is_revision ? fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision)
+                     : fmt::format("vtc-sync {}", VTC_SYNC_VERSION);
+}
+
 } // namespace
 
 int run(int argc, char** argv)
@@ -42,12 +58,7 @@ int run(int argc, char** argv)
   CLI::App app{"vtc-sync: keep a trust registry in step with a Verifiable "
                "Trust Community's audit log",
                "vtc-sync"};
-  // "vtc-sync 0.2.0", and "(git REVISION)" after it when built from git.
-  const std::string_view revision = VTC_SYNC_REVISION;
-  app.set_version_flag("--version",
-                       revision.empty()
-                         ? fmt::format("vtc-sync {}", VTC_SYNC_VERSION)
-                         : fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision));
+  app.set_version_flag("--version", version_line());
   app.require_subcommand(1);
   // Global options may also follow the command: `vtc-sync tick -q`.
   app.fallthrough();
