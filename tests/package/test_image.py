@@ -37,13 +37,8 @@ class Image(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="vtc-image-test.")
         tmp = pathlib.Path(cls.tmp.name)
-        env = dict(os.environ)
-        env.setdefault("DEB_BUILD_OPTIONS", "nocheck")
-        p = subprocess.run([str(build_info.REPO / "scripts" / "image"), str(DIST)],
-                           capture_output=True, text=True, env=env, timeout=1500)
-        if p.returncode != 0:
-            raise AssertionError(f"scripts/image failed ({p.returncode}):\n{p.stderr[-4000:]}")
-        cls.archive = pathlib.Path(p.stdout.strip().splitlines()[-1])
+        out = build_info.run_script("image", DIST)
+        cls.archive = pathlib.Path(out.strip().splitlines()[-1])
         layout = tmp / "layout"
         layout.mkdir()
         subprocess.run(["tar", "-C", str(layout), "-xf", str(cls.archive)], check=True)

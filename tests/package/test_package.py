@@ -6,7 +6,6 @@ import os
 import pathlib
 import re
 import subprocess
-import sys
 import tempfile
 import unittest
 
@@ -23,13 +22,7 @@ def build_package():
     """Runs scripts/package into DIST afresh: a package left by an earlier
     run would say nothing about this tree."""
     DEB.unlink(missing_ok=True)
-    env = dict(os.environ)
-    env.setdefault("DEB_BUILD_OPTIONS", "nocheck")
-    p = subprocess.run([str(build_info.REPO / "scripts" / "package"), str(DIST)],
-                       capture_output=True, text=True, env=env, timeout=1500)
-    if p.returncode != 0:
-        raise AssertionError(f"scripts/package failed ({p.returncode}):\n{p.stderr[-4000:]}")
-    return p.stdout
+    return build_info.run_script("package", DIST)
 
 
 def deb(*args):
