@@ -90,10 +90,6 @@ Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
   return done;
 }
 
-} // namespace
-
-namespace {
-
 constexpr const char* k_pause_until = "pause_until";
 
 std::optional<core::TimeNs> pause_until(StateStore& store)
@@ -158,10 +154,6 @@ bool probe_passes(StateStore& store, Registry& registry, const Clock& clock,
   }
   return false;
 }
-
-} // namespace
-
-namespace {
 
 // Answers are recorded in batches and jobs claimed ahead, so that one write
 // transaction serves many requests: each rewrites the same few pages (job
