@@ -86,7 +86,6 @@ struct HmacSha256::Impl
   // The key is kept until the first mac(): setting up OpenSSL costs more
   // than a pass that verifies nothing.
   std::array<std::uint8_t, 64> key{};
-  std::size_t key_size = 0;
   // HMAC (RFC 2104) with the key pads hashed once: `inner` and `outer` hold
   // the SHA-256 state after (key ^ ipad) and (key ^ opad), and each mac()
   // continues copies of them in `work`. That saves two of the five SHA-256
@@ -142,7 +141,6 @@ HmacSha256::HmacSha256(std::span<const std::uint8_t> key)
     throw std::invalid_argument("HMAC-SHA256 key longer than 64 bytes");
   }
   std::copy(key.begin(), key.end(), m_impl->key.begin());
-  m_impl->key_size = key.size();
 }
 
 HmacSha256::~HmacSha256() = default;

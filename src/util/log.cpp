@@ -76,11 +76,6 @@ void configure(Format format, Level level)
              use_colour(isatty(STDERR_FILENO) != 0, std::getenv("NO_COLOR"));
 }
 
-Level threshold()
-{
-  return g_threshold;
-}
-
 void write(Level level, std::string_view msg, const Fields& fields)
 {
   if (level < g_threshold) {

@@ -22,7 +22,6 @@ void configure(Format format, Level threshold);
 // Whether text logs are coloured: on a terminal, unless NO_COLOR is set to
 // a non-empty value (`no_color` is its value, nullptr when unset).
 bool use_colour(bool terminal, const char* no_color);
-Level threshold();
 
 // Writes one line to stderr: "vtc-sync: <level>: msg k=v…" or one JSON
 // object with ts, level, msg and the fields.
