@@ -345,8 +345,11 @@ struct ReconcileJob
   core::JobKind kind = core::JobKind::publish;
 };
 
-// The state database: cursor, members, jobs, outcomes. Every write is its
-// own BEGIN IMMEDIATE transaction. Throws StoreError (74).
+// The state database: cursor, members, jobs, outcomes. Each method that
+// writes runs in a BEGIN IMMEDIATE transaction of its own, except where it
+// says otherwise: a walk batch's writes share the batch's transaction
+// (begin_walk), and dispatch_step() records answers and claims jobs in one.
+// Throws StoreError (74).
 class StateStore
 {
 public:
