@@ -36,17 +36,11 @@ int report(ExitCode code, const std::string& what)
 }
 
 // "vtc-sync 0.2.0", and "(git REVISION)" after it when built from git.
-// Where git could not tell (not installed, or refusing the checkout),
-// meson's vcs_tag writes the project version instead: no revision then.
 std::string version_line()
 {
   const std::string_view revision = VTC_SYNC_REVISION;
-  const std::string_view hex =
-    revision.ends_with("-dirty") ? revision.substr(0, revision.size() - 6) : revision;
-  const bool is_revision = !hex.empty() && hex.find_first_not_of("0123456789abcdef") ==
-                                             std::string_view::npos;
-  return is_revision ? fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision)
-                     : fmt::format("vtc-sync {}", VTC_SYNC_VERSION);
+  return revision.empty() ? fmt::format("vtc-sync {}", VTC_SYNC_VERSION)
+                          : fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision);
 }
 
 } // namespace
