@@ -34,8 +34,8 @@ def main():
     with open(config_path) as f:
         config = json.load(f)["config"]
     must("ip", "link", "set", "lo", "up")
-    for mount_point in ("var/lib/vtc",):  # what the runtime creates for a volume
-        os.makedirs(os.path.join(root, mount_point), exist_ok=True)
+    # The audit volume's mount point, which a runtime creates.
+    os.makedirs(os.path.join(root, "var/lib/vtc"), exist_ok=True)
     must("mount", "--bind", root, root)
     must("mount", "-o", "remount,bind,ro", root)
     must("mount", "-t", "proc", "proc", os.path.join(root, "proc"))
