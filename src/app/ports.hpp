@@ -22,12 +22,17 @@
 
 namespace vtc::app {
 
-// Wall-clock time. Logic never reads the system clock directly.
+// Time. Logic never reads the system clocks directly.
 class Clock
 {
 public:
+  using Instant = std::chrono::steady_clock::time_point;
+
   virtual ~Clock() = default;
+  // Wall-clock time: due times, outcomes, what is stored.
   virtual core::TimeNs now() const = 0;
+  // Monotonic time: deadlines and waits within a pass.
+  virtual Instant monotonic() const = 0;
 };
 
 // ---- audit log ------------------------------------------------------------

@@ -25,11 +25,12 @@ struct Globals
   int verbosity = 0; // -v: +1, -q: -1
 };
 
-// The system clock: the only place the wall clock is read.
+// The system clocks: the only place they are read.
 class SystemClock final : public app::Clock
 {
 public:
   core::TimeNs now() const override;
+  Instant monotonic() const override { return std::chrono::steady_clock::now(); }
 };
 
 // Loads the configuration with the command-line overrides applied.

@@ -1,3 +1,5 @@
+#include "fake_clock.hpp"
+
 #include "app/drift.hpp"
 #include "store/sqlite_store.hpp"
 #include "util/error.hpp"
@@ -63,10 +65,7 @@ TEST_CASE("a listing whose cursor repeats is refused, not read forever")
 {
   Pages listing;
   listing.pages = {{{}, "c1"}, {{}, "c2"}, {{}, "c1"}};
-  struct Epoch final : app::Clock
-  {
-    core::TimeNs now() const override { return 0; }
-  } clock;
+  test::FakeClock clock{0};
   store::SqliteStore db(":memory:", store::OpenMode::pass,
                         {"did:web:c", "http://127.0.0.1:1", "a", "r", "t",
                          [](const std::string& url) { return url; }},

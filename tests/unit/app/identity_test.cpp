@@ -4,8 +4,9 @@
 // dispatch does, so what a request would be is what registry::request_for
 // builds from the claimed job.
 
-#include "../../support/binding.hpp"
-#include "../../support/temp_dir.hpp"
+#include "binding.hpp"
+#include "fake_clock.hpp"
+#include "temp_dir.hpp"
 #include "app/walk.hpp"
 #include "registry/record.hpp"
 #include "store/sqlite_store.hpp"
@@ -29,11 +30,6 @@ namespace {
 constexpr core::TimeNs k_now = 1'772'323'200LL * core::k_ns_per_second;
 const std::string k_key_id = "3b0a9c52-6d1e-4f0a-9b7e-2c4d5e6f7a81";
 const std::string k_admin = "did:key:z6MkAdmin";
-
-struct FixedClock : app::Clock
-{
-  core::TimeNs now() const override { return k_now; }
-};
 
 // A stand-in for HMAC(key, DID): any 32 bytes that differ per DID.
 std::string hash_of(const std::string& did)
@@ -142,7 +138,7 @@ struct World
 {
   test::TempDir dir;
   std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   store::SqliteStore store{path, store::OpenMode::pass, test::binding(), clock};
   registry::Records records{k_record_key};
   core::Policy policy;

@@ -1,6 +1,7 @@
-#include "../../support/binding.hpp"
-#include "../../support/temp_dir.hpp"
-#include "../../support/state_text.hpp"
+#include "binding.hpp"
+#include "fake_clock.hpp"
+#include "temp_dir.hpp"
+#include "state_text.hpp"
 #include "app/walk.hpp"
 #include "audit/keys.hpp"
 #include "audit/log_file.hpp"
@@ -26,11 +27,6 @@ namespace {
 // 2026-03-01T00:00:00Z: after every entry of the vectors, before nothing
 // in particular. The walk may read the clock only through this.
 constexpr core::TimeNs k_now = 1'772'323'200LL * core::k_ns_per_second;
-
-struct FixedClock : app::Clock
-{
-  core::TimeNs now() const override { return k_now; }
-};
 
 std::string data(const std::string& name)
 {
@@ -61,7 +57,7 @@ app::WalkResult walk_once(const test::TempDir& dir,
                           const std::string& db_path,
                           std::int64_t batch_size = 1000)
 {
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   audit::LogOptions o;
   o.path = log_path;
   o.keys = keys(dir);
@@ -268,7 +264,7 @@ TEST_CASE(
               "OR job_id LIKE '%did:%' OR target_hash LIKE '%did:%'") == 0);
 
   // The cursor is on line 12.
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   store::SqliteStore st(db, store::OpenMode::read_only, binding(), clock);
   const auto c = st.cursor();
   REQUIRE(c.has_value());
@@ -322,7 +318,7 @@ TEST_CASE("app: walk: batch size 1 commits the cursor after every entry")
   test::TempDir dir;
   const std::string db = dir.file("state.db");
   int stops = 0;
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   audit::LogOptions o;
   o.path = data("basic.audit.jsonl");
   o.keys = keys(dir);
@@ -377,7 +373,7 @@ TEST_CASE(
     CHECK(jobs.at("did:key:z6MkCarol").kind == "publish");
     CHECK(jobs.at("did:web:dave.example").kind == "publish");
 
-    FixedClock clock;
+    test::FakeClock clock{k_now};
     store::SqliteStore st(db, store::OpenMode::read_only, binding(), clock);
     const auto c = st.cursor();
     REQUIRE(c.has_value());
@@ -408,7 +404,7 @@ TEST_CASE("app: walk: a failure clears once the log verifies again")
   const auto r = walk_once(dir, log, db);
   CHECK_FALSE(r.failure.has_value());
   CHECK(r.entries == 4);
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   store::SqliteStore st(db, store::OpenMode::read_only, binding(), clock);
   CHECK_FALSE(st.status(k_now).audit_failure.has_value());
   CHECK(live_jobs(db).size() == 5);
@@ -559,7 +555,7 @@ TEST_CASE("app: walk: the policy floor overrides removals, RTBF stays purge")
 {
   test::TempDir dir;
   const std::string db = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   audit::LogOptions o;
   o.path = data("basic.audit.jsonl");
   o.keys = keys(dir);
@@ -609,7 +605,7 @@ TEST_CASE(
 {
   test::TempDir dir;
   const std::string db = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   audit::LogOptions o;
   o.path = data("basic.audit.jsonl");
   audit::LogFile log(o);
@@ -661,7 +657,7 @@ TEST_CASE(
                    got.end(),
                    "unattributable " + event_id(3) + " removal") == 1);
 
-  FixedClock clock;
+  test::FakeClock clock{k_now};
   store::SqliteStore ro(db, store::OpenMode::read_only, binding(), clock);
   CHECK(ro.status(k_now).invalid_events == 1);
   // The invalid DID is not stored anywhere.

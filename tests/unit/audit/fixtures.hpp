@@ -3,7 +3,7 @@
 // Helpers shared by the audit tests: the public vectors (VTC_TEST_DATA),
 // this folder's generated fixtures (VTC_AUDIT_FIXTURES), and key rings.
 
-#include "../../support/temp_dir.hpp"
+#include "temp_dir.hpp"
 #include "audit/keys.hpp"
 #include "audit/log_file.hpp"
 

@@ -1,4 +1,4 @@
-#include "../../support/temp_dir.hpp"
+#include "temp_dir.hpp"
 #include "core/timestamp.hpp"
 #include "registry/record.hpp"
 #include "util/error.hpp"

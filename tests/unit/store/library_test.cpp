@@ -1,7 +1,7 @@
 // Alone in its process: how the store sets SQLite up must happen before
 // SQLite first initialises, which any other test would do first.
 
-#include "../../support/binding.hpp"
+#include "binding.hpp"
 #include "store/connection.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,6 @@
-#include "../../support/binding.hpp"
-#include "../../support/temp_dir.hpp"
+#include "binding.hpp"
+#include "fake_clock.hpp"
+#include "temp_dir.hpp"
 #include "store/backup.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
@@ -24,12 +25,6 @@ using core::MemberStatus;
 using test::binding;
 
 namespace {
-
-struct FixedClock : app::Clock
-{
-  core::TimeNs t = 1'000'000;
-  core::TimeNs now() const override { return t; }
-};
 
 // Every connection the process opens, so the test can read the store's own
 // connection-level pragmas.
@@ -154,7 +149,7 @@ struct OutcomeRow
 // The outcomes as the store reads them back (ids and hashes as text).
 std::vector<OutcomeRow> outcomes(const std::string& path)
 {
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::read_only, binding(), clock);
   std::vector<OutcomeRow> out;
   for (const auto& o : s.outcomes(0, 1000)) {
@@ -217,7 +212,7 @@ TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   sqlite3_auto_extension(reinterpret_cast<void (*)()>(capture_connection));
   g_last_connection = nullptr;
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
@@ -264,7 +259,7 @@ TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
 TEST_CASE("store: a fresh database per file gets its own generation")
 {
   test::TempDir dir;
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore a(
     dir.file("a.db"), store::OpenMode::pass, binding(), clock);
   store::SqliteStore b(
@@ -276,7 +271,7 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   }
@@ -324,7 +319,7 @@ TEST_CASE("store: a registry URL is parsed only when its text is new")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   int parsed = 0;
   store::Binding b = binding();
   b.origin_of = [&](const std::string& url) {
@@ -363,7 +358,7 @@ TEST_CASE("store: a registry URL is parsed only when its text is new")
 TEST_CASE("store: opening a missing database outside a pass creates nothing")
 {
   test::TempDir dir;
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   for (const auto mode :
        { store::OpenMode::read_only, store::OpenMode::read_write }) {
     CAPTURE(static_cast<int>(mode));
@@ -385,7 +380,7 @@ TEST_CASE("store: a schema newer than the binary is refused")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   }
@@ -409,7 +404,7 @@ TEST_CASE("store: an older schema outside a pass says to run tick")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("CREATE TABLE old_stuff (x INTEGER)");
@@ -437,7 +432,7 @@ TEST_CASE("store: a pass migrates an empty version-0 database")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("CREATE TABLE t (x INTEGER); DROP TABLE t;");
@@ -486,7 +481,7 @@ TEST_CASE("store: job and member values are checked without IN lists")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   CHECK(checks(path) ==
@@ -570,7 +565,7 @@ TEST_CASE("store: a superseded outcome, the walk's most frequent, is in no index
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   commit_walk(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
@@ -595,7 +590,7 @@ TEST_CASE("store: a job's audit key is not a foreign key")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   CHECK(job_references(path) == "member_id->members\n");
@@ -629,7 +624,7 @@ TEST_CASE("store: jobs are indexed by id unless pending and never sent")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   commit_walk(s, batch({ change("did:key:bob", MemberStatus::active, J('2'),
@@ -698,7 +693,7 @@ TEST_CASE("store: a publish for a member whose consent is unknown needs the poli
   // Unknown consent is NULL: a scope written with `=` found no such job,
   // so a pass did not read the policy for it and scanned every due job.
   test::TempDir dir;
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(dir.file("state.db"), store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   CHECK(s.has_due(1000, app::ClaimScope::needing_policy));
@@ -713,7 +708,7 @@ TEST_CASE("store: a repeated event id gives each member its job")
   // that repeats one must not stop the walk.
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   commit_walk(s, batch({ change("did:key:bob", MemberStatus::active, J('1'),
@@ -727,7 +722,7 @@ TEST_CASE("store: job ids keep their spelling: event UUIDs and reconcile ids")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   auto carol = change("did:key:carol", MemberStatus::active, J('3'),
                       JobKind::publish, 10, 4);
@@ -759,7 +754,7 @@ TEST_CASE("store: a rolled-back batch forgets the audit keys it added")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   const std::string key = "11111111-2222-4333-8444-555555555555";
   // The job id fails after the member and its new key were written.
@@ -785,7 +780,7 @@ TEST_CASE("store: commit_walk supersedes pending and failed jobs")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
 
   auto r = commit_walk(s, batch(
@@ -866,7 +861,7 @@ TEST_CASE("store: a job replacing a pending job already due keeps its place")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   const auto held_delete = [](const std::string& did, const std::string& id,
                               core::TimeNs due, std::int64_t line) {
@@ -928,7 +923,7 @@ TEST_CASE("store: commit_walk keeps two jobs of one member in one batch apart")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   const auto r = commit_walk(s, batch(
     { change(
@@ -949,7 +944,7 @@ TEST_CASE("store: a walk batch reads its own writes and leaves none uncommitted"
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   commit_walk(s, batch({ change("did:key:bob", MemberStatus::active, J('1'),
                                 JobKind::publish, 10, 2) },
@@ -992,7 +987,7 @@ TEST_CASE("store: a change whose key pair is stored writes none")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   const std::string other_key = "6ba7b811-9dad-41d1-80b4-00c04fd430c8";
   auto first = change("did:key:alice", MemberStatus::active, J('1'),
@@ -1017,7 +1012,7 @@ TEST_CASE("store: a failing commit_walk moves neither the cursor nor state")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   commit_walk(s, batch(
@@ -1055,7 +1050,7 @@ TEST_CASE("store: an in_flight job is never superseded by the walk")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   sql(path, "UPDATE jobs SET state = 'in_flight' WHERE id = x'00000000000040008000000000000001'");
@@ -1086,8 +1081,8 @@ TEST_CASE("store: recover_in_flight backs off or fails interrupted jobs")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
-  clock.t = 5'000'000;
+  test::FakeClock clock{1'000'000};
+  clock.set_wall(5'000'000);
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   commit_walk(s, batch(
     { change(
@@ -1141,7 +1136,7 @@ TEST_CASE("store: idle recover and unchanged audit failure write nothing")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
   const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs", "" };
@@ -1179,7 +1174,7 @@ TEST_CASE("store: jobs() lists in due order, then member order, by state")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   // Ids sort against member order (the order members were first seen), so
   // a tie in due must follow the member.
@@ -1226,7 +1221,7 @@ TEST_CASE("store: status() counts jobs, members, invalid events and passes")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   auto b = batch(
     { change("did:key:a", MemberStatus::active, J('a'), JobKind::publish, 300, 2),
@@ -1302,7 +1297,7 @@ TEST_CASE("store: state persists across reopening, read-only included")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
     walk_alice(s);
@@ -1315,7 +1310,7 @@ TEST_CASE("store: state persists across reopening, read-only included")
 
 TEST_CASE("store: an in-memory database works in pass mode")
 {
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
   CHECK_FALSE(s.cursor().has_value());
   walk_alice(s);
@@ -1324,7 +1319,7 @@ TEST_CASE("store: an in-memory database works in pass mode")
 
 TEST_CASE("store: status() reads the last successful pass and request counts")
 {
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(":memory:", store::OpenMode::pass, binding(), clock);
   CHECK_FALSE(s.status(0).last_success.has_value());
   CHECK(s.status(0).requests.empty());
@@ -1346,8 +1341,8 @@ TEST_CASE("store: dispatch_step records answers, puts unsent jobs back, claims")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
-  clock.t = 5'000'000;
+  test::FakeClock clock{1'000'000};
+  clock.set_wall(5'000'000);
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   commit_walk(s, batch(
     { change(
@@ -1366,7 +1361,7 @@ TEST_CASE("store: dispatch_step records answers, puts unsent jobs back, claims")
 
   app::DispatchStep first;
   first.claim = 4;
-  first.now = clock.t;
+  first.now = clock.now();
   std::int64_t skipped = -1;
   const auto claimed = s.dispatch_step(first, skipped);
   REQUIRE(claimed.size() == 4);
@@ -1421,7 +1416,7 @@ TEST_CASE("store: backup is a whole copy with its own generation")
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   const std::string copy = dir.file("copy.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   walk_alice(s);
 
@@ -1455,7 +1450,7 @@ TEST_CASE("store: backup refuses an existing target and a missing database")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
-  FixedClock clock;
+  test::FakeClock clock{1'000'000};
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   }

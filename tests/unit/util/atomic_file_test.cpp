@@ -1,4 +1,4 @@
-#include "../../support/temp_dir.hpp"
+#include "temp_dir.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
