@@ -1,8 +1,7 @@
 #include "core/health.hpp"
 
-#include <fmt/core.h>
-
 #include <algorithm>
+#include <cstdio>
 
 namespace vtc::core {
 
@@ -114,7 +113,10 @@ std::string idempotency_key(std::string_view job_id, std::int64_t retries,
   if (retries > 0) {
     key += "/r" + std::to_string(retries);
   }
-  return key + fmt::format("/{:016x}", static_cast<std::uint64_t>(digest));
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(digest));
+  return key + "/" + hex;
 }
 
 } // namespace vtc::core
