@@ -25,25 +25,27 @@ std::string member_tag(const ClaimedJob& job)
   return job.target_hash.substr(0, 10);
 }
 
-// Decides what a job's answer means for the job and the pass.
-Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
-                  const DispatchOptions& o, DispatchResult& result)
+// When a job whose answer says retry is due again: after its backoff, and
+// never before the registry's Retry-After.
+core::TimeNs retry_due(const InFlight& f, const Answer& answer,
+                       const Clock& clock, const DispatchOptions& o)
 {
-  Finished done;
-  done.step = core::next_step(answer.cls, f.job.attempts, o.max_attempts);
-  if (done.step == core::NextStep::retry) {
-    std::optional<std::int64_t> retry_after;
-    if (answer.retry_after) {
-      retry_after = core::parse_retry_after(*answer.retry_after, clock.now());
-    }
-    const int k = static_cast<int>(std::min<std::int64_t>(f.job.attempts, 62));
-    const std::int64_t jitter = o.jitter ? o.jitter(k) : 0;
-    done.due = clock.now() +
-               core::backoff_seconds(k, jitter, o.max_backoff_seconds,
-                                     retry_after) *
-                 core::k_ns_per_second;
+  std::optional<std::int64_t> retry_after;
+  if (answer.retry_after) {
+    retry_after = core::parse_retry_after(*answer.retry_after, clock.now());
   }
-  switch (done.step) {
+  const int k = static_cast<int>(std::min<std::int64_t>(f.job.attempts, 62));
+  const std::int64_t jitter = o.jitter ? o.jitter(k) : 0;
+  return clock.now() +
+         core::backoff_seconds(k, jitter, o.max_backoff_seconds, retry_after) *
+           core::k_ns_per_second;
+}
+
+// Counts one answer in the pass's result.
+void count(const InFlight& f, const Answer& answer, core::NextStep step,
+           DispatchResult& result)
+{
+  switch (step) {
   case core::NextStep::done:
     ++result.succeeded;
     if (f.sent.method == "DELETE") {
@@ -72,43 +74,49 @@ Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
       fmt::format("{} {} for job {}: {}", f.sent.method, f.sent.record_id,
                   f.job.id, answer.error);
   }
+}
+
+void log_answer(const InFlight& f, const Answer& answer, core::NextStep step)
+{
   util::log::Fields fields{{"job_id", f.job.id},
                            {"member", member_tag(f.job)},
                            {"kind", std::string(core::to_string(f.job.kind))},
                            {"attempt", std::to_string(f.job.attempts)},
                            {"http_status", std::to_string(answer.status)}};
-  if (done.step == core::NextStep::done) {
+  if (step == core::NextStep::done) {
     util::log::debug(fmt::format("{} succeeded", f.sent.method), fields);
   } else {
     util::log::warn(fmt::format("{} {}: {}", f.sent.method,
                                 core::to_string(answer.cls), answer.error),
                     fields);
   }
+}
+
+// Decides what a job's answer means for the job and the pass.
+Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
+                  const DispatchOptions& o, DispatchResult& result)
+{
+  Finished done;
+  done.step = core::next_step(answer.cls, f.job.attempts, o.max_attempts);
+  if (done.step == core::NextStep::retry) {
+    done.due = retry_due(f, answer, clock, o);
+  }
+  count(f, answer, done.step, result);
+  log_answer(f, answer, done.step);
   done.job = std::move(f.job);
   done.sent = std::move(f.sent);
   done.answer = std::move(answer);
   return done;
 }
 
-constexpr const char* k_pause_until = "pause_until";
-
-std::optional<core::TimeNs> pause_until(StateStore& store)
-{
-  const auto text = store.setting(k_pause_until);
-  if (!text || text->empty()) {
-    return std::nullopt;
-  }
-  return std::stoll(*text);
-}
-
 // Before anything is loaded to send: a 429 pause or an open breaker holds
 // the pass back, so a pass that may not send never opens the registry (and
 // never loads libcurl or OpenSSL to find that out). Returns true if held.
-bool held_back(StateStore& store, const Clock& clock, const core::Health& health,
+bool held_back(DispatchStore& store, const Clock& clock, const core::Health& health,
                DispatchResult& result)
 {
   const core::TimeNs now = clock.now();
-  if (const auto until = pause_until(store); until && now < *until) {
+  if (const auto until = store.pause_until(); until && now < *until) {
     result.paused = true;
     util::log::info(fmt::format("registry asked for a pause (429): "
                                 "nothing sent for {} more s",
@@ -128,7 +136,7 @@ bool held_back(StateStore& store, const Clock& clock, const core::Health& health
 
 // Probes when the breaker's time has come or the registry was incompatible.
 // Returns false when nothing may be sent this pass.
-bool probe_passes(StateStore& store, Registry& registry, const Clock& clock,
+bool probe_passes(DispatchStore& store, Registry& registry, const Clock& clock,
                   const DispatchOptions& o, core::Health& health,
                   DispatchResult& result)
 {
@@ -166,7 +174,7 @@ constexpr auto k_record_within = std::chrono::milliseconds(10);
 class Dispatcher
 {
 public:
-  Dispatcher(StateStore& store, Registry& registry, const Clock& clock,
+  Dispatcher(DispatchStore& store, Registry& registry, const Clock& clock,
              const DispatchOptions& o, core::Health health,
              DispatchResult& result)
     : m_store(store),
@@ -208,7 +216,7 @@ private:
     return static_cast<std::int64_t>(m_in_flight.size());
   }
 
-  StateStore& m_store;
+  DispatchStore& m_store;
   Registry& m_registry;
   const Clock& m_clock;
   const DispatchOptions& m_o;
@@ -221,7 +229,7 @@ private:
   std::map<std::uint64_t, InFlight> m_in_flight;
   std::deque<ClaimedJob> m_ready;     // claimed, not sent yet
   std::vector<Finished> m_unrecorded; // answered, not recorded yet
-  std::chrono::steady_clock::time_point m_record_by;
+  Clock::Instant m_record_by;
   std::uint64_t m_next_tag = 0;
   bool m_sending = true;  // requests may start
   bool m_more_due = true; // the last claim may have left due jobs
@@ -236,7 +244,7 @@ void Dispatcher::loop()
     send_ready();
     if (step_due()) {
       // Requests just started go on the wire before the transaction.
-      receive(std::chrono::steady_clock::now());
+      receive(m_clock.monotonic());
       step();
       send_ready();
     }
@@ -246,7 +254,7 @@ void Dispatcher::loop()
       }
       return;
     }
-    if (std::chrono::steady_clock::now() >= m_o.hard_deadline) {
+    if (m_clock.monotonic() >= m_o.hard_deadline) {
       // Left in flight: the next pass counts the attempt and backs off.
       m_registry.abandon();
       m_in_flight.clear();
@@ -280,7 +288,7 @@ void Dispatcher::stop_if_due()
 {
   const bool left = m_more_due || !m_ready.empty();
   if (m_sending && left &&
-      (m_o.should_stop() || std::chrono::steady_clock::now() >= m_o.deadline ||
+      (m_o.should_stop() || m_clock.monotonic() >= m_o.deadline ||
        m_result.sent >= m_o.max_jobs)) {
     m_sending = false;
     m_result.left_over = true;
@@ -310,7 +318,7 @@ bool Dispatcher::step_due() const
   const bool record =
     !m_unrecorded.empty() &&
     (static_cast<std::int64_t>(m_unrecorded.size()) >= m_batch ||
-     std::chrono::steady_clock::now() >= m_record_by);
+     m_clock.monotonic() >= m_record_by);
   return need_jobs || put_back || record;
 }
 
@@ -351,7 +359,7 @@ void Dispatcher::step()
 void Dispatcher::take(InFlight&& f, Answer answer)
 {
   if (m_unrecorded.empty()) {
-    m_record_by = std::chrono::steady_clock::now() + k_record_within;
+    m_record_by = m_clock.monotonic() + k_record_within;
   }
   m_health = core::observe(m_health, answer.cls, answer.status, answer.error,
                            m_clock.now());
@@ -360,8 +368,8 @@ void Dispatcher::take(InFlight&& f, Answer answer)
     const Finished& done = m_unrecorded.emplace_back(
       conclude(std::move(f), std::move(answer), m_clock, m_o, m_result));
     const core::TimeNs until =
-      std::max(done.due, pause_until(m_store).value_or(0));
-    m_store.set_setting(k_pause_until, std::to_string(until));
+      std::max(done.due, m_store.pause_until().value_or(0));
+    m_store.set_pause_until(until);
     m_result.paused = true;
     m_sending = false;
     return;
@@ -408,7 +416,7 @@ void Dispatcher::commit_rest()
 
 } // namespace
 
-DispatchResult dispatch(StateStore& store, const RegistryOpener& open,
+DispatchResult dispatch(DispatchStore& store, const RegistryOpener& open,
                         const Clock& clock, const DispatchOptions& o)
 {
   DispatchResult result;

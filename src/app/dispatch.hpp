@@ -8,6 +8,9 @@
 
 namespace vtc::app {
 
+// Draws a backoff's jitter in [0, k] (core::backoff_seconds).
+using Jitter = std::function<std::int64_t(std::int64_t k)>;
+
 struct DispatchOptions
 {
   std::int64_t concurrency = 16;
@@ -23,8 +26,7 @@ struct DispatchOptions
   Registry::Deadline hard_deadline = Registry::Deadline::max();
   // Polled between requests: true stops starting new ones (signals).
   std::function<bool()> should_stop = [] { return false; };
-  // Draws the backoff jitter in [0, k].
-  std::function<std::int64_t(std::int64_t k)> jitter;
+  Jitter jitter; // none: no jitter
 };
 
 struct DispatchResult
@@ -59,7 +61,7 @@ using RegistryOpener = std::function<std::unique_ptr<Registry>()>;
 // recorded and every claimed job not sent is put back. The registry is opened
 // only when a pause or an open breaker does not hold the pass back; `open`
 // returns nullptr when it cannot be (having said why). Throws StoreError (74).
-DispatchResult dispatch(StateStore& store, const RegistryOpener& open,
+DispatchResult dispatch(DispatchStore& store, const RegistryOpener& open,
                         const Clock& clock, const DispatchOptions& options);
 
 } // namespace vtc::app

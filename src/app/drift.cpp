@@ -70,7 +70,7 @@ MirrorRecord mirror_record(const MirroredMember& mm, const RecordBuilder& record
 
 } // namespace
 
-std::vector<MirrorRecord> mirror_records(StateStore& store,
+std::vector<MirrorRecord> mirror_records(MirrorStore& store,
                                          const RecordBuilder& records)
 {
   std::vector<MirrorRecord> out;
@@ -82,7 +82,7 @@ std::vector<MirrorRecord> mirror_records(StateStore& store,
   return out;
 }
 
-std::optional<MirrorRecord> mirror_record(StateStore& store,
+std::optional<MirrorRecord> mirror_record(MirrorStore& store,
                                           const RecordBuilder& records,
                                           const std::string& did)
 {
@@ -93,7 +93,7 @@ std::optional<MirrorRecord> mirror_record(StateStore& store,
   return mirror_record(*mm, records);
 }
 
-DriftReport drift(StateStore& store, RegistryListing& listing,
+DriftReport drift(MirrorStore& store, RegistryListing& listing,
                   const RecordBuilder& records)
 {
   std::vector<ListedRecord> listed;

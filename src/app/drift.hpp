@@ -48,11 +48,11 @@ DriftReport compare_records(const std::vector<MirrorRecord>& mirror,
                             const std::vector<ListedRecord>& listed);
 
 // The mirror of every member the store knows.
-std::vector<MirrorRecord> mirror_records(StateStore& store,
+std::vector<MirrorRecord> mirror_records(MirrorStore& store,
                                          const RecordBuilder& records);
 
 // The mirror of the member of `did`, if the registry may hold its record.
-std::optional<MirrorRecord> mirror_record(StateStore& store,
+std::optional<MirrorRecord> mirror_record(MirrorStore& store,
                                           const RecordBuilder& records,
                                           const std::string& did);
 
@@ -60,7 +60,7 @@ std::optional<MirrorRecord> mirror_record(StateStore& store,
 // A listing that cannot be read to its end is an error (thrown by the
 // listing; 76 when a page repeats a cursor): a partial listing would show
 // records as missing that are not.
-DriftReport drift(StateStore& store, RegistryListing& listing,
+DriftReport drift(MirrorStore& store, RegistryListing& listing,
                   const RecordBuilder& records);
 
 } // namespace vtc::app

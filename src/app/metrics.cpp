@@ -148,11 +148,9 @@ std::optional<core::TimeNs> last_success_in(std::string_view text)
   return std::nullopt;
 }
 
-PassMetrics collect_metrics(StateStore& store,
-                            const TickResult& result,
+PassMetrics collect_metrics(const StatusView& v, const TickResult& result,
                             std::optional<core::TimeNs> previous_success)
 {
-  const StatusView v = store.status(result.finished);
   PassMetrics m;
   m.run_at = result.finished;
   m.exit_code = static_cast<int>(result.code);

@@ -40,11 +40,12 @@ std::string render_metrics(const PassMetrics& m);
 // nullopt when absent or unreadable.
 std::optional<core::TimeNs> last_success_in(std::string_view text);
 
-// Gathers the metrics after a pass from the store and the pass result.
+// Gathers the metrics after a pass from the status the store gives at
+// the pass's end and the pass result.
 // `previous_success` is the last-success time the previous metrics file held:
 // idle passes write nothing to the database, so it may be later than the
 // database's own record.
-PassMetrics collect_metrics(StateStore& store,
+PassMetrics collect_metrics(const StatusView& status,
                             const TickResult& result,
                             std::optional<core::TimeNs> previous_success);
 

@@ -34,7 +34,7 @@ std::optional<core::JobKind> needed(const MirroredMember& m,
 
 } // namespace
 
-std::vector<ReconcileJob> plan_reconcile(StateStore& store,
+std::vector<ReconcileJob> plan_reconcile(MirrorStore& store,
                                          const RecordBuilder& records,
                                          const core::Policy& policy,
                                          core::TimeNs now)

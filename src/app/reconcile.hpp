@@ -13,7 +13,7 @@ namespace vtc::app {
 // publish_on_join false, members never published stay unpublished; a
 // member whose consent blocks publication gets a withdraw job when the
 // registry may hold its record. Reads only.
-std::vector<ReconcileJob> plan_reconcile(StateStore& store,
+std::vector<ReconcileJob> plan_reconcile(MirrorStore& store,
                                          const RecordBuilder& records,
                                          const core::Policy& policy,
                                          core::TimeNs now);

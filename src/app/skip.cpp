@@ -18,7 +18,7 @@ std::string where(std::int64_t line, const std::string& event_id)
 
 } // namespace
 
-AuditFailure skip_entry(AuditLog& log, StateStore& store, std::int64_t line,
+AuditFailure skip_entry(AuditLog& log, WalkStore& store, std::int64_t line,
                         const std::string& event_id)
 {
   const auto stored = store.audit_failure();

@@ -14,7 +14,7 @@ namespace vtc::app {
 // (or stopped at a discontinuity, which no skip can mend), Error 65 when the
 // line declares no entry_hash to link to. The caller holds the pass lock.
 // Returns the failure that was skipped.
-AuditFailure skip_entry(AuditLog& log, StateStore& store, std::int64_t line,
+AuditFailure skip_entry(AuditLog& log, WalkStore& store, std::int64_t line,
                         const std::string& event_id);
 
 } // namespace vtc::app

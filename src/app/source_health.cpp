@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* k_key = "source.health";
 
-void store_health(StateStore& store, const SourceHealth& h)
+void store_health(Settings& store, const SourceHealth& h)
 {
   store.set_setting(k_key, nlohmann::json{{"degraded", h.degraded},
                                           {"since", h.since},
@@ -19,7 +19,7 @@ void store_health(StateStore& store, const SourceHealth& h)
 
 } // namespace
 
-std::optional<SourceHealth> source_health(StateStore& store)
+std::optional<SourceHealth> source_health(Settings& store)
 {
   const auto text = store.setting(k_key);
   if (!text) {
@@ -37,7 +37,7 @@ std::optional<SourceHealth> source_health(StateStore& store)
   return h;
 }
 
-void record_source_success(StateStore& store, core::TimeNs now)
+void record_source_success(Settings& store, core::TimeNs now)
 {
   const auto h = source_health(store);
   if (h && h->degraded) {
@@ -45,7 +45,7 @@ void record_source_success(StateStore& store, core::TimeNs now)
   }
 }
 
-SourceHealth record_source_failure(StateStore& store, core::TimeNs now,
+SourceHealth record_source_failure(Settings& store, core::TimeNs now,
                                    const std::string& error)
 {
   SourceHealth h = source_health(store).value_or(SourceHealth{});

@@ -21,14 +21,14 @@ struct SourceHealth
 };
 
 // The stored health; nullopt when the source never failed.
-std::optional<SourceHealth> source_health(StateStore& store);
+std::optional<SourceHealth> source_health(Settings& store);
 
 // The source answered at `now`: active again if it was degraded.
-void record_source_success(StateStore& store, core::TimeNs now);
+void record_source_success(Settings& store, core::TimeNs now);
 
 // The source could not be read at `now`: degraded since the first such
 // pass after the last success. Returns the health as stored.
-SourceHealth record_source_failure(StateStore& store, core::TimeNs now,
+SourceHealth record_source_failure(Settings& store, core::TimeNs now,
                                    const std::string& error);
 
 } // namespace vtc::app

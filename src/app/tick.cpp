@@ -9,7 +9,6 @@
 #include <fmt/core.h>
 
 #include <chrono>
-#include <random>
 
 namespace vtc::app {
 
@@ -19,13 +18,6 @@ constexpr const char* k_publish_on_join = "policy.publish_on_join";
 constexpr const char* k_require_consent = "policy.require_consent";
 constexpr const char* k_checkpoint_due = "checkpoint_due";
 constexpr const char* k_policy_stamp = "policy.stamp";
-
-std::int64_t draw_jitter(std::int64_t k)
-{
-  static std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_int_distribution<std::int64_t>(
-    0, std::max<std::int64_t>(k, 0))(rng);
-}
 
 // Reads the policy once, on first need; remembers a failure.
 class LazyPolicy
@@ -138,50 +130,42 @@ bool walk_source(const TickPorts& p, TickOptions& options, LazyPolicy& policy,
   return log != nullptr;
 }
 
-} // namespace
-
-TickResult tick(const TickPorts& p, TickOptions options)
+// Puts back the jobs a dead pass left in flight, each due after its backoff.
+std::int64_t recover(const TickPorts& p, const TickOptions& options)
 {
-  TickResult result;
-  const core::TimeNs started = p.clock.now();
-  result.started = started;
-  LazyPolicy policy(p.load_policy, result);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::seconds(std::min<std::int64_t>(
-                          options.max_seconds, 100'000'000));
-  const auto should_stop = [&] {
-    return options.interrupted() || std::chrono::steady_clock::now() >= deadline;
-  };
-
-  result.recovered = p.store.recover_in_flight(
+  const std::int64_t recovered = p.store.recover_in_flight(
     options.max_attempts, [&](std::int64_t attempts) {
       const int k = static_cast<int>(std::min<std::int64_t>(attempts, 62));
       return p.clock.now() +
-             core::backoff_seconds(k, draw_jitter(k),
+             core::backoff_seconds(k, p.jitter(k),
                                    options.max_backoff_seconds) *
                core::k_ns_per_second;
     });
-  if (result.recovered > 0) {
+  if (recovered > 0) {
     util::log::warn(fmt::format(
-      "recovered {} job(s) a previous pass left in flight", result.recovered));
+      "recovered {} job(s) a previous pass left in flight", recovered));
   }
+  return recovered;
+}
 
-  const bool opened = walk_source(p, options, policy, should_stop, result);
-
+// Which due jobs dispatch may claim: all after a complete walk; only
+// deletes and departures after an incomplete one; only deletes when the
+// policy cannot be read. Reads the policy when a job that needs it is due
+// or the policy file was edited (so a changed publish_on_join takes effect
+// without waiting for new entries), and reconciles when its values changed.
+ClaimScope policy_and_scope(const TickPorts& p, LazyPolicy& policy,
+                            bool walked, DispatchOptions& d, TickResult& result)
+{
   const WalkResult& w = result.walk;
-  DispatchOptions& d = options.dispatch;
-  d.scope = opened && w.complete && !w.failure ? ClaimScope::all
-                                            : ClaimScope::removals_only;
-  // Publishes, updates and departures need the policy; read it only if one
-  // of them is due.
-  // An edited policy file is read even when nothing else needs it, so a
-  // changed publish_on_join takes effect without waiting for new entries.
+  ClaimScope scope = walked && w.complete && !w.failure
+                       ? ClaimScope::all
+                       : ClaimScope::removals_only;
   const std::string stamp = p.policy_stamp ? p.policy_stamp() : "";
   const bool policy_edited =
     !stamp.empty() && p.store.setting(k_policy_stamp) != stamp;
   if (!policy.tried() &&
       (policy_edited ||
-       p.store.has_due(p.clock.now(), d.scope == ClaimScope::all
+       p.store.has_due(p.clock.now(), scope == ClaimScope::all
                                         ? ClaimScope::needing_policy
                                         : ClaimScope::removals_only))) {
     policy.get();
@@ -193,69 +177,74 @@ TickResult tick(const TickPorts& p, TickOptions options)
     d.publication = current->publication();
     result.reconciled = reconcile_on_change(p, *current);
   } else if (result.policy_failed) {
-    d.scope = ClaimScope::deletes_only;
+    scope = ClaimScope::deletes_only;
   }
   if (w.stopped_early) {
-    d.scope = ClaimScope::removals_only; // the walk did not reach the end
+    scope = ClaimScope::removals_only; // the walk did not reach the end
   }
-  d.deadline = deadline;
-  d.hard_deadline = deadline + std::chrono::seconds(options.timeout_seconds);
-  d.should_stop = options.interrupted;
-  d.max_attempts = options.max_attempts;
-  d.max_backoff_seconds = options.max_backoff_seconds;
-  d.jitter = draw_jitter;
-  if (!should_stop() && p.store.has_due(p.clock.now(), d.scope)) {
-    const RegistryOpener open = [&]() -> std::unique_ptr<Registry> {
-      try {
-        return p.open_registry();
-      } catch (const Error& e) {
-        util::log::error(e.what());
-        result.code = worst(result.code, e.code());
-        return nullptr;
-      }
-    };
-    result.dispatch = dispatch(p.store, open, p.clock, d);
-    if (!result.dispatch.first_error.empty() &&
-        result.dispatch.code != ExitCode::ok) {
-      util::log::error(result.dispatch.first_error);
-    }
-    result.code = worst(result.code, result.dispatch.code);
-  }
+  return scope;
+}
 
-  // A registry unhealthy for too long while work waits is for the operator.
+// Dispatches the due jobs within `d.scope`, opening the registry only if
+// dispatch needs it.
+void dispatch_due(const TickPorts& p, const DispatchOptions& d,
+                  TickResult& result)
+{
+  const RegistryOpener open = [&]() -> std::unique_ptr<Registry> {
+    try {
+      return p.open_registry();
+    } catch (const Error& e) {
+      util::log::error(e.what());
+      result.code = worst(result.code, e.code());
+      return nullptr;
+    }
+  };
+  result.dispatch = dispatch(p.store, open, p.clock, d);
+  if (!result.dispatch.first_error.empty() &&
+      result.dispatch.code != ExitCode::ok) {
+    util::log::error(result.dispatch.first_error);
+  }
+  result.code = worst(result.code, result.dispatch.code);
+}
+
+// A registry unhealthy for too long while work waits is for the operator.
+void check_registry_health(const TickPorts& p, const TickOptions& options,
+                           ClaimScope scope, TickResult& result)
+{
   const core::Health health = p.store.health();
   const core::TimeNs now = p.clock.now();
   const bool too_long =
     health.state == core::HealthState::incompatible ||
     now - health.since > options.degraded_after_seconds * core::k_ns_per_second;
   if (health.state != core::HealthState::active && too_long &&
-      result.code != ExitCode::unavailable && p.store.has_due(now, d.scope)) {
+      result.code != ExitCode::unavailable && p.store.has_due(now, scope)) {
     util::log::error(fmt::format(
       "the registry has been {} since {}: {}", core::to_string(health.state),
       core::format_rfc3339(health.since), health.last_error));
     result.code = worst(result.code, ExitCode::unavailable);
   }
-  result.deadline_hit = w.stopped_early || result.dispatch.left_over;
-  if (options.interrupted()) {
-    util::log::warn("interrupted: the pass ended early, its work committed");
-    result.code = worst(result.code, ExitCode::temp_fail);
-  } else if (w.stopped_early) {
-    util::log::info("pass deadline reached: the walk goes on next pass");
-  }
+}
 
-  // Forgotten members must leave the files too: truncate the WAL, and try again
-  // next pass if a reader kept it busy.
+// Forgotten members must leave the files too: a delete that succeeded, or a
+// rotation that overwrote a DID the registry never had, leaves plaintext in
+// the WAL until a checkpoint truncates it; tried again next pass if a reader
+// kept it busy.
+void checkpoint_if_due(const TickPorts& p, const TickResult& result)
+{
   const bool checkpoint_due = p.store.setting(k_checkpoint_due) == "1";
-  // A delete that succeeded, or a rotation that overwrote a DID the
-  // registry never had, leaves plaintext in the WAL until a checkpoint.
-  if (result.dispatch.deletes_done > 0 || w.dids_forgotten > 0 ||
+  if (result.dispatch.deletes_done > 0 || result.walk.dids_forgotten > 0 ||
       checkpoint_due) {
     const bool done = p.store.checkpoint();
     if (done == checkpoint_due) {
       p.store.set_setting(k_checkpoint_due, done ? "0" : "1");
     }
   }
+}
 
+// Logs the pass's summary line and records the pass, unless it was idle.
+void record(const TickPorts& p, TickResult& result)
+{
+  const WalkResult& w = result.walk;
   const DispatchResult& s = result.dispatch;
   const bool idle = w.entries == 0 && result.recovered == 0 && s.sent == 0 &&
                     s.skipped == 0 && result.reconciled == 0 &&
@@ -265,15 +254,15 @@ TickResult tick(const TickPorts& p, TickOptions options)
     "{} sent, {} succeeded, {} retried, {} failed, {} skipped; {} ms",
     w.entries, w.jobs_created, w.jobs_superseded, result.recovered, s.sent,
     s.succeeded, s.retried, s.failed, s.skipped,
-    (p.clock.now() - started) / 1'000'000);
+    (p.clock.now() - result.started) / 1'000'000);
   result.finished = p.clock.now();
   if (idle) {
     util::log::debug(summary);
-    return result;
+    return;
   }
   util::log::info(summary);
   PassRecord pass;
-  pass.started = started;
+  pass.started = result.started;
   pass.finished = result.finished;
   pass.exit_code = static_cast<int>(result.code);
   pass.entries = w.entries;
@@ -284,6 +273,47 @@ TickResult tick(const TickPorts& p, TickOptions options)
   pass.succeeded = s.succeeded;
   pass.failed = s.failed;
   p.store.record_pass(pass);
+}
+
+} // namespace
+
+TickResult tick(const TickPorts& p, TickOptions options)
+{
+  TickResult result;
+  result.started = p.clock.now();
+  LazyPolicy policy(p.load_policy, result);
+  const auto deadline = p.clock.monotonic() +
+                        std::chrono::seconds(std::min<std::int64_t>(
+                          options.max_seconds, 100'000'000));
+  const auto should_stop = [&] {
+    return options.interrupted() || p.clock.monotonic() >= deadline;
+  };
+
+  result.recovered = recover(p, options);
+  const bool walked = walk_source(p, options, policy, should_stop, result);
+
+  DispatchOptions& d = options.dispatch;
+  d.scope = policy_and_scope(p, policy, walked, d, result);
+  d.deadline = deadline;
+  d.hard_deadline = deadline + std::chrono::seconds(options.timeout_seconds);
+  d.should_stop = options.interrupted;
+  d.max_attempts = options.max_attempts;
+  d.max_backoff_seconds = options.max_backoff_seconds;
+  d.jitter = p.jitter;
+  if (!should_stop() && p.store.has_due(p.clock.now(), d.scope)) {
+    dispatch_due(p, d, result);
+  }
+  check_registry_health(p, options, d.scope, result);
+
+  result.deadline_hit = result.walk.stopped_early || result.dispatch.left_over;
+  if (options.interrupted()) {
+    util::log::warn("interrupted: the pass ended early, its work committed");
+    result.code = worst(result.code, ExitCode::temp_fail);
+  } else if (result.walk.stopped_early) {
+    util::log::info("pass deadline reached: the walk goes on next pass");
+  }
+  checkpoint_if_due(p, result);
+  record(p, result);
   return result;
 }
 

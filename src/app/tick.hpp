@@ -62,13 +62,14 @@ using PolicyStamp = std::function<std::string()>;
 // What a pass needs from the outside.
 struct TickPorts
 {
-  StateStore& store;
+  PassStore& store;
   const Clock& clock;
   LogOpener open_log;
   RegistryOpener open_registry;
   PolicyLoader load_policy;
   PolicyStamp policy_stamp;
   const RecordBuilder& records;
+  Jitter jitter; // the backoff's random part
 };
 
 // One pass (vtc-sync(1), DESCRIPTION): recover in-flight jobs, walk the

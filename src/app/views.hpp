@@ -1,8 +1,10 @@
 #pragma once
 
 // What operators read from the state database: the pass record, the
-// queue and a job's history. StateStore (app/ports.hpp) returns them.
+// queue, a job's history and the status. store::SqliteStore returns them.
 
+#include "app/audit_log.hpp"
+#include "core/health.hpp"
 #include "core/job.hpp"
 #include "core/member.hpp"
 #include "core/timestamp.hpp"
@@ -96,5 +98,31 @@ struct JobDetail
 
 // What an operator's change did to each job it named.
 enum class JobChange { done, not_found, wrong_state };
+
+// Everything `status` shows from the database.
+struct StatusView
+{
+  std::optional<Cursor> cursor;
+  std::int64_t pending = 0;
+  std::int64_t in_flight = 0;
+  std::int64_t failed = 0;
+  std::int64_t members_active = 0;
+  std::int64_t members_departed = 0;
+  std::int64_t invalid_events = 0;
+  std::int64_t unattributable = 0;
+  std::int64_t unattributable_removals = 0;
+  std::optional<core::TimeNs> oldest_due; // among pending jobs due now
+  std::optional<PassRecord> last_pass;
+  // When the last recorded pass that exited 0 ended (idle passes record
+  // nothing).
+  std::optional<core::TimeNs> last_success;
+  // Requests answered since the database was created, by answer class
+  // ("success", "transient", ...), in name order.
+  std::vector<std::pair<std::string, std::int64_t>> requests;
+  std::optional<AuditFailure> audit_failure; // where the walk stopped
+  std::string generation;
+  core::Health health;
+  std::optional<core::TimeNs> pause_until; // a 429 pause
+};
 
 } // namespace vtc::app

@@ -18,7 +18,7 @@ namespace {
 class Batch
 {
 public:
-  Batch(StateStore& store, const Clock& clock, const WalkOptions& o,
+  Batch(WalkStore& store, const Clock& clock, const WalkOptions& o,
         const core::Policy& policy)
     : m_store(store), m_clock(clock), m_options(o), m_policy(policy)
   {
@@ -41,7 +41,7 @@ private:
   void add_rotation(const Entry& e);
   NewJob new_job(const Entry& e, core::JobKind kind) const;
 
-  StateStore& m_store;
+  WalkStore& m_store;
   const Clock& m_clock;
   const WalkOptions& m_options;
   const core::Policy& m_policy;
@@ -324,7 +324,7 @@ std::string describe(const AuditFailure& f)
     f.detail);
 }
 
-WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
+WalkResult walk(AuditLog& log, WalkStore& store, const Clock& clock,
                 const WalkOptions& options)
 {
   WalkResult result;

@@ -65,7 +65,7 @@ std::string describe(const AuditFailure& failure);
 // together with the cursor, so a crash neither loses nor repeats an entry.
 // Stops before a bad entry and records where. Throws StoreError (74) and
 // AuditError (74).
-WalkResult walk(AuditLog& log, StateStore& store, const Clock& clock,
+WalkResult walk(AuditLog& log, WalkStore& store, const Clock& clock,
                 const WalkOptions& options);
 
 } // namespace vtc::app

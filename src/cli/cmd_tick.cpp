@@ -62,6 +62,7 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
     [&] { return policy::load_policy(policy_options(cfg)); },
     [&] { return policy::file_stamp(policy_options(cfg)); },
     records,
+    random_jitter,
   };
   const app::TickResult result = app::tick(ports, options);
   return write_metrics_file(cfg.metrics_textfile, db, result);

@@ -48,7 +48,7 @@ struct Plan
 // member), as the store holds it: the batch's changes so far are written, in
 // its transaction.
 // The live job of the member of `did`, if any.
-std::optional<app::JobRow> live_job(app::StateStore& store, const std::string& did)
+std::optional<app::JobRow> live_job(store::SqliteStore& store, const std::string& did)
 {
   app::JobQuery q;
   q.member_did = did;
@@ -306,6 +306,7 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
     [&] { return policy::load_policy(policy_options(cfg)); },
     [&] { return policy::file_stamp(policy_options(cfg)); },
     records,
+    random_jitter,
   };
   // The pass's own log lines would tell of requests sent and jobs
   // recovered: only its errors are shown; stdout tells what would happen.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <random>
 
 namespace vtc::cli {
 
@@ -18,6 +19,13 @@ core::TimeNs SystemClock::now() const
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
+}
+
+std::int64_t random_jitter(std::int64_t k)
+{
+  static std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_int_distribution<std::int64_t>(
+    0, std::max<std::int64_t>(k, 0))(rng);
 }
 
 config::Config load_config(const Globals& globals)

@@ -33,6 +33,9 @@ public:
   Instant monotonic() const override { return std::chrono::steady_clock::now(); }
 };
 
+// A uniformly random jitter in [0, k] for backoffs (app::Jitter).
+std::int64_t random_jitter(std::int64_t k);
+
 // Loads the configuration with the command-line overrides applied.
 config::Config load_config(const Globals& globals);
 

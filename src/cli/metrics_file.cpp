@@ -12,7 +12,7 @@
 namespace vtc::cli {
 
 ExitCode write_metrics_file(const std::string& path,
-                            app::StateStore& store,
+                            store::SqliteStore& store,
                             const app::TickResult& result)
 {
   if (path.empty()) {
@@ -27,7 +27,8 @@ ExitCode write_metrics_file(const std::string& path,
     previous = app::last_success_in(text);
   }
   try {
-    const app::PassMetrics m = app::collect_metrics(store, result, previous);
+    const app::PassMetrics m =
+      app::collect_metrics(store.status(result.finished), result, previous);
     util::write_file_atomically(path, app::render_metrics(m), 0644);
   } catch (const Error& e) {
     util::log::error(fmt::format("metrics.textfile: {}", e.what()));

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "app/ports.hpp"
 #include "app/tick.hpp"
+#include "store/sqlite_store.hpp"
 #include "util/exit_code.hpp"
 
 #include <string>
@@ -13,7 +13,7 @@ namespace vtc::cli {
 // the pass's exit code, or 74 after logging an error when the file cannot be
 // written.
 ExitCode write_metrics_file(const std::string& path,
-                            app::StateStore& store,
+                            store::SqliteStore& store,
                             const app::TickResult& result);
 
 } // namespace vtc::cli

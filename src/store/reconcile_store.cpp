@@ -28,6 +28,23 @@ void SqliteStore::set_setting(const std::string& key, const std::string& value)
   });
 }
 
+// The 429 pause is a setting: one row, written only when a 429 comes.
+constexpr const char* k_pause_until = "pause_until";
+
+std::optional<core::TimeNs> SqliteStore::pause_until()
+{
+  const auto text = setting(k_pause_until);
+  if (!text || text->empty()) {
+    return std::nullopt;
+  }
+  return std::stoll(*text);
+}
+
+void SqliteStore::set_pause_until(core::TimeNs until)
+{
+  set_setting(k_pause_until, std::to_string(until));
+}
+
 namespace {
 
 // Members (with a DID) and their mirror: every one, or the one of `did`.

@@ -35,8 +35,9 @@ enum class OpenMode {
   scratch,
 };
 
-// The SQLite state database.
-class SqliteStore final : public app::StateStore
+// The SQLite state database: the ports a pass uses (app::PassStore), and
+// what the operator commands read and change, which cli/ calls directly.
+class SqliteStore final : public app::PassStore
 {
 public:
   // Opens `path` (":memory:" for tests). pass mode creates and migrates
@@ -49,8 +50,8 @@ public:
               const app::Clock& clock);
   ~SqliteStore() override;
 
+  // app::WalkStore
   std::optional<app::Cursor> cursor() override;
-  std::optional<app::Member> find_member(const std::string& did) override;
   std::optional<app::Member> find_member_by_key(
     const std::string& key_id, const std::string& target_hash) override;
   std::unique_ptr<app::WalkTransaction> begin_walk() override;
@@ -58,37 +59,59 @@ public:
   std::optional<app::AuditFailure> audit_failure() override;
   void skip_entry(const std::optional<app::Cursor>& from, const app::Cursor& to,
                   const app::Outcome& skipped) override;
-  std::int64_t recover_in_flight(
-    std::int64_t max_attempts,
-    const std::function<core::TimeNs(std::int64_t)>& due_after) override;
-  void record_pass(const app::PassRecord& pass) override;
-  bool has_due(core::TimeNs now, app::ClaimScope scope) override;
-  std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
-                                         app::ClaimScope scope,
-                                         const core::Publication& publication,
-                                         std::int64_t& skipped) override;
+
+  // app::DispatchStore
   void finish(const std::vector<app::Finished>& done,
               const core::Health& health,
               std::optional<core::AnswerClass> probe) override;
   std::vector<app::ClaimedJob> dispatch_step(const app::DispatchStep& step,
                                              std::int64_t& skipped) override;
   core::Health health() override;
-  std::optional<std::string> setting(const std::string& key) override;
-  void set_setting(const std::string& key, const std::string& value) override;
+  std::optional<core::TimeNs> pause_until() override;
+  void set_pause_until(core::TimeNs until) override;
+
+  // app::MirrorStore
   std::vector<app::MirroredMember> mirrored_members() override;
   std::optional<app::MirroredMember> mirrored_member(const std::string& did) override;
   void add_jobs(const std::vector<app::ReconcileJob>& jobs) override;
+
+  // app::Settings
+  std::optional<std::string> setting(const std::string& key) override;
+  void set_setting(const std::string& key, const std::string& value) override;
+
+  // app::PassStore
+  std::int64_t recover_in_flight(
+    std::int64_t max_attempts,
+    const std::function<core::TimeNs(std::int64_t)>& due_after) override;
+  bool has_due(core::TimeNs now, app::ClaimScope scope) override;
+  void record_pass(const app::PassRecord& pass) override;
   bool checkpoint() override;
-  std::optional<app::JobDetail> job_detail(const std::string& id) override;
+
+  // Operator commands.
+  std::optional<app::Member> find_member(const std::string& did);
+  // Everything `status` shows.
+  app::StatusView status(core::TimeNs now);
+  std::vector<app::JobRow> jobs(const app::JobQuery& query);
+  // The following act on failed jobs only (docs/design.md, Job states),
+  // each id in its own row update, in transactions of at most 500 rows.
+  std::optional<app::JobDetail> job_detail(const std::string& id);
+  // Ids of failed jobs, all or one member's (by DID).
   std::vector<std::string> failed_jobs(
-    const std::optional<std::string>& member_did) override;
-  std::vector<app::JobChange> retry(const std::vector<std::string>& ids) override;
-  std::vector<app::JobChange> discard(const std::vector<std::string>& ids) override;
-  std::vector<app::OutcomeRow> outcomes(std::int64_t since,
-                                        std::int64_t limit) override;
-  std::int64_t prune_outcomes(std::int64_t before) override;
-  app::StatusView status(core::TimeNs now) override;
-  std::vector<app::JobRow> jobs(const app::JobQuery& query) override;
+    const std::optional<std::string>& member_did);
+  // Retry: attempts reset, due now, retries + 1, outcome `retried`.
+  std::vector<app::JobChange> retry(const std::vector<std::string>& ids);
+  // Discard: job removed, outcome `discarded`.
+  std::vector<app::JobChange> discard(const std::vector<std::string>& ids);
+  // Outcomes with seq > `since`, in seq order.
+  std::vector<app::OutcomeRow> outcomes(std::int64_t since, std::int64_t limit);
+  // Removes outcomes with seq < `before`, in chunks; returns how many.
+  std::int64_t prune_outcomes(std::int64_t before);
+
+  // Claims as dispatch_step() does, without recording anything (tests).
+  std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
+                                         app::ClaimScope scope,
+                                         const core::Publication& publication,
+                                         std::int64_t& skipped);
 
   // The schema version of the open database.
   int schema_version();

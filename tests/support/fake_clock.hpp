@@ -3,7 +3,7 @@
 // A clock that moves only when the test moves it: wall and monotonic time
 // together, so a test can step past a backoff, a pause or a deadline.
 
-#include "app/ports.hpp"
+#include "app/clock.hpp"
 
 #include <chrono>
 
