@@ -5,6 +5,7 @@
 // builds from the claimed job.
 
 #include "binding.hpp"
+#include "fake_audit_log.hpp"
 #include "fake_clock.hpp"
 #include "temp_dir.hpp"
 #include "app/walk.hpp"
@@ -36,43 +37,6 @@ std::string hash_of(const std::string& did)
 {
   return util::base64url_encode(util::sha256("hmac:" + did));
 }
-
-// The entries of one walk, handed out in order.
-class VectorLog final : public app::AuditLog
-{
-public:
-  explicit VectorLog(std::vector<app::Entry> entries)
-    : m_entries(std::move(entries))
-  {
-  }
-  std::optional<app::AuditFailure> seek(const std::optional<app::Cursor>& c) override
-  {
-    m_next = c ? static_cast<std::size_t>(c->line) : 0;
-    return std::nullopt;
-  }
-  app::ReadStatus next(app::Entry& e, app::AuditFailure&) override
-  {
-    if (m_next >= m_entries.size()) {
-      return app::ReadStatus::end;
-    }
-    e = m_entries[m_next++];
-    return app::ReadStatus::entry;
-  }
-  app::Cursor position() const override
-  {
-    app::Cursor c;
-    c.line = static_cast<std::int64_t>(m_next);
-    c.entry_hash = "e" + std::to_string(m_next);
-    c.chained = true;
-    return c;
-  }
-  std::uint64_t lag_bytes() const override { return m_entries.size() - m_next; }
-  std::optional<app::SteppedOver> step_over() override { return std::nullopt; }
-
-private:
-  std::vector<app::Entry> m_entries;
-  std::size_t m_next = 0;
-};
 
 // A community's log, written entry by entry; walk() walks what is new.
 class Log
@@ -146,7 +110,7 @@ struct World
 
   app::WalkResult walk()
   {
-    VectorLog source(log.entries());
+    test::FakeAuditLog source(log.entries());
     app::WalkOptions o;
     o.policy = [this] { return &policy; };
     o.retire_job_id = [this](const std::string& did) {
