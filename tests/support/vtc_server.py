@@ -113,24 +113,21 @@ import json
 import os
 import re
 import secrets
-import socket
-import socketserver
-import ssl
 import struct
 import sys
 import threading
 import time
 import uuid
 from bisect import bisect_left
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ed25519  # noqa: E402  (the independent verifier, next to this file)
+import http_base  # noqa: E402
 import serve  # noqa: E402
+from http_base import CONTROL_PREFIX, BadRequest  # noqa: E402
 
-CONTROL_PREFIX = "/_control/"
 TT_LIST = "https://trusttasks.org/openvtc/vtc/audit/list/1.0"
 TT_VERIFY = "https://trusttasks.org/openvtc/vtc/audit/verify/1.0"
 TT_CHALLENGE = "https://trusttasks.org/spec/auth/challenge/0.1"
@@ -143,17 +140,10 @@ MAX_PENDING_CHALLENGES = 10
 REFRESH_TTL = 86400
 SIOP_CLOCK_SKEW = 60
 UNAUTH_BODY_LIMIT = 64 * 1024
-MAX_BODY_BYTES = 8 * 1024 * 1024
-HANDSHAKE_TIMEOUT_S = 10
-IDLE_TIMEOUT_S = 120
 ZERO_HASH = bytes(32)
 ZERO_HASH_B64 = "A" * 43
 CHAIN_TAG = b"vtc-audit-chain/v1\x00"
 NS = 10**9
-
-
-class BadRequest(Exception):
-    """Client error in a control call or in the framing of a request."""
 
 
 def compact(value):
@@ -566,19 +556,10 @@ def decode_cursor(wire, audit_key):
 
 # -- HTTP answers ----------------------------------------------------------------
 
-class Response:
-    def __init__(self, status, payload=None, headers=None, content_type="application/json"):
-        self.status = status
-        if payload is None:
-            self.body = b""
-        elif isinstance(payload, (bytes, bytearray)):
-            self.body = bytes(payload)
-        elif isinstance(payload, str):
-            self.body = payload.encode("utf-8")
-        else:
-            self.body = compact(payload).encode("utf-8")
-        self.headers = list(headers or [])
-        self.content_type = content_type
+class Response(http_base.Response):
+    @staticmethod
+    def encode_json(value):
+        return compact(value).encode("utf-8")
 
 
 def error(status, message):
@@ -749,14 +730,8 @@ class State:
 
     def take_injection(self, route):
         with self.lock:
-            for i, inj in enumerate(self.injections):
-                if inj.route == "*" or inj.route == route:
-                    if inj.times != -1:
-                        inj.times -= 1
-                        if inj.times == 0:
-                            del self.injections[i]
-                    return inj
-        return None
+            return http_base.take_injection(
+                self.injections, lambda inj: inj.route == "*" or inj.route == route)
 
     def page_served(self):
         """Count one /audit page against the triggers; run those due."""
@@ -1113,89 +1088,12 @@ def verify_id_token(id_token):
 
 # -- HTTP plumbing ---------------------------------------------------------------
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every answer is length-framed
-    # Headers and body leave in one segment; unbuffered, the body would wait
-    # on Nagle for the client's delayed ACK.
-    wbufsize = 1 << 16
+class Handler(http_base.Handler):
     server_version = "vtc-test-vtc/1"
-    timeout = IDLE_TIMEOUT_S
+    response_class = Response
 
-    def __getattr__(self, name):
-        if name.startswith("do_"):
-            return self._dispatch
-        raise AttributeError(name)
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("vtc: %s %s\n" % (self.address_string(), fmt % args))
-
-    def _read_body(self):
-        """Read the whole body, even of refused requests, so the connection
-        stays in step for keep-alive."""
-        te = self.headers.get("Transfer-Encoding", "")
-        if te:
-            if te.strip().lower() != "chunked":
-                raise BadRequest("unsupported Transfer-Encoding")
-            return self._read_chunked()
-        length = self.headers.get("Content-Length")
-        if length is None:
-            return b""
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            raise BadRequest("bad Content-Length")
-        return self.rfile.read(int(length))
-
-    def _read_chunked(self):
-        out = bytearray()
-        while True:
-            line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise BadRequest("bad chunk size")
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(out)
-            if len(out) + size > MAX_BODY_BYTES:
-                raise BadRequest("body too large")
-            out += self.rfile.read(size)
-            self.rfile.readline(1024)
-
-    def _send(self, resp):
-        self.send_response(resp.status)
-        for k, v in resp.headers:
-            self.send_header(k, v)
-        if resp.status not in (204, 304):
-            self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(resp.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if resp.status not in (204, 304) and self.command != "HEAD":
-            self.wfile.write(resp.body)
-        self.wfile.flush()
-
-    def _abort(self):
-        """Close without any answer (the client sees an empty reply)."""
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _dispatch(self):
-        try:
-            raw = self._read_body()
-        except BadRequest as e:
-            self.close_connection = True
-            self._send(error(400, str(e)))
-            return
-        split = urlsplit(self.path)
-        if split.path.startswith(CONTROL_PREFIX):
-            self._control(split.path[len(CONTROL_PREFIX):], raw)
-        else:
-            self._vtc(split.path, split.query, raw)
+    def serve_api(self, split, raw):
+        self._vtc(split.path, split.query, raw)
 
     def _vtc(self, path, query, raw):
         state = self.server.state
@@ -1229,7 +1127,7 @@ class Handler(BaseHTTPRequestHandler):
         state.finish(entry, resp.status)
         self._send(resp)
 
-    def _control(self, name, raw):
+    def control(self, name, raw):
         state = self.server.state
         method = self.command
         gets = {"requests", "injections", "sessions"}
@@ -1320,63 +1218,9 @@ class Handler(BaseHTTPRequestHandler):
         raise AssertionError("unrouted control endpoint")
 
 
-class VtcServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, address, state, ssl_context=None, verbose=False):
-        self.state = state
-        self.ssl_context = ssl_context
-        self.verbose = verbose
-        super().__init__(address, Handler)
-
-    def server_bind(self):
-        # Skip HTTPServer's reverse DNS lookup (socket.getfqdn): it can stall.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def finish_request(self, request, client_address):
-        # The TLS handshake runs on the connection's own thread.
-        if self.ssl_context is None:
-            return super().finish_request(request, client_address)
-        request.settimeout(HANDSHAKE_TIMEOUT_S)
-        tls = self.ssl_context.wrap_socket(request, server_side=True,
-                                           do_handshake_on_connect=False)
-        try:
-            tls.do_handshake()
-        except (ssl.SSLError, OSError) as e:
-            if self.verbose:
-                sys.stderr.write(f"vtc: TLS handshake with {client_address[0]} failed: {e}\n")
-            _lingering_close(tls)
-            return
-        try:
-            tls.settimeout(None)
-            self.RequestHandlerClass(tls, client_address, self)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-def _lingering_close(sock):
-    """Close after a refused handshake without losing our TLS alert to a RST."""
-    try:
-        sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(1.0)
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and sock.recv(65536):
-            pass
-    except OSError:
-        pass
-    finally:
-        sock.close()
+class VtcServer(http_base.Server):
+    log_name = "vtc"
+    handler_class = Handler
 
 
 def parse_acl(p, specs):
@@ -1396,29 +1240,20 @@ def parse_args(argv):
     p.add_argument("--vtc-did", required=True, help="the VTC's DID (id_token aud, /health)")
     p.add_argument("--acl", action="append", default=[], metavar="DID=ROLE[:ctx1,ctx2]",
                    help="ACL entry; admin without contexts is a super-admin (repeatable)")
-    p.add_argument("--host", default="127.0.0.1", help="loopback address only")
-    p.add_argument("--port", type=int, default=0, help="0 = kernel-chosen")
-    p.add_argument("--port-file")
     p.add_argument("--api-path", default="/v1")
     p.add_argument("--version", default="0.11.12", help="what /health reports")
     p.add_argument("--audit-key", metavar="HEX32", help="cursor HMAC key (default random)")
     p.add_argument("--access-ttl", type=int, default=900, help="access token lifetime, s")
     p.add_argument("--challenge-ttl", type=int, default=300, help="challenge lifetime, s")
-    p.add_argument("--tls-cert")
-    p.add_argument("--tls-key")
-    p.add_argument("--exit-on-stdin-eof", action="store_true",
-                   help="stop when stdin closes (the parent died)")
-    p.add_argument("--verbose", action="store_true", help="log requests on stderr")
+    serve.add_arguments(p)
     args = p.parse_args(argv)
 
-    args.family = serve.loopback_family(p, args.host)
+    serve.check_arguments(p, args)
     api = args.api_path
     if api and not (api.startswith("/") and not api.endswith("/")
                     and not (api + "/").startswith(CONTROL_PREFIX)):
         p.error("--api-path must be empty or start with '/', not end with '/', "
                 "and not be under /_control")
-    if bool(args.tls_cert) != bool(args.tls_key):
-        p.error("--tls-cert and --tls-key go together")
     if args.audit_key is None:
         args.audit_key = secrets.token_bytes(32)
     else:
@@ -1436,22 +1271,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    ssl_context = None
-    if args.tls_cert:
-        try:
-            ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
-            ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
-        except (OSError, ssl.SSLError) as e:
-            sys.stderr.write(f"vtc: cannot load TLS material: {e}\n")
-            return 2
+    return serve.run(VtcServer, args, lambda: State(args, args.acl_map))
 
-    state = State(args, args.acl_map)
-    server = serve.listen(VtcServer, args.family, (args.host, args.port),
-                          state, ssl_context, args.verbose, name="vtc")
-    if server is None:
-        return 2
-    return serve.serve(server, args.host, args.port_file, args.exit_on_stdin_eof)
 
 if __name__ == "__main__":
     sys.exit(main())
