@@ -143,11 +143,11 @@ def split_items(body):
 def storage_key(timestamp, event_id):
     """The VTC's row key of an envelope with this timestamp (RFC 3339 with Z
     or an offset) and event id: the listing sorts by it, descending."""
-    import vtc_server  # the server's own rendering (same directory)
-    ns = vtc_server.parse_timestamp(timestamp)
+    import vtc_log  # the server's own rendering (same directory)
+    ns = vtc_log.parse_timestamp(timestamp)
     if ns is None:
         raise ValueError(f"not an RFC 3339 timestamp: {timestamp!r}")
-    return vtc_server.render_timestamp(ns) + ":" + vtc_server.canonical_uuid(event_id)
+    return vtc_log.render_timestamp(ns) + ":" + vtc_log.canonical_uuid(event_id)
 
 
 class VtcResponse:
