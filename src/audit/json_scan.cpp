@@ -1,5 +1,6 @@
 #include "audit/json_scan.hpp"
 #include "util/encoding.hpp"
+#include "util/utf8.hpp"
 
 #include <array>
 #include <cstring>
@@ -8,61 +9,11 @@ namespace vtc::audit {
 
 namespace {
 
-void append_utf8(std::string& out, std::uint32_t cp)
-{
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 (RFC 3629:
-// no overlongs, no surrogates, nothing above U+10FFFF).
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
 std::size_t utf8_length(std::string_view s, std::size_t i)
 {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) {
-    return i + k < s.size() &&
-           (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-  };
-  if (b0 < 0x80) {
-    return 1;
-  }
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    return cont(1) ? 2 : 0;
-  }
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (!cont(1) || !cont(2)) {
-      return 0;
-    }
-    const auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 >= 0xA0)) {
-      return 0;
-    }
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) {
-      return 0;
-    }
-    const auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if ((b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 >= 0x90)) {
-      return 0;
-    }
-    return 4;
-  }
-  return 0;
+  char32_t ignored = 0;
+  return util::decode_utf8(s, i, ignored);
 }
 
 // Printable ASCII other than the quote and the backslash: the bytes a JSON
@@ -230,7 +181,7 @@ bool JsonScanner::decode_escaped(std::string& out)
       } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
         return false;
       }
-      append_utf8(out, cp);
+      util::append_utf8(out, static_cast<char32_t>(cp));
       break;
     }
     default:

@@ -206,11 +206,32 @@ std::string cursor_text(const app::StatusView& v, const Source& source)
                      c.entry_hash);
 }
 
-std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
-                    const AuditTail& tail, const Source& source)
+using Rows = std::vector<std::vector<std::string>>;
+
+std::string audit_lag_text(const AuditTail& tail, const Source& source)
 {
-  const auto& lag = tail.lag;
-  std::vector<std::vector<std::string>> rows;
+  if (tail.lag) {
+    return fmt::format("{} bytes after the cursor", *tail.lag);
+  }
+  return source.vtc ? "known to passes only (status does not log in)"
+                    : "audit source unreadable";
+}
+
+std::string audit_text(const app::StatusView& v)
+{
+  if (!v.audit_failure) {
+    return "verified";
+  }
+  const auto& f = *v.audit_failure;
+  return fmt::format("STOPPED at line {}{}: {}: {}", f.line,
+                     f.event_id.empty() ? "" : " (event " + f.event_id + ")",
+                     f.reason, f.detail);
+}
+
+// The pass, where the entries come from and how far the walk has read them.
+void add_source_rows(Rows& rows, const app::StatusView& v, core::TimeNs now,
+                     bool running, const AuditTail& tail, const Source& source)
+{
   rows.push_back({"pass", running ? "running now" : "not running"});
   rows.push_back({"source", source.vtc ? source.location + " (a VTC, over REST)"
                                        : source.location});
@@ -218,20 +239,13 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
     rows.push_back({"source health", source_health_text(source, now)});
   }
   rows.push_back({"cursor", cursor_text(v, source)});
-  rows.push_back(
-    {"audit lag", lag ? fmt::format("{} bytes after the cursor", *lag)
-                  : source.vtc ? std::string("known to passes only (status does not log in)")
-                               : std::string("audit source unreadable")});
-  rows.push_back({"audit", v.audit_failure
-                             ? fmt::format("STOPPED at line {}{}: {}: {}",
-                                           v.audit_failure->line,
-                                           v.audit_failure->event_id.empty()
-                                             ? ""
-                                             : " (event " +
-                                                 v.audit_failure->event_id + ")",
-                                           v.audit_failure->reason,
-                                           v.audit_failure->detail)
-                             : "verified"});
+  rows.push_back({"audit lag", audit_lag_text(tail, source)});
+  rows.push_back({"audit", audit_text(v)});
+}
+
+// How the registry has been answering, and what holds requests back.
+void add_registry_rows(Rows& rows, const app::StatusView& v, core::TimeNs now)
+{
   const auto ago = [&](const std::optional<core::TimeNs>& t) {
     return t ? fmt::format("{} ({} ago)", short_time(*t), human_duration(now - *t))
              : std::string("never");
@@ -254,6 +268,11 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
   rows.push_back({"last failure", h.last_failure
                                     ? ago(h.last_failure) + ": " + h.last_error
                                     : std::string("never")});
+}
+
+// The job queue, the members, and the entries that fit neither.
+void add_work_rows(Rows& rows, const app::StatusView& v, core::TimeNs now)
+{
   rows.push_back({"jobs", fmt::format("{} pending, {} in flight, {} failed",
                                       v.pending, v.in_flight, v.failed)});
   rows.push_back({"oldest due",
@@ -277,19 +296,30 @@ std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
                                    v.unattributable_removals)
                      : "")});
   }
-  if (v.last_pass) {
-    const auto& p = *v.last_pass;
-    rows.push_back(
-      {"last pass",
-       fmt::format("{} ({} ago), exit {}: {} entries, {} jobs created, {} "
-                   "superseded, {} recovered, {} sent, {} succeeded, {} "
-                   "failed",
-                   short_time(p.started), human_duration(now - p.started),
-                   p.exit_code, p.entries, p.jobs_created, p.jobs_superseded,
-                   p.recovered, p.sent, p.succeeded, p.failed)});
-  } else {
-    rows.push_back({"last pass", "none recorded"});
+}
+
+std::string last_pass_text(const app::StatusView& v, core::TimeNs now)
+{
+  if (!v.last_pass) {
+    return "none recorded";
   }
+  const auto& p = *v.last_pass;
+  return fmt::format("{} ({} ago), exit {}: {} entries, {} jobs created, {} "
+                     "superseded, {} recovered, {} sent, {} succeeded, {} "
+                     "failed",
+                     short_time(p.started), human_duration(now - p.started),
+                     p.exit_code, p.entries, p.jobs_created, p.jobs_superseded,
+                     p.recovered, p.sent, p.succeeded, p.failed);
+}
+
+std::string to_text(const app::StatusView& v, core::TimeNs now, bool running,
+                    const AuditTail& tail, const Source& source)
+{
+  Rows rows;
+  add_source_rows(rows, v, now, running, tail, source);
+  add_registry_rows(rows, v, now);
+  add_work_rows(rows, v, now);
+  rows.push_back({"last pass", last_pass_text(v, now)});
   if (const auto w = stale_line_warning(tail, now)) {
     rows.push_back({"WARNING", *w});
   }

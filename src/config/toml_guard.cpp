@@ -1,4 +1,5 @@
 #include "config/toml_guard.hpp"
+#include "util/utf8.hpp"
 
 #include <cstdint>
 
@@ -8,71 +9,14 @@ namespace {
 
 constexpr char32_t k_plane15 = 0xF0000;
 
-// Decodes the strict UTF-8 sequence at text[at] (no overlong forms, no
-// surrogates, nothing above U+10FFFF: what toml++'s decoder accepts).
-// Returns its length, or 0 when it is not valid UTF-8 or not complete.
-std::size_t decode(std::string_view text, std::size_t at, char32_t& c)
-{
-  const auto lead = static_cast<unsigned char>(text[at]);
-  std::size_t n = 0;
-  char32_t min = 0;
-  if (lead < 0x80) {
-    c = lead;
-    return 1;
-  }
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    n = 2, c = lead & 0x1F, min = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    n = 3, c = lead & 0x0F, min = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    n = 4, c = lead & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (text.size() - at < n) {
-    return 0;
-  }
-  for (std::size_t i = 1; i < n; ++i) {
-    const auto next = static_cast<unsigned char>(text[at + i]);
-    if ((next & 0xC0) != 0x80) {
-      return 0;
-    }
-    c = (c << 6) | (next & 0x3F);
-  }
-  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-    return 0;
-  }
-  return n;
-}
-
-void encode(char32_t c, std::string& out)
-{
-  const auto put = [&](std::uint32_t byte) {
-    out += static_cast<char>(byte);
-  };
-  if (c < 0x80) {
-    put(c);
-  } else if (c < 0x800) {
-    put(0xC0 | (c >> 6));
-    put(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    put(0xE0 | (c >> 12));
-    put(0x80 | ((c >> 6) & 0x3F));
-    put(0x80 | (c & 0x3F));
-  } else {
-    put(0xF0 | (c >> 18));
-    put(0x80 | ((c >> 12) & 0x3F));
-    put(0x80 | ((c >> 6) & 0x3F));
-    put(0x80 | (c & 0x3F));
-  }
-}
-
 bool sheltered(char32_t c)
 {
   return c > k_plane15 && toml_misjudges(c - k_plane15);
 }
 
 // Copies `text` to the result, re-encoding each code point through `map`.
+// decode_utf8() accepts what toml++'s decoder accepts; other bytes are
+// copied as they are, for toml++ to report.
 template <typename Map>
 std::string recode(std::string_view text, Map map)
 {
@@ -80,12 +24,12 @@ std::string recode(std::string_view text, Map map)
   out.reserve(text.size());
   for (std::size_t at = 0; at < text.size();) {
     char32_t c = 0;
-    const auto n = decode(text, at, c);
+    const auto n = util::decode_utf8(text, at, c);
     if (n == 0) {
       out += text[at++];
       continue;
     }
-    encode(map(c), out);
+    util::append_utf8(out, map(c));
     at += n;
   }
   return out;

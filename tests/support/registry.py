@@ -17,8 +17,6 @@ import os
 import secrets
 import ssl
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -60,37 +58,20 @@ class Registry(ServerProcess):
         self._client_key = client_key
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
-        self.port = None
-        self.proc = None
-        self.returncode = None
-        self._stderr = None
 
-        args = [python or sys.executable, str(SERVER), "--host", host, "--port", str(port),
-                "--admin-path", admin_path, "--exit-on-stdin-eof"]
+        # self.url is the base URL for vtc-sync's registry.url.
+        args = self._command(SERVER, python=python, host=host, port=port, tls_cert=tls_cert,
+                             tls_key=tls_key, port_file=port_file, verbose=verbose)
+        args += ["--admin-path", admin_path]
         if token is not None:
             args += ["--token", token]
         if latency_ms:
             args += ["--latency-ms", str(latency_ms)]
-        if tls_cert:
-            args += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
         if client_ca:
             args += ["--client-ca", str(client_ca)]
-        if port_file:
-            args += ["--port-file", str(port_file)]
-        if verbose:
-            args += ["--verbose"]
         self._args = args
 
-    # -- lifecycle ------------------------------------------------------------
-
-
     # -- addresses --------------------------------------------------------------
-
-    @property
-    def url(self):
-        """Base URL for vtc-sync's registry.url (without the admin path)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def admin_url(self):

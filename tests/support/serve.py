@@ -1,13 +1,36 @@
-"""What the project's test servers share (standard library only): the
-loopback-only listening address, the port file, and serving until SIGTERM,
-SIGINT or the end of stdin."""
+"""What the project's test servers share (standard library only): their
+common options, the loopback-only listening address, TLS material, the port
+file, and serving until SIGTERM, SIGINT or the end of stdin."""
 
 import ipaddress
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
+
+import http_base  # next to this file
+
+
+def add_arguments(parser):
+    """The options every test server takes: --host, --port, --port-file,
+    --tls-cert, --tls-key, --exit-on-stdin-eof and --verbose."""
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address only")
+    parser.add_argument("--port", type=int, default=0, help="0 = kernel-chosen")
+    parser.add_argument("--port-file")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when stdin closes (the parent died)")
+    parser.add_argument("--verbose", action="store_true", help="log requests on stderr")
+
+
+def check_arguments(parser, args):
+    """Checks the options of add_arguments() and sets args.family."""
+    args.family = loopback_family(parser, args.host)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
 
 
 def loopback_family(parser, host):
@@ -70,3 +93,23 @@ def serve(server, host, port_file=None, exit_on_stdin_eof=False):
     server.shutdown()
     server.server_close()
     return 0
+
+
+def run(server_cls, args, make_state, client_ca=None):
+    """Serves make_state() with server_cls (an http_base.Server) as the
+    options of add_arguments() say, over TLS when they name its material
+    (client_ca: see http_base.make_ssl_context). Returns the exit status: 2
+    when it cannot start."""
+    name = server_cls.log_name
+    ssl_context = None
+    if args.tls_cert:
+        try:
+            ssl_context = http_base.make_ssl_context(args.tls_cert, args.tls_key, client_ca)
+        except (OSError, ssl.SSLError) as e:
+            sys.stderr.write(f"{name}: cannot load TLS material: {e}\n")
+            return 2
+    server = listen(server_cls, args.family, (args.host, args.port),
+                    make_state(), ssl_context, args.verbose, name=name)
+    if server is None:
+        return 2
+    return serve(server, args.host, args.port_file, args.exit_on_stdin_eof)

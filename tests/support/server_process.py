@@ -1,12 +1,13 @@
 """A test server run as a subprocess for the duration of a `with` (standard
 library only): the lifecycle the test registry's and the test VTC's
 fixtures share. A subclass sets `what` (for messages), `error` (the
-exception it raises) and, before start(), `_args`, `_start_timeout` and
-`_stop_timeout`."""
+exception it raises) and, before start(), `host`, `tls`, `_args` (see
+_command()), `_start_timeout` and `_stop_timeout`."""
 
 import os
 import selectors
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -19,6 +20,29 @@ class ServerProcess:
     returncode = None
     port = None
     _stderr = None
+    host = "127.0.0.1"
+    tls = False
+
+    @staticmethod
+    def _command(script, *, python, host, port, tls_cert, tls_key, port_file, verbose):
+        """The command line running the server `script` with the options
+        every test server takes (tests/support/serve.py), to be extended
+        with its own; the server stops when our end of its stdin closes."""
+        args = [python or sys.executable, str(script), "--host", host, "--port", str(port),
+                "--exit-on-stdin-eof"]
+        if tls_cert:
+            args += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
+        if port_file:
+            args += ["--port-file", str(port_file)]
+        if verbose:
+            args += ["--verbose"]
+        return args
+
+    @property
+    def url(self):
+        """The server's base URL, without any API path."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def start(self):
         # stderr goes to a file, not a pipe: nobody drains it while tests run,

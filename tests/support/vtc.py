@@ -22,7 +22,6 @@ did_key_of_seed(seed), make_id_token(...), authenticate_body(...).
 import base64
 import http.client
 import json
-import os
 import ssl
 import sys
 import time
@@ -144,11 +143,11 @@ def split_items(body):
 def storage_key(timestamp, event_id):
     """The VTC's row key of an envelope with this timestamp (RFC 3339 with Z
     or an offset) and event id: the listing sorts by it, descending."""
-    import vtc_server  # the server's own rendering (same directory)
-    ns = vtc_server.parse_timestamp(timestamp)
+    import vtc_log  # the server's own rendering (same directory)
+    ns = vtc_log.parse_timestamp(timestamp)
     if ns is None:
         raise ValueError(f"not an RFC 3339 timestamp: {timestamp!r}")
-    return vtc_server.render_timestamp(ns) + ":" + vtc_server.canonical_uuid(event_id)
+    return vtc_log.render_timestamp(ns) + ":" + vtc_log.canonical_uuid(event_id)
 
 
 class VtcResponse:
@@ -198,14 +197,11 @@ class Vtc(ServerProcess):
         self._ca_file = ca_file
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
-        self.port = None
-        self.proc = None
-        self.returncode = None
-        self._stderr = None
 
-        args = [python or sys.executable, str(SERVER), "--log", self.log_path,
-                "--vtc-did", vtc_did, "--host", host, "--port", str(port),
-                "--api-path", api_path, "--exit-on-stdin-eof"]
+        # self.url is audit.source for vtc-sync.
+        args = self._command(SERVER, python=python, host=host, port=port, tls_cert=tls_cert,
+                             tls_key=tls_key, port_file=port_file, verbose=verbose)
+        args += ["--log", self.log_path, "--vtc-did", vtc_did, "--api-path", api_path]
         for did, spec in (acl or {}).items():
             args += ["--acl", _acl_arg(did, spec)]
         if version is not None:
@@ -216,24 +212,9 @@ class Vtc(ServerProcess):
             args += ["--access-ttl", str(access_ttl)]
         if challenge_ttl is not None:
             args += ["--challenge-ttl", str(challenge_ttl)]
-        if tls_cert:
-            args += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
-        if port_file:
-            args += ["--port-file", str(port_file)]
-        if verbose:
-            args += ["--verbose"]
         self._args = args
 
-    # -- lifecycle --------------------------------------------------------------
-
-
     # -- addresses ----------------------------------------------------------------
-
-    @property
-    def url(self):
-        """Base URL (audit.source for vtc-sync), without the API path."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def api_url(self):

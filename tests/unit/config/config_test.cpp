@@ -1,11 +1,10 @@
 #include "config/config.hpp"
 #include "config/toml_guard.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
 
 #include <cstdint>
 #include <doctest/doctest.h>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -99,37 +98,6 @@ bool contains(const std::string& text, const std::string& part)
 {
   return text.find(part) != std::string::npos;
 }
-
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir
-{
-public:
-  TempDir()
-  {
-    std::string templ = "/tmp/vtc-config-test.XXXXXX";
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    m_path = templ;
-  }
-  ~TempDir()
-  {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return m_path; }
-
-  std::string write(const std::string& name, const std::string& text) const
-  {
-    const auto file = m_path + "/" + name;
-    std::ofstream(file) << text;
-    return file;
-  }
-
-private:
-  std::string m_path;
-};
 
 struct IntegerCase
 {
@@ -761,7 +729,7 @@ TEST_CASE("config: characters toml++ misjudges read as themselves")
 
 TEST_CASE("config: load reads the file named by flag, environment or default")
 {
-  TempDir dir;
+  vtc::test::TempDir dir;
   const auto a =
     dir.write("a.toml", toml_with({ { "state.db", R"("a.db")" } }));
   const auto b =

@@ -1,10 +1,8 @@
+#include "temp_dir.hpp"
 #include "util/error.hpp"
 #include "util/secret_file.hpp"
 
 #include <doctest/doctest.h>
-#include <filesystem>
-#include <fstream>
-#include <stdlib.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,38 +13,15 @@ namespace {
 constexpr uid_t k_other_uid = 12345;
 constexpr gid_t k_other_gid = 12345;
 
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir
+// Writes a secret to `name` in `dir` with `mode` and returns its path.
+std::string write_secret(const vtc::test::TempDir& dir,
+                         const std::string& name,
+                         mode_t mode)
 {
-public:
-  TempDir()
-  {
-    std::string templ = "/tmp/vtc-secret-test.XXXXXX";
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    m_path = templ;
-  }
-  ~TempDir()
-  {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Writes `name` with `mode` and returns its path.
-  std::string write(const std::string& name, mode_t mode) const
-  {
-    const auto file = m_path + "/" + name;
-    std::ofstream(file) << "s3cret\n";
-    REQUIRE(chmod(file.c_str(), mode) == 0);
-    return file;
-  }
-
-  const std::string& path() const { return m_path; }
-
-private:
-  std::string m_path;
-};
+  const auto file = dir.write(name, "s3cret\n");
+  REQUIRE(chmod(file.c_str(), mode) == 0);
+  return file;
+}
 
 // Both entry points must refuse `path` with ConfigError (78) naming it; the
 // message must not carry the secret.
@@ -79,27 +54,28 @@ const bool k_not_root = geteuid() != 0;
 
 TEST_CASE("secret_file: mode 600 owned by this user is read whole")
 {
-  TempDir dir;
-  const auto path = dir.write("token", 0600);
+  vtc::test::TempDir dir;
+  const auto path = write_secret(dir, "token", 0600);
   CHECK(vtc::util::read_secret_file(path, "registry.token_file") == "s3cret\n");
   CHECK_NOTHROW(vtc::util::check_secret_file(path, "registry.token_file"));
-  CHECK(vtc::util::read_secret_file(dir.write("ro", 0400), "audit.key_file") ==
+  const auto read_only = write_secret(dir, "ro", 0400);
+  CHECK(vtc::util::read_secret_file(read_only, "audit.key_file") ==
         "s3cret\n");
 }
 
 TEST_CASE("secret_file: any permission bit for others is refused")
 {
-  TempDir dir;
-  check_refused(dir.write("644", 0644), "gives others access");
-  check_refused(dir.write("604", 0604), "gives others access");
-  check_refused(dir.write("602", 0602), "gives others access");
-  check_refused(dir.write("601", 0601), "gives others access");
+  vtc::test::TempDir dir;
+  check_refused(write_secret(dir, "644", 0644), "gives others access");
+  check_refused(write_secret(dir, "604", 0604), "gives others access");
+  check_refused(write_secret(dir, "602", 0602), "gives others access");
+  check_refused(write_secret(dir, "601", 0601), "gives others access");
 }
 
 TEST_CASE("secret_file: group read only when the group is the process's")
 {
-  TempDir dir;
-  const auto own_group = dir.write("own", 0640);
+  vtc::test::TempDir dir;
+  const auto own_group = write_secret(dir, "own", 0640);
   REQUIRE(chown(own_group.c_str(), static_cast<uid_t>(-1), getegid()) == 0);
   CHECK(vtc::util::read_secret_file(own_group, "registry.token_file") ==
         "s3cret\n");
@@ -108,8 +84,8 @@ TEST_CASE("secret_file: group read only when the group is the process's")
 TEST_CASE("secret_file: group read for another group is refused" *
           doctest::skip(k_not_root))
 {
-  TempDir dir;
-  const auto path = dir.write("other", 0640);
+  vtc::test::TempDir dir;
+  const auto path = write_secret(dir, "other", 0640);
   REQUIRE(chown(path.c_str(), static_cast<uid_t>(-1), k_other_gid) == 0);
   check_refused(path, "gives group 12345 access");
 }
@@ -117,15 +93,15 @@ TEST_CASE("secret_file: group read for another group is refused" *
 TEST_CASE("secret_file: a file owned by another user is refused" *
           doctest::skip(k_not_root))
 {
-  TempDir dir;
-  const auto path = dir.write("foreign", 0600);
+  vtc::test::TempDir dir;
+  const auto path = write_secret(dir, "foreign", 0600);
   REQUIRE(chown(path.c_str(), k_other_uid, static_cast<gid_t>(-1)) == 0);
   check_refused(path, "owned by uid 12345");
 }
 
 TEST_CASE("secret_file: a missing file or a directory is refused")
 {
-  TempDir dir;
+  vtc::test::TempDir dir;
   check_refused(dir.path() + "/missing", "No such file or directory");
   const auto sub = dir.path() + "/sub";
   REQUIRE(mkdir(sub.c_str(), 0700) == 0);
