@@ -45,6 +45,74 @@ bool plain_word(const char* p)
   return special == 0;
 }
 
+// Reads the 4 hex digits of a \u escape at `pos` into `v`.
+bool read_hex4(std::string_view text, std::size_t& pos, std::uint32_t& v)
+{
+  if (pos + 4 > text.size()) {
+    return false;
+  }
+  v = 0;
+  for (int k = 0; k < 4; ++k) {
+    const int h = util::hex_digit_value(text[pos++]);
+    if (h < 0) {
+      return false;
+    }
+    v = (v << 4U) | static_cast<std::uint32_t>(h);
+  }
+  return true;
+}
+
+// Decodes a \u escape whose "\u" is read, with the low half of a
+// surrogate pair when it starts one; a lone half is an error.
+bool decode_unicode_escape(std::string_view text, std::size_t& pos,
+                           std::string& out)
+{
+  std::uint32_t cp = 0;
+  if (!read_hex4(text, pos, cp)) {
+    return false;
+  }
+  if (cp >= 0xD800 && cp <= 0xDBFF) {
+    std::uint32_t low = 0;
+    if (pos + 2 > text.size() || text[pos] != '\\' || text[pos + 1] != 'u') {
+      return false;
+    }
+    pos += 2;
+    if (!read_hex4(text, pos, low) || low < 0xDC00 || low > 0xDFFF) {
+      return false;
+    }
+    cp = 0x10000 + ((cp - 0xD800) << 10U) + (low - 0xDC00);
+  } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+    return false;
+  }
+  util::append_utf8(out, static_cast<char32_t>(cp));
+  return true;
+}
+
+// The byte a one-letter escape stands for; 0 when `c` names none.
+char simple_escape(char c)
+{
+  switch (c) {
+  case '"':
+    return '"';
+  case '\\':
+    return '\\';
+  case '/':
+    return '/';
+  case 'b':
+    return '\b';
+  case 'f':
+    return '\f';
+  case 'n':
+    return '\n';
+  case 'r':
+    return '\r';
+  case 't':
+    return '\t';
+  default:
+    return 0;
+  }
+}
+
 } // namespace
 
 bool JsonScanner::string(std::string_view& out, std::string& scratch)
@@ -123,68 +191,14 @@ bool JsonScanner::decode_escaped(std::string& out)
     if (++m_pos >= m_text.size()) {
       return false;
     }
-    switch (m_text[m_pos++]) {
-    case '"':
-      out += '"';
-      break;
-    case '\\':
-      out += '\\';
-      break;
-    case '/':
-      out += '/';
-      break;
-    case 'b':
-      out += '\b';
-      break;
-    case 'f':
-      out += '\f';
-      break;
-    case 'n':
-      out += '\n';
-      break;
-    case 'r':
-      out += '\r';
-      break;
-    case 't':
-      out += '\t';
-      break;
-    case 'u': {
-      auto read4 = [&](std::uint32_t& v) {
-        if (m_pos + 4 > m_text.size()) {
-          return false;
-        }
-        v = 0;
-        for (int k = 0; k < 4; ++k) {
-          const int h = util::hex_digit_value(m_text[m_pos++]);
-          if (h < 0) {
-            return false;
-          }
-          v = (v << 4U) | static_cast<std::uint32_t>(h);
-        }
-        return true;
-      };
-      std::uint32_t cp = 0;
-      if (!read4(cp)) {
+    const char letter = m_text[m_pos++];
+    if (letter == 'u') {
+      if (!decode_unicode_escape(m_text, m_pos, out)) {
         return false;
       }
-      if (cp >= 0xD800 && cp <= 0xDBFF) {
-        std::uint32_t low = 0;
-        if (m_pos + 2 > m_text.size() || m_text[m_pos] != '\\' ||
-            m_text[m_pos + 1] != 'u') {
-          return false;
-        }
-        m_pos += 2;
-        if (!read4(low) || low < 0xDC00 || low > 0xDFFF) {
-          return false;
-        }
-        cp = 0x10000 + ((cp - 0xD800) << 10U) + (low - 0xDC00);
-      } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-        return false;
-      }
-      util::append_utf8(out, static_cast<char32_t>(cp));
-      break;
-    }
-    default:
+    } else if (const char byte = simple_escape(letter); byte != 0) {
+      out += byte;
+    } else {
       return false;
     }
   }
