@@ -107,27 +107,68 @@ std::string source_health_text(const Source& s, core::TimeNs now)
                      human_duration(now - s.health->since), s.health->last_error);
 }
 
-nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
-                               bool running, const AuditTail& tail,
-                               const Source& source)
+nlohmann::json time_or_null(const std::optional<core::TimeNs>& t)
 {
-  const auto& lag = tail.lag;
-  nlohmann::ordered_json j;
-  j["generation"] = v.generation;
-  j["running"] = running;
+  return t ? nlohmann::json(core::format_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::ordered_json source_json(const Source& source)
+{
   nlohmann::ordered_json health = nullptr;
   if (source.health) {
     const auto& h = *source.health;
     health = {{"state", h.degraded ? "degraded" : "active"},
               {"since", core::format_rfc3339(h.since)},
               {"last_success", h.last_success != 0
-                                 ? nlohmann::json(core::format_rfc3339(h.last_success))
+                                 ? time_or_null(h.last_success)
                                  : nlohmann::json(nullptr)},
               {"last_error", h.last_error}};
   }
-  j["source"] = {{"kind", source.vtc ? "vtc" : "file"},
-                 {"location", source.location},
-                 {"health", health}};
+  return {{"kind", source.vtc ? "vtc" : "file"},
+          {"location", source.location},
+          {"health", health}};
+}
+
+nlohmann::ordered_json registry_json(const app::StatusView& v, core::TimeNs now)
+{
+  return {
+    {"health", std::string(core::to_string(v.health.state))},
+    {"since", v.health.since != 0 ? time_or_null(v.health.since)
+                                  : nlohmann::json(nullptr)},
+    {"last_success", time_or_null(v.health.last_success)},
+    {"last_failure", time_or_null(v.health.last_failure)},
+    {"last_error", v.health.last_error},
+    {"consecutive_failures", v.health.consecutive_failures},
+    {"breaker_open_until", time_or_null(future(v.health.breaker_open_until, now))},
+    {"paused_until", time_or_null(future(v.pause_until, now))}};
+}
+
+nlohmann::ordered_json last_pass_json(const std::optional<app::PassRecord>& pass)
+{
+  if (!pass) {
+    return nullptr;
+  }
+  const auto& p = *pass;
+  return {{"started", core::format_rfc3339(p.started)},
+          {"finished", core::format_rfc3339(p.finished)},
+          {"exit_code", p.exit_code},
+          {"entries", p.entries},
+          {"jobs_created", p.jobs_created},
+          {"jobs_superseded", p.jobs_superseded},
+          {"recovered", p.recovered},
+          {"sent", p.sent},
+          {"succeeded", p.succeeded},
+          {"failed", p.failed}};
+}
+
+nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
+                               bool running, const AuditTail& tail,
+                               const Source& source)
+{
+  nlohmann::ordered_json j;
+  j["generation"] = v.generation;
+  j["running"] = running;
+  j["source"] = source_json(source);
   if (v.cursor) {
     j["cursor"] = {{"line", v.cursor->line},
                    {"event_id", v.cursor->event_id},
@@ -136,23 +177,10 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   } else {
     j["cursor"] = nullptr;
   }
-  const auto time_or_null = [](const std::optional<core::TimeNs>& t) {
-    return t ? nlohmann::json(core::format_rfc3339(*t)) : nlohmann::json(nullptr);
-  };
-  j["registry"] = {
-    {"health", std::string(core::to_string(v.health.state))},
-    {"since", v.health.since != 0 ? nlohmann::json(core::format_rfc3339(v.health.since))
-                                  : nlohmann::json(nullptr)},
-    {"last_success", time_or_null(v.health.last_success)},
-    {"last_failure", time_or_null(v.health.last_failure)},
-    {"last_error", v.health.last_error},
-    {"consecutive_failures", v.health.consecutive_failures},
-    {"breaker_open_until", time_or_null(future(v.health.breaker_open_until, now))},
-    {"paused_until", time_or_null(future(v.pause_until, now))}};
-  j["audit_lag_bytes"] = lag ? nlohmann::json(*lag) : nlohmann::json(nullptr);
-  j["incomplete_line_since"] = tail.incomplete_since
-                                 ? nlohmann::json(core::format_rfc3339(*tail.incomplete_since))
-                                 : nlohmann::json(nullptr);
+  j["registry"] = registry_json(v, now);
+  j["audit_lag_bytes"] =
+    tail.lag ? nlohmann::json(*tail.lag) : nlohmann::json(nullptr);
+  j["incomplete_line_since"] = time_or_null(tail.incomplete_since);
   j["jobs"] = {{"pending", v.pending},
                {"in_flight", v.in_flight},
                {"failed", v.failed}};
@@ -164,21 +192,7 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   j["invalid_events"] = v.invalid_events;
   j["unattributable"] = v.unattributable;
   j["unattributable_removals"] = v.unattributable_removals;
-  if (v.last_pass) {
-    const auto& p = *v.last_pass;
-    j["last_pass"] = {{"started", core::format_rfc3339(p.started)},
-                      {"finished", core::format_rfc3339(p.finished)},
-                      {"exit_code", p.exit_code},
-                      {"entries", p.entries},
-                      {"jobs_created", p.jobs_created},
-                      {"jobs_superseded", p.jobs_superseded},
-                      {"recovered", p.recovered},
-                      {"sent", p.sent},
-                      {"succeeded", p.succeeded},
-                      {"failed", p.failed}};
-  } else {
-    j["last_pass"] = nullptr;
-  }
+  j["last_pass"] = last_pass_json(v.last_pass);
   if (v.audit_failure) {
     const auto& f = *v.audit_failure;
     j["audit_failure"] = {{"line", f.line},
