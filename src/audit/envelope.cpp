@@ -206,20 +206,25 @@ bool read_data(JsonScanner& s, Envelope& env)
   return s.expect('}');
 }
 
-} // namespace
-
-bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
+// The reading position in one line and the buffers the readers below
+// share: `scratch` holds decoded copies of strings that carry escapes (the
+// usual unescaped ones are read in place), `text` the last string read.
+struct Reader
 {
-  JsonScanner s(line);
-  // Decoded copies of strings that carry escapes; the usual unescaped ones
-  // are read in place.
+  JsonScanner s;
   std::string scratch;
   std::string_view text;
+};
+
+// event_id through actor_did_plain, the members every entry starts with.
+bool read_head(Reader& r, Envelope& e, std::string& why)
+{
+  JsonScanner& s = r.s;
   if (!s.expect('{')) {
     return fail(why, "not a JSON object");
   }
   if (!s.key("event_id") ||
-      !read_uuid(s, scratch, e.event_id, e.event_id_bytes)) {
+      !read_uuid(s, r.scratch, e.event_id, e.event_id_bytes)) {
     return fail(why, "event_id missing or not a UUID");
   }
   if (!s.expect(',') || !s.key("event_version") ||
@@ -230,41 +235,48 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
       !s.uint32(e.schema_version)) {
     return fail(why, "schema_version missing or not an unsigned integer");
   }
-  if (!s.expect(',') || !s.key("timestamp") || !s.string(text, scratch)) {
+  if (!s.expect(',') || !s.key("timestamp") || !s.string(r.text, r.scratch)) {
     return fail(why, "timestamp missing");
   }
-  const auto t = core::parse_rfc3339(text);
+  const auto t = core::parse_rfc3339(r.text);
   if (!t) {
     return fail(why, "timestamp is not RFC 3339 UTC with Z");
   }
   e.time = *t;
   if (!s.expect(',') || !s.key("audit_key_id") ||
-      !read_uuid(s, scratch, e.key_id, e.key_id_bytes)) {
+      !read_uuid(s, r.scratch, e.key_id, e.key_id_bytes)) {
     return fail(why, "audit_key_id missing or not a UUID");
   }
   if (!s.expect(',') || !s.key("actor_did_hash") ||
-      !read_digest(s, scratch, text, e.actor_hash)) {
+      !read_digest(s, r.scratch, r.text, e.actor_hash)) {
     return fail(why, "actor_did_hash missing or not canonical base64url");
   }
-  e.actor_hash_text.assign(text);
+  e.actor_hash_text.assign(r.text);
   if (!s.expect(',') || !s.key("actor_did_plain") ||
       !s.nullable_string(e.actor_plain)) {
     return fail(why, "actor_did_plain missing or not a string or null");
   }
+  return true;
+}
+
+// target_did_hash (a digest or null) and target_did_plain.
+bool read_target(Reader& r, Envelope& e, std::string& why)
+{
+  JsonScanner& s = r.s;
   if (!s.expect(',') || !s.key("target_did_hash")) {
     return fail(why, "target_did_hash missing");
   }
   e.target_hash.reset();
   e.target_hash_text.clear();
   if (!s.accept_null()) {
-    if (!s.string(text, scratch)) {
+    if (!s.string(r.text, r.scratch)) {
       return fail(why, "target_did_hash not a string or null");
     }
-    e.target_hash = util::decode_digest(text);
+    e.target_hash = util::decode_digest(r.text);
     if (!e.target_hash) {
       return fail(why, "target_did_hash not canonical base64url");
     }
-    e.target_hash_text.assign(text);
+    e.target_hash_text.assign(r.text);
   }
   if (!s.expect(',') || !s.key("target_did_plain") ||
       !s.nullable_string(e.target_plain)) {
@@ -273,31 +285,48 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
   if (!s.expect(',')) {
     return fail(why, "members missing after target_did_plain");
   }
+  return true;
+}
+
+// prev_hash and entry_hash, which only a version-2 entry carries.
+bool read_chain(Reader& r, Envelope& e, std::string& why)
+{
+  JsonScanner& s = r.s;
   e.chained = false;
-  if (s.key("prev_hash")) {
-    if (!read_digest(s, scratch, text, e.prev_hash)) {
-      return fail(why, "prev_hash not canonical base64url");
-    }
-    if (!s.expect(',') || !s.key("entry_hash") ||
-        !read_digest(s, scratch, text, e.entry_hash)) {
-      return fail(why, "entry_hash missing or not canonical base64url");
-    }
-    e.entry_hash_text.assign(text);
-    if (!s.expect(',')) {
-      return fail(why, "entry_hash missing or not canonical base64url");
-    }
-    e.chained = true;
+  if (!s.key("prev_hash")) {
+    return true;
   }
+  if (!read_digest(s, r.scratch, r.text, e.prev_hash)) {
+    return fail(why, "prev_hash not canonical base64url");
+  }
+  if (!s.expect(',') || !s.key("entry_hash") ||
+      !read_digest(s, r.scratch, r.text, e.entry_hash)) {
+    return fail(why, "entry_hash missing or not canonical base64url");
+  }
+  e.entry_hash_text.assign(r.text);
+  if (!s.expect(',')) {
+    return fail(why, "entry_hash missing or not canonical base64url");
+  }
+  e.chained = true;
+  return true;
+}
+
+// `event`, {"type":…,"data":…}, through the end of the line; `event_raw`
+// gets its bytes as they stand in `line`.
+bool read_event(Reader& r, std::string_view line, Envelope& e,
+                std::string& why)
+{
+  JsonScanner& s = r.s;
   if (!s.key("event")) {
     return fail(why, "event missing or members out of order");
   }
   s.skip_ws();
   const std::size_t event_start = s.pos();
-  if (!s.expect('{') || !s.key("type") || !s.string(text, scratch) ||
+  if (!s.expect('{') || !s.key("type") || !s.string(r.text, r.scratch) ||
       !s.expect(',') || !s.key("data")) {
     return fail(why, "event is not {\"type\":…,\"data\":…}");
   }
-  e.event_type.assign(text);
+  e.event_type.assign(r.text);
   e.role.reset();
   e.new_role.reset();
   e.disposition.reset();
@@ -321,6 +350,17 @@ bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
     return fail(why, "trailing bytes after the object");
   }
   return true;
+}
+
+} // namespace
+
+bool parse_envelope(std::string_view line, Envelope& e, std::string& why)
+{
+  // The members come in a fixed order, so each reader takes up where the
+  // one before it stopped.
+  Reader r{JsonScanner(line), {}, {}};
+  return read_head(r, e, why) && read_target(r, e, why) &&
+         read_chain(r, e, why) && read_event(r, line, e, why);
 }
 
 } // namespace vtc::audit

@@ -50,6 +50,49 @@ util::Digest digest_with(util::Sha256& sha, std::string& time_text,
   return sha.finish();
 }
 
+// The entry's schema version against where the chain stands; `e.chained`
+// is cleared for a version-1 entry with all-zero hashes when those count
+// as absent. Returns the failing reason, or null.
+const char* check_schema(Envelope& e, bool chained, bool zero_hashes_legacy,
+                         std::string& detail)
+{
+  if (zero_hashes_legacy && e.schema_version == 1 && e.chained &&
+      e.prev_hash == util::Digest{} && e.entry_hash == util::Digest{}) {
+    e.chained = false;
+  }
+  if (e.schema_version == 1 && chained) {
+    detail = "version-1 entry after the hash chain began";
+    return "legacy";
+  }
+  if (e.schema_version != 1 && e.schema_version != 2) {
+    detail = fmt::format("schema_version {}", e.schema_version);
+    return "unsupported-schema";
+  }
+  if ((e.schema_version == 2) != e.chained) {
+    detail = e.chained ? "version-1 entry carries chain fields"
+                       : "version-2 entry lacks prev_hash and entry_hash";
+    return "unparseable";
+  }
+  return nullptr;
+}
+
+// A version-2 entry's link to `prev` and its own entry_hash. Returns the
+// failing reason, or null.
+const char* check_link(const Envelope& e, const util::Digest& prev,
+                       util::Sha256& sha, std::string& time_text,
+                       std::string& detail)
+{
+  if (!util::digests_equal(e.prev_hash, prev)) {
+    detail = "prev_hash does not match the previous entry's entry_hash";
+    return "broken-link";
+  }
+  if (!util::digests_equal(digest_with(sha, time_text, e), e.entry_hash)) {
+    detail = "entry_hash does not match the entry's content";
+    return "tampered";
+  }
+  return nullptr;
+}
+
 } // namespace
 
 bool is_membership_event(std::string_view type)
@@ -90,6 +133,35 @@ const util::Digest& Verifier::actor_mac(const util::HmacSha256& key,
   return m_actor_mac;
 }
 
+const char* Verifier::check_keys(Envelope& e, std::string& detail)
+{
+  const util::HmacSha256* key = m_keys->find(e.key_id_bytes);
+  if (key == nullptr) {
+    detail = fmt::format("audit_key_id {} is not in the key file", e.key_id);
+    return "unknown-key";
+  }
+  if (e.actor_plain &&
+      !util::digests_equal(actor_mac(*key, *e.actor_plain), e.actor_hash)) {
+    detail = "actor_did_plain does not match actor_did_hash";
+    return "hmac";
+  }
+  if (e.target_plain &&
+      (!e.target_hash ||
+       !util::digests_equal(key->mac(*e.target_plain), *e.target_hash))) {
+    detail = "target_did_plain does not match target_did_hash";
+    return "hmac";
+  }
+  // A rotation names its DIDs in `data` too: the hashes must be theirs,
+  // or the walk cannot tell which member moved (an invalid event, not a
+  // verification failure: the entry is authentic).
+  e.rotation_hashes_differ =
+    e.event_type == "DidRotated" && e.old_did && e.new_did &&
+    (!e.target_hash ||
+     !util::digests_equal(key->mac(*e.old_did), *e.target_hash) ||
+     !util::digests_equal(actor_mac(*key, *e.new_did), e.actor_hash));
+  return nullptr;
+}
+
 std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
                                            std::string& detail)
 {
@@ -102,58 +174,19 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
   if (!parse_envelope(line, e, detail)) {
     return "unparseable";
   }
-  if (m_zero_hashes_legacy && e.schema_version == 1 && e.chained &&
-      e.prev_hash == util::Digest{} && e.entry_hash == util::Digest{}) {
-    e.chained = false;
-  }
-  if (e.schema_version == 1 && m_chained) {
-    detail = "version-1 entry after the hash chain began";
-    return "legacy";
-  }
-  if (e.schema_version != 1 && e.schema_version != 2) {
-    detail = fmt::format("schema_version {}", e.schema_version);
-    return "unsupported-schema";
-  }
-  if ((e.schema_version == 2) != e.chained) {
-    detail = e.chained ? "version-1 entry carries chain fields"
-                       : "version-2 entry lacks prev_hash and entry_hash";
-    return "unparseable";
+  if (const char* reason =
+        check_schema(e, m_chained, m_zero_hashes_legacy, detail)) {
+    return reason;
   }
   if (e.schema_version == 2) {
-    if (!util::digests_equal(e.prev_hash, m_prev)) {
-      detail = "prev_hash does not match the previous entry's entry_hash";
-      return "broken-link";
-    }
-    if (!util::digests_equal(digest_with(m_sha, m_time_text, e), e.entry_hash)) {
-      detail = "entry_hash does not match the entry's content";
-      return "tampered";
+    if (const char* reason = check_link(e, m_prev, m_sha, m_time_text, detail)) {
+      return reason;
     }
   }
   if (m_keys != nullptr) {
-    const util::HmacSha256* key = m_keys->find(e.key_id_bytes);
-    if (key == nullptr) {
-      detail = fmt::format("audit_key_id {} is not in the key file", e.key_id);
-      return "unknown-key";
+    if (const char* reason = check_keys(e, detail)) {
+      return reason;
     }
-    if (e.actor_plain &&
-        !util::digests_equal(actor_mac(*key, *e.actor_plain), e.actor_hash)) {
-      detail = "actor_did_plain does not match actor_did_hash";
-      return "hmac";
-    }
-    if (e.target_plain &&
-        (!e.target_hash ||
-         !util::digests_equal(key->mac(*e.target_plain), *e.target_hash))) {
-      detail = "target_did_plain does not match target_did_hash";
-      return "hmac";
-    }
-    // A rotation names its DIDs in `data` too: the hashes must be theirs,
-    // or the walk cannot tell which member moved (an invalid event, not a
-    // verification failure: the entry is authentic).
-    e.rotation_hashes_differ =
-      e.event_type == "DidRotated" && e.old_did && e.new_did &&
-      (!e.target_hash ||
-       !util::digests_equal(key->mac(*e.old_did), *e.target_hash) ||
-       !util::digests_equal(actor_mac(*key, *e.new_did), e.actor_hash));
   }
   if (is_membership_event(e.event_type) && e.event_version != 1) {
     detail = fmt::format("{} event_version {}", e.event_type, e.event_version);

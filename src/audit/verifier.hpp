@@ -42,6 +42,9 @@ private:
   // most entries are written by the same administrator.
   const util::Digest& actor_mac(const util::HmacSha256& key,
                                 std::string_view did);
+  // The key id and the HMACs of the plain DIDs (strict mode); sets
+  // `e.rotation_hashes_differ`. Returns the failing reason, or null.
+  const char* check_keys(Envelope& e, std::string& detail);
 
   const KeyRing* m_keys;
   util::Digest m_prev;

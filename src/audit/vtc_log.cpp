@@ -215,23 +215,64 @@ struct VtcLog::Impl
 
   enum class Collected { done, restart, failure };
 
+  // The idle check: one item. Returns done when the newest entry is the
+  // cursor's, nullopt when there is more to read.
+  std::optional<Collected> check_newest(const app::Cursor& cursor,
+                                        app::AuditFailure& failure)
+  {
+    const auto newest = client.audit_page(1, "");
+    ++pages;
+    if (newest->items.empty()) {
+      failure = discontinuity(cursor, "the VTC serves an empty log");
+      return Collected::failure;
+    }
+    std::string why;
+    if (parse_envelope(newest->item(0), envelope, why) &&
+        is_cursor_entry(cursor, envelope, newest->item(0))) {
+      return Collected::done;
+    }
+    return std::nullopt;
+  }
+
+  // Counts in `fresh` the items of `page` (newest first) newer than the
+  // cursor's entry. Returns done when that entry is on the page, failure
+  // when an entry older than it comes first, nullopt otherwise.
+  std::optional<Collected> scan_page(const AuditPage& page,
+                                     const std::optional<app::Cursor>& cursor,
+                                     const std::string& cursor_key,
+                                     std::size_t& fresh,
+                                     app::AuditFailure& failure)
+  {
+    std::string why;
+    for (fresh = 0; fresh < page.items.size(); ++fresh) {
+      const std::string_view item = page.item(fresh);
+      // An item that does not parse is staged: the verifier names it
+      // when the walk reaches it.
+      if (!cursor || !parse_envelope(item, envelope, why)) {
+        continue;
+      }
+      if (is_cursor_entry(*cursor, envelope, item)) {
+        return Collected::done;
+      }
+      if (!cursor_key.empty() &&
+          storage_key(envelope.time, envelope.event_id) < cursor_key) {
+        failure = discontinuity(
+          *cursor, fmt::format("event {}, older than it, came first",
+                               envelope.event_id));
+        return Collected::failure;
+      }
+    }
+    return std::nullopt;
+  }
+
   // Pages from the newest entry back to the cursor's, staging what is
   // newer than it.
   Collected collect(const std::optional<app::Cursor>& cursor,
                     app::AuditFailure& failure)
   {
-    std::string why;
     if (cursor) {
-      // The idle check: one item.
-      const auto newest = client.audit_page(1, "");
-      ++pages;
-      if (newest->items.empty()) {
-        failure = discontinuity(*cursor, "the VTC serves an empty log");
-        return Collected::failure;
-      }
-      if (parse_envelope(newest->item(0), envelope, why) &&
-          is_cursor_entry(*cursor, envelope, newest->item(0))) {
-        return Collected::done;
+      if (const auto idle = check_newest(*cursor, failure)) {
+        return *idle;
       }
     }
     const std::string cursor_key =
@@ -250,28 +291,12 @@ struct VtcLog::Impl
       }
       ++pages;
       std::size_t fresh = 0;
-      bool found = false;
-      for (; fresh < page->items.size(); ++fresh) {
-        const std::string_view item = page->item(fresh);
-        // An item that does not parse is staged: the verifier names it
-        // when the walk reaches it.
-        if (!cursor || !parse_envelope(item, envelope, why)) {
-          continue;
-        }
-        if (is_cursor_entry(*cursor, envelope, item)) {
-          found = true;
-          break;
-        }
-        if (!cursor_key.empty() &&
-            storage_key(envelope.time, envelope.event_id) < cursor_key) {
-          failure = discontinuity(
-            *cursor, fmt::format("event {}, older than it, came first",
-                                 envelope.event_id));
-          return Collected::failure;
-        }
+      const auto scanned = scan_page(*page, cursor, cursor_key, fresh, failure);
+      if (scanned == Collected::failure) {
+        return Collected::failure;
       }
       stage.add(*page, fresh);
-      if (found) {
+      if (scanned == Collected::done) {
         return Collected::done;
       }
       if (!page->next_cursor) {

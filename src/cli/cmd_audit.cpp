@@ -46,6 +46,81 @@ VtcCheck check_with_vtc(audit::VtcLog& log, const app::Cursor& head,
   return c;
 }
 
+// What a walk of the whole log found.
+struct Tally
+{
+  std::int64_t entries = 0;
+  std::int64_t legacy = 0;
+  std::map<std::string, std::int64_t> by_type;
+  app::Cursor head;
+  app::ReadStatus status = app::ReadStatus::end;
+  app::AuditFailure failure; // when status is failure
+  bool broken() const { return status == app::ReadStatus::failure; }
+};
+
+// Reads `log` from where it was sought to its end or first failure.
+Tally tally_log(app::AuditLog& log)
+{
+  Tally t;
+  app::Entry entry;
+  while ((t.status = log.next(entry, t.failure)) == app::ReadStatus::entry) {
+    ++t.entries;
+    if (entry.legacy) {
+      ++t.legacy;
+    } else {
+      ++t.by_type[entry.event_type];
+    }
+  }
+  t.head = log.position();
+  return t;
+}
+
+void print_json(const Tally& t, const char* mode,
+                const std::optional<VtcCheck>& vtc)
+{
+  nlohmann::ordered_json j;
+  j["ok"] = !t.broken();
+  j["mode"] = mode;
+  j["entries"] = t.entries;
+  j["legacy"] = t.legacy;
+  j["events"] = t.by_type;
+  j["head"] = {{"line", t.head.line}, {"entry_hash", t.head.entry_hash},
+               {"offset", t.head.offset}};
+  j["incomplete_tail"] = t.status == app::ReadStatus::incomplete;
+  if (vtc) {
+    j["vtc"] = {{"verified", vtc->verdict.verified},
+                {"head", vtc->verdict.head},
+                {"agrees", vtc->agrees}};
+  }
+  j["failure"] = t.broken() ? nlohmann::ordered_json{{"line", t.failure.line},
+                                                     {"event_id", t.failure.event_id},
+                                                     {"reason", t.failure.reason},
+                                                     {"detail", t.failure.detail}}
+                            : nlohmann::ordered_json(nullptr);
+  std::cout << j.dump() << '\n';
+}
+
+void print_text(const Tally& t, const char* mode,
+                const std::optional<VtcCheck>& vtc)
+{
+  std::cout << fmt::format("{} entries verified ({} mode), {} version-1\n",
+                           t.entries, mode, t.legacy);
+  for (const auto& [type, n] : t.by_type) {
+    std::cout << fmt::format("  {:<28} {}\n", type, n);
+  }
+  std::cout << fmt::format("head: line {}, entry_hash {}\n", t.head.line,
+                           t.head.entry_hash.empty() ? "-" : t.head.entry_hash);
+  if (t.status == app::ReadStatus::incomplete) {
+    std::cout << "the last line is incomplete (not ended by LF yet)\n";
+  }
+  if (vtc) {
+    std::cout << fmt::format(
+      "the VTC's own verification: {}, head {}\n",
+      vtc->verdict.verified ? "verified" : "BROKEN",
+      vtc->verdict.head.empty() ? "-" : vtc->verdict.head);
+  }
+}
+
 ExitCode verify_log(const Globals& globals, bool json)
 {
   const config::Config cfg = load_config(globals);
@@ -55,68 +130,19 @@ ExitCode verify_log(const Globals& globals, bool json)
   if (auto failure = log.seek(std::nullopt)) {
     throw AuditError(ExitCode::data_err, app::describe(*failure));
   }
-
-  std::int64_t entries = 0;
-  std::int64_t legacy = 0;
-  std::map<std::string, std::int64_t> by_type;
-  app::Entry entry;
-  app::AuditFailure failure;
-  app::ReadStatus status = app::ReadStatus::end;
-  while ((status = log.next(entry, failure)) == app::ReadStatus::entry) {
-    ++entries;
-    if (entry.legacy) {
-      ++legacy;
-    } else {
-      ++by_type[entry.event_type];
-    }
-  }
-  const app::Cursor head = log.position();
-  const bool broken = status == app::ReadStatus::failure;
+  const Tally t = tally_log(log);
   std::optional<VtcCheck> vtc;
   if (auto* rest = dynamic_cast<audit::VtcLog*>(&log)) {
-    vtc = check_with_vtc(*rest, head, broken);
+    vtc = check_with_vtc(*rest, t.head, t.broken());
   }
+  const char* const mode = o.keys ? "strict" : "chain";
   if (json) {
-    nlohmann::ordered_json j;
-    j["ok"] = !broken;
-    j["mode"] = o.keys ? "strict" : "chain";
-    j["entries"] = entries;
-    j["legacy"] = legacy;
-    j["events"] = by_type;
-    j["head"] = {{"line", head.line}, {"entry_hash", head.entry_hash},
-                 {"offset", head.offset}};
-    j["incomplete_tail"] = status == app::ReadStatus::incomplete;
-    if (vtc) {
-      j["vtc"] = {{"verified", vtc->verdict.verified},
-                  {"head", vtc->verdict.head},
-                  {"agrees", vtc->agrees}};
-    }
-    j["failure"] = broken ? nlohmann::ordered_json{{"line", failure.line},
-                                                   {"event_id", failure.event_id},
-                                                   {"reason", failure.reason},
-                                                   {"detail", failure.detail}}
-                          : nlohmann::ordered_json(nullptr);
-    std::cout << j.dump() << '\n';
+    print_json(t, mode, vtc);
   } else {
-    std::cout << fmt::format("{} entries verified ({} mode), {} version-1\n",
-                             entries, o.keys ? "strict" : "chain", legacy);
-    for (const auto& [type, n] : by_type) {
-      std::cout << fmt::format("  {:<28} {}\n", type, n);
-    }
-    std::cout << fmt::format("head: line {}, entry_hash {}\n", head.line,
-                             head.entry_hash.empty() ? "-" : head.entry_hash);
-    if (status == app::ReadStatus::incomplete) {
-      std::cout << "the last line is incomplete (not ended by LF yet)\n";
-    }
-    if (vtc) {
-      std::cout << fmt::format(
-        "the VTC's own verification: {}, head {}\n",
-        vtc->verdict.verified ? "verified" : "BROKEN",
-        vtc->verdict.head.empty() ? "-" : vtc->verdict.head);
-    }
+    print_text(t, mode, vtc);
   }
-  if (broken) {
-    util::log::error(app::describe(failure));
+  if (t.broken()) {
+    util::log::error(app::describe(t.failure));
     return ExitCode::data_err;
   }
   if (vtc && !vtc->agrees) {

@@ -132,6 +132,80 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
   return ExitCode::ok;
 }
 
+nlohmann::ordered_json attempt_json(const app::AttemptRow& a)
+{
+  return {{"n", a.n},
+          {"started", core::format_rfc3339(a.started)},
+          {"finished", a.finished ? nlohmann::ordered_json(core::format_rfc3339(*a.finished))
+                                  : nlohmann::ordered_json(nullptr)},
+          {"method", a.method},
+          {"idempotency_key", a.idempotency_key},
+          {"http_status", a.http_status ? nlohmann::ordered_json(*a.http_status)
+                                        : nlohmann::ordered_json(nullptr)},
+          {"class", a.cls},
+          {"error", a.error}};
+}
+
+void print_detail_json(const app::JobDetail& d)
+{
+  nlohmann::ordered_json j;
+  j["job"] = d.live ? job_json(d.job) : nlohmann::ordered_json(nullptr);
+  j["retries"] = d.retries;
+  j["attempts"] = nlohmann::ordered_json::array();
+  for (const auto& a : d.attempts) {
+    j["attempts"].push_back(attempt_json(a));
+  }
+  j["outcomes"] = nlohmann::ordered_json::array();
+  for (const auto& o : d.outcomes) {
+    j["outcomes"].push_back(outcome_json(o));
+  }
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << '\n';
+}
+
+// The job's own fields as name-value rows; an ended job has only its id.
+std::vector<std::vector<std::string>> detail_head(const std::string& id,
+                                                  const app::JobDetail& d)
+{
+  std::vector<std::vector<std::string>> head;
+  head.push_back({"job", id});
+  if (!d.live) {
+    head.push_back({"state", "finished (history only)"});
+    return head;
+  }
+  const auto& r = d.job;
+  head.push_back({"kind", std::string(core::to_string(r.kind))});
+  head.push_back({"state", std::string(core::to_string(r.state))});
+  head.push_back({"attempts", fmt::format("{} (retried {} time(s))", r.attempts, d.retries)});
+  head.push_back({"due", short_time(r.due)});
+  head.push_back({"member", short_hash(r.target_hash)});
+  head.push_back({"event line", std::to_string(r.event_line)});
+  if (!r.last_error.empty()) {
+    head.push_back({"last error", r.last_error});
+  }
+  return head;
+}
+
+void print_detail_text(const std::string& id, const app::JobDetail& d)
+{
+  std::cout << table(detail_head(id, d)) << "\nattempts\n";
+  std::vector<std::vector<std::string>> rows{
+    {"N", "STARTED", "METHOD", "KEY", "HTTP", "CLASS", "ERROR"}};
+  for (const auto& a : d.attempts) {
+    rows.push_back({std::to_string(a.n), short_time(a.started), a.method,
+                    a.idempotency_key,
+                    a.http_status ? std::to_string(*a.http_status) : "-",
+                    a.cls.empty() ? "in flight" : a.cls, a.error});
+  }
+  std::cout << table(rows) << "\noutcomes\n";
+  rows = {{"SEQ", "AT", "KIND", "ATTEMPTS", "DETAIL"}};
+  for (const auto& o : d.outcomes) {
+    rows.push_back({std::to_string(o.seq), short_time(o.at), o.kind,
+                    std::to_string(o.attempts), o.detail});
+  }
+  std::cout << table(rows);
+}
+
 ExitCode show_job(const Globals& globals, const std::string& id, bool json)
 {
   const config::Config cfg = load_config(globals);
@@ -142,63 +216,10 @@ ExitCode show_job(const Globals& globals, const std::string& id, bool json)
     throw NoInputError(fmt::format("unknown job id {}", id));
   }
   if (json) {
-    nlohmann::ordered_json j;
-    j["job"] = d->live ? job_json(d->job) : nlohmann::ordered_json(nullptr);
-    j["retries"] = d->retries;
-    j["attempts"] = nlohmann::ordered_json::array();
-    for (const auto& a : d->attempts) {
-      j["attempts"].push_back(
-        {{"n", a.n},
-         {"started", core::format_rfc3339(a.started)},
-         {"finished", a.finished ? nlohmann::ordered_json(core::format_rfc3339(*a.finished))
-                                 : nlohmann::ordered_json(nullptr)},
-         {"method", a.method},
-         {"idempotency_key", a.idempotency_key},
-         {"http_status", a.http_status ? nlohmann::ordered_json(*a.http_status)
-                                       : nlohmann::ordered_json(nullptr)},
-         {"class", a.cls},
-         {"error", a.error}});
-    }
-    j["outcomes"] = nlohmann::ordered_json::array();
-    for (const auto& o : d->outcomes) {
-      j["outcomes"].push_back(outcome_json(o));
-    }
-    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-              << '\n';
-    return ExitCode::ok;
-  }
-  std::vector<std::vector<std::string>> head;
-  head.push_back({"job", id});
-  if (d->live) {
-    const auto& r = d->job;
-    head.push_back({"kind", std::string(core::to_string(r.kind))});
-    head.push_back({"state", std::string(core::to_string(r.state))});
-    head.push_back({"attempts", fmt::format("{} (retried {} time(s))", r.attempts, d->retries)});
-    head.push_back({"due", short_time(r.due)});
-    head.push_back({"member", short_hash(r.target_hash)});
-    head.push_back({"event line", std::to_string(r.event_line)});
-    if (!r.last_error.empty()) {
-      head.push_back({"last error", r.last_error});
-    }
+    print_detail_json(*d);
   } else {
-    head.push_back({"state", "finished (history only)"});
+    print_detail_text(id, *d);
   }
-  std::cout << table(head) << "\nattempts\n";
-  std::vector<std::vector<std::string>> rows{
-    {"N", "STARTED", "METHOD", "KEY", "HTTP", "CLASS", "ERROR"}};
-  for (const auto& a : d->attempts) {
-    rows.push_back({std::to_string(a.n), short_time(a.started), a.method,
-                    a.idempotency_key,
-                    a.http_status ? std::to_string(*a.http_status) : "-",
-                    a.cls.empty() ? "in flight" : a.cls, a.error});
-  }
-  std::cout << table(rows) << "\noutcomes\n";
-  rows = {{"SEQ", "AT", "KIND", "ATTEMPTS", "DETAIL"}};
-  for (const auto& o : d->outcomes) {
-    rows.push_back({std::to_string(o.seq), short_time(o.at), o.kind,
-                    std::to_string(o.attempts), o.detail});
-  }
-  std::cout << table(rows);
   return ExitCode::ok;
 }
 

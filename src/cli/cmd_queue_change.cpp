@@ -23,8 +23,8 @@ struct ChangeFlags
   bool force = false;
 };
 
-ExitCode run_change(const Globals& globals, const ChangeFlags& f,
-                    const std::string& verb)
+// Exactly one way of naming jobs: ids, --all-failed or --member.
+void check_selectors(const ChangeFlags& f, const std::string& verb)
 {
   const int selectors = (f.ids.empty() ? 0 : 1) + (f.all_failed ? 1 : 0) +
                         (f.member ? 1 : 0);
@@ -33,19 +33,18 @@ ExitCode run_change(const Globals& globals, const ChangeFlags& f,
       "queue {}: give job ids, --all-failed or --member DID (one of them)",
       verb));
   }
-  const config::Config cfg = load_config(globals);
-  SystemClock clock;
-  auto store = open_store(cfg, f.dry_run ? store::OpenMode::read_only
-                                         : store::OpenMode::read_write,
-                          clock);
-  std::vector<std::string> ids =
-    f.ids.empty() ? store->failed_jobs(f.member) : f.ids;
+}
 
-  // Check what was named before changing anything.
+// Checks every job named before changing anything: each must be failed, and
+// a discarded delete needs --force. Fills `chosen` with those that pass and
+// returns the worst code of the rest, each logged.
+ExitCode choose_jobs(store::SqliteStore& store, const std::vector<std::string>& ids,
+                     const ChangeFlags& f, const std::string& verb,
+                     std::vector<std::string>& chosen)
+{
   ExitCode code = ExitCode::ok;
-  std::vector<std::string> chosen;
   for (const auto& id : ids) {
-    const auto d = store->job_detail(id);
+    const auto d = store.job_detail(id);
     if (!d) {
       util::log::error(fmt::format("unknown job id {}", id));
       code = worst(code, ExitCode::no_input);
@@ -68,7 +67,43 @@ ExitCode run_change(const Globals& globals, const ChangeFlags& f,
       chosen.push_back(id);
     }
   }
-  if (code != ExitCode::ok) {
+  return code;
+}
+
+// Retries or discards `chosen` and says how many it changed.
+void apply_change(store::SqliteStore& store, const std::vector<std::string>& chosen,
+                  const std::string& verb)
+{
+  const auto results = verb == "retry" ? store.retry(chosen)
+                                       : store.discard(chosen);
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i] == app::JobChange::done) {
+      ++done;
+    } else {
+      // Changed under our feet (a pass superseded it): say so, not fail.
+      util::log::warn(fmt::format("job {} changed meanwhile; left as it is",
+                                  chosen[i]));
+    }
+  }
+  std::cerr << fmt::format("vtc-sync: {} {} job(s)\n",
+                           verb == "retry" ? "retried" : "discarded", done);
+}
+
+ExitCode run_change(const Globals& globals, const ChangeFlags& f,
+                    const std::string& verb)
+{
+  check_selectors(f, verb);
+  const config::Config cfg = load_config(globals);
+  SystemClock clock;
+  auto store = open_store(cfg, f.dry_run ? store::OpenMode::read_only
+                                         : store::OpenMode::read_write,
+                          clock);
+  const std::vector<std::string> ids =
+    f.ids.empty() ? store->failed_jobs(f.member) : f.ids;
+  std::vector<std::string> chosen;
+  if (const ExitCode code = choose_jobs(*store, ids, f, verb, chosen);
+      code != ExitCode::ok) {
     return code;
   }
   if (chosen.empty()) {
@@ -86,20 +121,7 @@ ExitCode run_change(const Globals& globals, const ChangeFlags& f,
   if (f.ids.size() != 1) {
     confirm(fmt::format("{} {} failed job(s)?", verb, chosen.size()), f.yes);
   }
-  const auto results = verb == "retry" ? store->retry(chosen)
-                                       : store->discard(chosen);
-  std::size_t done = 0;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i] == app::JobChange::done) {
-      ++done;
-    } else {
-      // Changed under our feet (a pass superseded it): say so, not fail.
-      util::log::warn(fmt::format("job {} changed meanwhile; left as it is",
-                                  chosen[i]));
-    }
-  }
-  std::cerr << fmt::format("vtc-sync: {} {} job(s)\n",
-                           verb == "retry" ? "retried" : "discarded", done);
+  apply_change(*store, chosen, verb);
   return ExitCode::ok;
 }
 

@@ -101,50 +101,55 @@ ExitCode walk_code(ExitCode code)
   }
 }
 
-void print_text(const Plan& plan, const app::TickResult& r)
+// The jobs a pass would find in flight: a dead pass's, put back, or the
+// running pass's own.
+void print_recovery(const Plan& plan)
 {
-  fmt::print("dry run: nothing was sent and nothing was written\n");
-  if (!plan.database_exists) {
-    fmt::print("no state database yet: this is what the first pass would do\n");
+  if (plan.in_flight.empty()) {
+    return;
   }
-  if (!plan.vtc_login.empty()) {
-    fmt::print("logged in to the VTC as {} to read its log: that ended the "
-               "session of any pass running now, which logs in again\n",
-               plan.vtc_login);
-  }
-  if (!plan.in_flight.empty()) {
-    if (plan.pass_running) {
-      fmt::print("recover: {} job(s) in flight belong to the pass running now\n",
-                 plan.in_flight.size());
-    } else {
-      fmt::print("recover: {} job(s) a dead pass left in flight would be put back\n",
-                 plan.in_flight.size());
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& j : plan.in_flight) {
-      rows.push_back({"  " + j.id, std::string(core::to_string(j.kind)),
-                      "member " + short_hash(j.target_hash),
-                      fmt::format("attempt {}", j.attempts)});
-    }
-    fmt::print("{}", table(rows));
-  }
-  const app::WalkResult& w = r.walk;
-  std::string walk_end;
-  if (r.audit_unavailable) {
-    walk_end = "the audit log cannot be read: " + r.audit_error;
-  } else if (w.policy_blocked) {
-    walk_end = "blocked: the policy cannot be read";
-  } else if (w.failure) {
-    walk_end = fmt::format("stops before line {}: {}", w.failure->line,
-                           w.failure->reason);
-  } else if (w.stopped_early) {
-    walk_end = "stops at the pass deadline";
+  if (plan.pass_running) {
+    fmt::print("recover: {} job(s) in flight belong to the pass running now\n",
+               plan.in_flight.size());
   } else {
-    walk_end = w.incomplete_tail ? "reaches the end (a last line is still being written)"
-                                 : "reaches the end of the log";
+    fmt::print("recover: {} job(s) a dead pass left in flight would be put back\n",
+               plan.in_flight.size());
   }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : plan.in_flight) {
+    rows.push_back({"  " + j.id, std::string(core::to_string(j.kind)),
+                    "member " + short_hash(j.target_hash),
+                    fmt::format("attempt {}", j.attempts)});
+  }
+  fmt::print("{}", table(rows));
+}
+
+// Where the walk would stop, and why.
+std::string walk_end(const app::TickResult& r)
+{
+  const app::WalkResult& w = r.walk;
+  if (r.audit_unavailable) {
+    return "the audit log cannot be read: " + r.audit_error;
+  }
+  if (w.policy_blocked) {
+    return "blocked: the policy cannot be read";
+  }
+  if (w.failure) {
+    return fmt::format("stops before line {}: {}", w.failure->line,
+                       w.failure->reason);
+  }
+  if (w.stopped_early) {
+    return "stops at the pass deadline";
+  }
+  return w.incomplete_tail ? "reaches the end (a last line is still being written)"
+                           : "reaches the end of the log";
+}
+
+void print_walk(const Plan& plan, const app::TickResult& r)
+{
   fmt::print("walk: {} entries would be read, {} jobs created, {} superseded; {}\n",
-             w.entries, plan.created.size(), plan.superseded.size(), walk_end);
+             r.walk.entries, plan.created.size(), plan.superseded.size(),
+             walk_end(r));
   std::vector<std::vector<std::string>> rows;
   for (const auto& j : plan.superseded) {
     rows.push_back({"  supersede", j.id, std::string(core::to_string(j.kind)),
@@ -156,11 +161,10 @@ void print_text(const Plan& plan, const app::TickResult& r)
                     j.due ? "due " + short_time(*j.due) : ""});
   }
   fmt::print("{}", table(rows));
-  if (r.reconciled > 0) {
-    fmt::print("reconcile: {} job(s) for the changed publish_on_join or "
-               "require_consent\n",
-               r.reconciled);
-  }
+}
+
+void print_dispatch(const Plan& plan, const app::TickResult& r)
+{
   fmt::print("dispatch: {} request(s) would be sent", plan.requests.size());
   if (r.dispatch.skipped > 0) {
     fmt::print(", {} job(s) skipped (nothing to send: publish_on_join is "
@@ -168,13 +172,34 @@ void print_text(const Plan& plan, const app::TickResult& r)
                r.dispatch.skipped);
   }
   fmt::print("\n");
-  rows.clear();
+  std::vector<std::vector<std::string>> rows;
   for (const auto& q : plan.requests) {
     rows.push_back({"  " + q.method, q.url,
                     q.idempotency_key.empty() ? "(probe)"
                                               : "Idempotency-Key: " + q.idempotency_key});
   }
   fmt::print("{}", table(rows));
+}
+
+void print_text(const Plan& plan, const app::TickResult& r)
+{
+  fmt::print("dry run: nothing was sent and nothing was written\n");
+  if (!plan.database_exists) {
+    fmt::print("no state database yet: this is what the first pass would do\n");
+  }
+  if (!plan.vtc_login.empty()) {
+    fmt::print("logged in to the VTC as {} to read its log: that ended the "
+               "session of any pass running now, which logs in again\n",
+               plan.vtc_login);
+  }
+  print_recovery(plan);
+  print_walk(plan, r);
+  if (r.reconciled > 0) {
+    fmt::print("reconcile: {} job(s) for the changed publish_on_join or "
+               "require_consent\n",
+               r.reconciled);
+  }
+  print_dispatch(plan, r);
 }
 
 nlohmann::ordered_json job_json(const PlannedJob& j)
@@ -244,6 +269,43 @@ void print_json(const Plan& plan, const app::TickResult& r, ExitCode code)
   std::cout << doc.dump() << '\n';
 }
 
+// Every job in flight, as the snapshot holds them.
+std::vector<app::JobRow> in_flight_jobs(store::SqliteStore& db)
+{
+  app::JobQuery q;
+  q.state = core::JobState::in_flight;
+  q.limit = std::numeric_limits<std::int64_t>::max();
+  return db.jobs(q);
+}
+
+// The pass's options, with the walk's hooks noting in `plan` the jobs each
+// change supersedes and creates.
+app::TickOptions dry_run_options(const config::Config& cfg,
+                                 const TickFlags& flags,
+                                 store::SqliteStore& db, Plan& plan)
+{
+  app::TickOptions options = tick_options(cfg);
+  options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
+  options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
+  // The job a change replaces, before it is written; the job it creates,
+  // after, with the due time the store gave it.
+  options.walk.before_apply = [&db, &plan](const app::WalkChange& change) {
+    for (const auto& did : changed_dids(change, false)) {
+      if (const auto old = live_job(db, did)) {
+        plan.superseded.push_back({old->id, old->kind, old->target_hash, std::nullopt});
+      }
+    }
+  };
+  options.walk.after_apply = [&db, &plan](const app::WalkChange& change) {
+    for (const auto& did : changed_dids(change, true)) {
+      if (const auto made = live_job(db, did)) {
+        plan.created.push_back({made->id, made->kind, made->target_hash, made->due});
+      }
+    }
+  };
+  return options;
+}
+
 } // namespace
 
 ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
@@ -258,32 +320,8 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
   plan.database_exists = ::access(cfg.state_db.c_str(), F_OK) == 0;
   SystemClock clock;
   store::SqliteStore db(cfg.state_db, store::OpenMode::scratch, binding, clock);
-  {
-    app::JobQuery q;
-    q.state = core::JobState::in_flight;
-    q.limit = std::numeric_limits<std::int64_t>::max();
-    plan.in_flight = db.jobs(q);
-  }
-
-  app::TickOptions options = tick_options(cfg);
-  options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
-  options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
-  // The job a change replaces, before it is written; the job it creates,
-  // after, with the due time the store gave it.
-  options.walk.before_apply = [&](const app::WalkChange& change) {
-    for (const auto& did : changed_dids(change, false)) {
-      if (const auto old = live_job(db, did)) {
-        plan.superseded.push_back({old->id, old->kind, old->target_hash, std::nullopt});
-      }
-    }
-  };
-  options.walk.after_apply = [&](const app::WalkChange& change) {
-    for (const auto& did : changed_dids(change, true)) {
-      if (const auto made = live_job(db, did)) {
-        plan.created.push_back({made->id, made->kind, made->target_hash, made->due});
-      }
-    }
-  };
+  plan.in_flight = in_flight_jobs(db);
+  const app::TickOptions options = dry_run_options(cfg, flags, db, plan);
 
   const registry::Records records(record_key(cfg));
   const app::TickPorts ports{

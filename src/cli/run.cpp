@@ -43,17 +43,9 @@ std::string version_line()
                           : fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision);
 }
 
-} // namespace
-
-int run(int argc, char** argv)
+// The options every command takes, before or after its name.
+void add_global_options(CLI::App& app, Globals& globals)
 {
-  Globals globals;
-  Action action;
-  CLI::App app{"vtc-sync: keep a trust registry in step with a Verifiable "
-               "Trust Community's audit log",
-               "vtc-sync"};
-  app.set_version_flag("--version", version_line());
-  app.require_subcommand(1);
   // Global options may also follow the command: `vtc-sync tick -q`.
   app.fallthrough();
   app.add_option("-c,--config", globals.config_path,
@@ -68,7 +60,10 @@ int run(int argc, char** argv)
   app.add_flag_function(
     "-q", [&](std::int64_t n) { globals.verbosity -= static_cast<int>(n); },
     "less logging: nothing on an idle pass, nothing on exit 75");
+}
 
+void register_commands(CLI::App& app, const Globals& globals, Action& action)
+{
   register_tick(app, globals, action);
   register_status(app, globals, action);
   register_queue(app, globals, action);
@@ -79,20 +74,11 @@ int run(int argc, char** argv)
   register_audit(app, globals, action);
   register_backup(app, globals, action);
   register_identity(app, globals, action);
+}
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e); // --help, --version
-  } catch (const CLI::ParseError& e) {
-    // One line in the house format, not CLI11's two.
-    util::log::configure(util::log::Format::text, util::log::Level::error);
-    const auto extra = app.remaining();
-    const std::string what =
-      extra.empty() ? e.what()
-                    : fmt::format("unknown command or argument '{}'", extra.front());
-    return report(ExitCode::usage, fmt::format("{} (see vtc-sync --help)", what));
-  }
+// Runs the chosen command; every error it throws ends here, as one line.
+int run_action(const Action& action, const Globals& globals)
+{
   configure_logging(globals);
   try {
     return static_cast<int>(action());
@@ -106,6 +92,35 @@ int run(int argc, char** argv)
   } catch (const std::exception& e) {
     return report(ExitCode::software, fmt::format("internal error: {}", e.what()));
   }
+}
+
+} // namespace
+
+int run(int argc, char** argv)
+{
+  Globals globals;
+  Action action;
+  CLI::App app{"vtc-sync: keep a trust registry in step with a Verifiable "
+               "Trust Community's audit log",
+               "vtc-sync"};
+  app.set_version_flag("--version", version_line());
+  app.require_subcommand(1);
+  add_global_options(app, globals);
+  register_commands(app, globals, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e); // --help, --version
+  } catch (const CLI::ParseError& e) {
+    // One line in the house format, not CLI11's two.
+    util::log::configure(util::log::Format::text, util::log::Level::error);
+    const auto extra = app.remaining();
+    const std::string what =
+      extra.empty() ? e.what()
+                    : fmt::format("unknown command or argument '{}'", extra.front());
+    return report(ExitCode::usage, fmt::format("{} (see vtc-sync --help)", what));
+  }
+  return run_action(action, globals);
 }
 
 } // namespace vtc::cli
