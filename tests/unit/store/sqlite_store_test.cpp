@@ -400,14 +400,49 @@ TEST_CASE("store: a schema newer than the binary is refused")
         store::current_schema_version() + 1);
 }
 
-TEST_CASE("store: an older schema outside a pass says to run tick")
+TEST_CASE("store: an older schema version is refused in every mode, naming "
+          "the file")
+{
+  test::TempDir dir;
+  const std::string path = dir.file("state.db");
+  test::FakeClock clock{1'000'000};
+  {
+    // Version 0 with tables: no vtc-sync wrote it.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)");
+  }
+  const std::string before = test::read_file(path);
+  for (const auto mode : { store::OpenMode::pass, store::OpenMode::scratch,
+                           store::OpenMode::read_write,
+                           store::OpenMode::read_only }) {
+    CAPTURE(static_cast<int>(mode));
+    bool thrown = false;
+    try {
+      store::SqliteStore s(path, mode, binding(), clock);
+    } catch (const ConfigError& e) {
+      thrown = true;
+      CHECK(e.code() == ExitCode::config);
+      const std::string what = e.what();
+      CHECK(what.find(path) != std::string::npos);
+      CHECK(what.find("schema version 0 is older") != std::string::npos);
+    }
+    CHECK(thrown);
+  }
+  // Left as it was: no schema created, not even WAL mode set.
+  CHECK(test::read_file(path) == before);
+  CHECK(count(path, "PRAGMA user_version") == 0);
+  CHECK(count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'jobs'") ==
+        0);
+}
+
+TEST_CASE("store: an empty database outside a pass says tick creates it")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   test::FakeClock clock{1'000'000};
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("CREATE TABLE old_stuff (x INTEGER)");
+    db.exec("CREATE TABLE t (x INTEGER); DROP TABLE t;");
   }
   for (const auto mode :
        { store::OpenMode::read_only, store::OpenMode::read_write }) {
@@ -417,28 +452,30 @@ TEST_CASE("store: an older schema outside a pass says to run tick")
       store::SqliteStore s(path, mode, binding(), clock);
     } catch (const ConfigError& e) {
       thrown = true;
-      CHECK(std::string(e.what()).find("run vtc-sync tick to upgrade") !=
-            std::string::npos);
+      const std::string what = e.what();
+      CHECK(what.find(path) != std::string::npos);
+      CHECK(what.find("vtc-sync tick creates it") != std::string::npos);
     }
     CHECK(thrown);
   }
-  // Neither mode migrated it.
-  CHECK(count(path, "PRAGMA user_version") == 0);
-  CHECK(count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'jobs'") ==
-        0);
+  CHECK(count(path, "SELECT count(*) FROM sqlite_schema") == 0);
 }
 
-TEST_CASE("store: a pass migrates an empty version-0 database")
+TEST_CASE("store: a pass creates the schema in an empty database")
 {
   test::TempDir dir;
   const std::string path = dir.file("state.db");
   test::FakeClock clock{1'000'000};
   {
+    // What a crash leaves when it interrupts the creation: the file, no
+    // schema.
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("CREATE TABLE t (x INTEGER); DROP TABLE t;");
   }
   store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   CHECK(s.schema_version() == store::current_schema_version());
+  CHECK(count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'jobs'") ==
+        1);
 }
 
 namespace {
