@@ -39,46 +39,50 @@ int user_version(SQLite::Database& db)
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
-void migrate(SQLite::Database& db, const std::string& path)
+// What the file holds: the current schema, nothing yet (a new file, or one
+// whose creation a crash rolled back), or a version this binary cannot use.
+enum class Schema { current, empty };
+
+// Throws ConfigError (78) naming `path` unless the schema is current, or
+// the database empty and `may_create`.
+Schema check_schema(SQLite::Database& db, const std::string& path,
+                    bool may_create)
 {
   const int have = user_version(db);
   const int want = current_schema_version();
+  if (have == want) {
+    return Schema::current;
+  }
   if (have > want) {
     throw ConfigError(fmt::format(
       "state database {}: schema version {} is newer than this vtc-sync "
       "supports ({}); upgrade vtc-sync",
       path, have, want));
   }
-  if (have == want) {
-    return;
+  const bool empty =
+    have == 0 && db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt() == 0;
+  if (!empty) {
+    // No release of vtc-sync wrote an older version: nothing to upgrade.
+    throw ConfigError(fmt::format(
+      "state database {}: schema version {} is older than any this vtc-sync "
+      "can open ({}); move the file away and let vtc-sync tick create a new "
+      "one",
+      path, have, want));
   }
-  WriteTransaction tx(db);
-  for (int v = have; v < want; ++v) {
-    db.exec(std::string(migrations()[static_cast<std::size_t>(v)]));
+  if (!may_create) {
+    throw ConfigError(fmt::format(
+      "state database {} has no schema yet (vtc-sync tick creates it)", path));
   }
-  db.exec(fmt::format("PRAGMA user_version = {}", want));
-  if (have == 0) {
-    meta_set(db, "generation", random_generation());
-  }
-  tx.commit();
+  return Schema::empty;
 }
 
-void check_version(SQLite::Database& db, const std::string& path)
+void create_schema(SQLite::Database& db)
 {
-  const int have = user_version(db);
-  const int want = current_schema_version();
-  if (have > want) {
-    throw ConfigError(fmt::format(
-      "state database {}: schema version {} is newer than this vtc-sync "
-      "supports ({}); upgrade vtc-sync",
-      path, have, want));
-  }
-  if (have < want) {
-    throw ConfigError(fmt::format(
-      "state database {}: schema version {} is older than {}; run vtc-sync "
-      "tick to upgrade",
-      path, have, want));
-  }
+  WriteTransaction tx(db);
+  db.exec(std::string(schema_script()));
+  db.exec(fmt::format("PRAGMA user_version = {}", current_schema_version()));
+  meta_set(db, "generation", random_generation());
+  tx.commit();
 }
 
 // The registry URL text whose origin was last checked against the binding.
@@ -208,10 +212,10 @@ namespace {
 // first connection; called later it changes nothing.
 //
 // glibc gives free memory at the heap's top back to the kernel once it
-// passes 128 KiB. Under schema 2 every walked UPDATE built and freed an
-// ephemeral table (see schema 3), which cost two brk calls each: 132,000
-// in a 300,000-entry walk, more than half its time. Since schema 3 the
-// walk frees little at once (a 1,000,000-entry walk makes 937 brk calls
+// passes 128 KiB. When every walked UPDATE built and freed an ephemeral
+// table (for a CHECK with an IN list; see store/schema.cpp), that cost two
+// brk calls each: 132,000 in a 300,000-entry walk, more than half its
+// time. Now the walk frees little at once (a 1,000,000-entry walk makes 937 brk calls
 // without this setting, 257 with it, in the same time), and the heap
 // keeps up to 32 MiB free in case a statement does.
 //
@@ -245,7 +249,9 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
       // Before the first read: the WAL index in memory, no file locks.
       db->exec("PRAGMA locking_mode = EXCLUSIVE");
       db->exec("PRAGMA foreign_keys = ON");
-      migrate(*db, path);
+      if (check_schema(*db, path, true) == Schema::empty) {
+        create_schema(*db);
+      }
       bind(*db, path, binding, true);
       return db;
     });
@@ -270,9 +276,11 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
     db->setBusyTimeout(5000);
     db->exec("PRAGMA foreign_keys = ON");
     db->exec("PRAGMA secure_delete = ON");
+    // Checked first: a file refused is left as it was.
+    const Schema schema = check_schema(*db, path, mode == OpenMode::pass);
     if (mode == OpenMode::pass) {
       // WAL is a property of the file: set once, by the writer that creates
-      // or upgrades it.
+      // it.
       db->exec("PRAGMA journal_mode = WAL");
       db->exec("PRAGMA synchronous = NORMAL");
       // A first walk touches member, key and job pages all over the file:
@@ -281,10 +289,11 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
       // Checkpoint every 32 MiB of WAL rather than 4 MiB: fewer fsyncs, and
       // a page several batches change is copied back once.
       db->exec("PRAGMA wal_autocheckpoint = 8192");
-      migrate(*db, path);
+      if (schema == Schema::empty) {
+        create_schema(*db);
+      }
     } else {
       db->exec("PRAGMA synchronous = NORMAL");
-      check_version(*db, path);
     }
     bind(*db, path, binding, mode == OpenMode::pass);
     return db;

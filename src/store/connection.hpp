@@ -15,9 +15,9 @@
 
 namespace vtc::store::detail {
 
-// Opens the connection with the pragmas of docs/design.md, State database, and
-// brings the schema to the current version (pass mode) or checks it (other
-// modes), then checks or records the binding.
+// Opens the connection with the pragmas of docs/design.md, State database,
+// checks the schema version, creates the schema in an empty database (pass
+// and scratch modes), then checks or records the binding.
 std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
                                                   OpenMode mode,
                                                   const Binding& binding);

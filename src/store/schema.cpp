@@ -4,14 +4,13 @@ namespace vtc::store {
 
 namespace {
 
-// Version 1, the schema of the first release, edited in place until that
-// release; from then on every change is a new numbered migration appended
-// below, with a test. Ids and hashes are kept as bytes (a UUID in 16, a
-// hash in 32; see store/codec.hpp); times are integer nanoseconds since the
-// epoch (UTC). CHECK constraints compare rather than test an IN list: for
-// an IN list of three or more values SQLite builds a temporary index each
-// time it checks a row.
-constexpr std::string_view k_v1 = R"sql(
+// The schema, one script until the first release (see store/schema.hpp).
+// Ids and hashes are kept as bytes (a UUID in 16, a hash in 32; see
+// store/codec.hpp); times are integer nanoseconds since the epoch (UTC).
+// CHECK constraints compare rather than test an IN list: for an IN list of
+// three or more values SQLite builds a temporary index each time it checks
+// a row.
+constexpr std::string_view k_schema = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value ANY
@@ -182,15 +181,14 @@ INSERT INTO tallies(name, n) VALUES
 
 } // namespace
 
-const std::vector<std::string_view>& migrations()
-{
-  static const std::vector<std::string_view> k_all{k_v1};
-  return k_all;
-}
-
 int current_schema_version()
 {
-  return static_cast<int>(migrations().size());
+  return 1;
+}
+
+std::string_view schema_script()
+{
+  return k_schema;
 }
 
 } // namespace vtc::store

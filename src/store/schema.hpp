@@ -1,15 +1,16 @@
 #pragma once
 
 #include <string_view>
-#include <vector>
 
 namespace vtc::store {
 
-// Migration i (1-based) brings the schema from user_version i-1 to i. New
-// versions are appended; a released migration never changes.
-const std::vector<std::string_view>& migrations();
-
-// The schema version this binary writes.
+// The schema version (PRAGMA user_version) this binary creates and opens.
 int current_schema_version();
+
+// The SQL that creates the schema of current_schema_version() in an empty
+// database. Until the first release it is the only script, edited in place;
+// from that release on every change is a new numbered migration from the
+// version before it, with a test.
+std::string_view schema_script();
 
 } // namespace vtc::store

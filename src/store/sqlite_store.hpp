@@ -25,11 +25,11 @@ struct Binding
 };
 
 enum class OpenMode {
-  pass,      // tick: create or migrate (the caller holds the PassLock)
+  pass,      // tick: may create the schema (the caller holds the PassLock)
   read_write, // operator commands that change rows; schema must be current
   read_only, // everything else; never writes
   // tick --dry-run: reads the file (a snapshot of it, held open) as it is
-  // and keeps every write in memory (store/overlay_vfs.hpp); migrated like
+  // and keeps every write in memory (store/overlay_vfs.hpp); created like
   // a pass would, from nothing when the file does not exist. The files
   // are never written, nor locked.
   scratch,
@@ -40,12 +40,13 @@ enum class OpenMode {
 class SqliteStore final : public app::PassStore
 {
 public:
-  // Opens `path` (":memory:" for tests). pass mode creates and migrates
-  // forward; the other modes need an existing, current database: missing →
-  // NoInputError (66) and nothing created, older schema → ConfigError (78,
-  // "run vtc-sync tick to upgrade"). A newer schema or a different binding
-  // is a ConfigError (78) naming the key; any SQLite failure a StoreError
-  // (74) naming the path.
+  // Opens `path` (":memory:" for tests). pass mode creates the schema in a
+  // new or empty database; the other modes need an existing database with
+  // the current schema: missing → NoInputError (66) and nothing created,
+  // empty → ConfigError (78, "vtc-sync tick creates it"). A schema version
+  // older or newer than the binary's, or a different binding, is a
+  // ConfigError (78) naming the path (and the key); any SQLite failure a
+  // StoreError (74) naming the path.
   SqliteStore(const std::string& path, OpenMode mode, const Binding& binding,
               const app::Clock& clock);
   ~SqliteStore() override;

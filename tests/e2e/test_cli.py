@@ -180,7 +180,7 @@ class CliTest(unittest.TestCase):
 
     def test_db_commands_refuse_an_older_or_newer_schema(self):
         import sqlite3
-        for version, says in ((0, "run vtc-sync tick to upgrade"), (99, "newer")):
+        for version, says in ((0, "older than any"), (99, "newer")):
             db = self.c.dir / f"v{version}.db"
             with sqlite3.connect(db) as conn:
                 conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)")
