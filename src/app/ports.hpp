@@ -385,15 +385,6 @@ public:
 
   // True when a job is due at `now` within `scope` (reads only).
   virtual bool has_due(core::TimeNs now, ClaimScope scope) = 0;
-  // Claims up to `limit` jobs due at `now` in due order: in_flight, attempt
-  // counted, attempt row started, mirror set to unknown, in one transaction.
-  // Jobs for which core::decide_send() sends nothing (publish_on_join,
-  // consent) complete as `skipped` instead; `skipped` counts them.
-  virtual std::vector<ClaimedJob> claim_due(core::TimeNs now,
-                                            std::int64_t limit,
-                                            ClaimScope scope,
-                                            const core::Publication& publication,
-                                            std::int64_t& skipped) = 0;
   // Records the ends of requests and the registry's health, in one
   // transaction: jobs removed/rescheduled/failed, attempt rows finished,
   // mirror and outcomes updated; a succeeded delete forgets the member.
@@ -404,9 +395,12 @@ public:
                       std::optional<core::AnswerClass> probe) = 0;
   // One step of a dispatch in one transaction, so that many requests share
   // its writes: records `done` as finish() does, puts `unsent` back as they
-  // were before claim_due() (pending, no attempt spent, no attempt row, the
-  // mirror as it was), then claims as claim_due() does. Returns the claimed
-  // jobs; `skipped` counts those skipped instead.
+  // were before their claim (pending, no attempt spent, no attempt row, the
+  // mirror as it was), then claims up to `claim` jobs due at `now` in due
+  // order: in_flight, attempt counted, attempt row started, mirror set to
+  // unknown. Jobs for which core::decide_send() sends nothing
+  // (publish_on_join, consent) complete as `skipped` instead. Returns the
+  // claimed jobs; `skipped` counts those skipped instead.
   virtual std::vector<ClaimedJob> dispatch_step(const DispatchStep& step,
                                                 std::int64_t& skipped) = 0;
   virtual core::Health health() = 0;

@@ -64,10 +64,6 @@ public:
     const std::function<core::TimeNs(std::int64_t)>& due_after) override;
   void record_pass(const app::PassRecord& pass) override;
   bool has_due(core::TimeNs now, app::ClaimScope scope) override;
-  std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
-                                         app::ClaimScope scope,
-                                         const core::Publication& publication,
-                                         std::int64_t& skipped) override;
   void finish(const std::vector<app::Finished>& done,
               const core::Health& health,
               std::optional<core::AnswerClass> probe) override;
