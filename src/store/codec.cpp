@@ -120,9 +120,4 @@ std::string hash_text(const SQLite::Column& c)
   return util::base64url_encode(bytes_of(c));
 }
 
-void bind_bytes(SQLite::Statement& st, int index, const std::string& bytes)
-{
-  st.bind(index, bytes.data(), static_cast<int>(bytes.size()));
-}
-
 } // namespace vtc::store::detail

@@ -1,11 +1,12 @@
 #pragma once
 
-// Internal to store/: how ids and hashes are spelled in the database.
-// Schema 2 keeps them as bytes (a UUID in 16, a hash in 32), half the size
-// of their text, and the rest of vtc-sync sees only the text.
+// Internal to store/: how values are spelled in the database. Ids and
+// hashes are kept as bytes (a UUID in 16, a hash in 32), half the size of
+// their text, and the rest of vtc-sync sees only the text.
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,7 +31,54 @@ std::string uuid_text(const SQLite::Column& c);
 std::string hash_bytes(std::string_view hash);
 std::string hash_text(const SQLite::Column& c);
 
-// Binds bytes as a BLOB (SQLite would bind a std::string as TEXT).
-void bind_bytes(SQLite::Statement& st, int index, const std::string& bytes);
+// Bytes to bind as a BLOB (SQLiteCpp binds a std::string as TEXT); no
+// bytes bind as an empty BLOB, not NULL.
+struct Blob
+{
+  std::string_view bytes;
+};
+
+namespace bind_one {
+
+template<class T>
+void value(SQLite::Statement& st, int index, const T& v)
+{
+  st.bind(index, v);
+}
+inline void value(SQLite::Statement& st, int index, const Blob& b)
+{
+  st.bind(index, b.bytes.empty() ? "" : b.bytes.data(),
+          static_cast<int>(b.bytes.size()));
+}
+inline void value(SQLite::Statement& st, int index, std::string_view text)
+{
+  st.bind(index, std::string(text));
+}
+inline void value(SQLite::Statement& st, int index, std::nullopt_t)
+{
+  st.bind(index); // NULL
+}
+template<class T>
+void value(SQLite::Statement& st, int index, const std::optional<T>& v)
+{
+  if (v) {
+    value(st, index, *v);
+  } else {
+    st.bind(index); // NULL
+  }
+}
+
+} // namespace bind_one
+
+// Binds `values` to the parameters 1, 2, ... of `st`, as SQLiteCpp's
+// SQLite::bind() does, and also a Blob, a std::string_view (as TEXT), a
+// std::optional (NULL when empty) and std::nullopt (NULL), which
+// SQLite::bind() cannot bind.
+template<class... Values>
+void bind(SQLite::Statement& st, const Values&... values)
+{
+  int index = 0;
+  (bind_one::value(st, ++index, values), ...);
+}
 
 } // namespace vtc::store::detail

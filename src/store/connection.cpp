@@ -1,6 +1,7 @@
 #include "store/connection.hpp"
 #include "store/overlay_vfs.hpp"
 
+#include "store/codec.hpp"
 #include "store/schema.hpp"
 #include "util/log.hpp"
 
@@ -88,8 +89,8 @@ void create_schema(SQLite::Database& db)
 // The registry URL text whose origin was last checked against the binding.
 constexpr const char* k_verified_url = "bind.registry.url.verified";
 
-void bind(SQLite::Database& db, const std::string& path, const Binding& b,
-          bool may_write)
+void check_binding(SQLite::Database& db, const std::string& path,
+                   const Binding& b, bool may_write)
 {
   // The same URL text always has the same origin: parse it (and load the
   // URL parser) only when the configuration names another one.
@@ -127,8 +128,7 @@ void bind(SQLite::Database& db, const std::string& path, const Binding& b,
       }
       SQLite::Statement st(
         db, "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)");
-      st.bind(1, std::string("bind.") + key);
-      st.bind(2, *value);
+      detail::bind(st, std::string("bind.") + key, *value);
       st.exec();
     }
     meta_set(db, k_verified_url, b.registry_url);
@@ -141,7 +141,7 @@ void bind(SQLite::Database& db, const std::string& path, const Binding& b,
 std::optional<std::string> meta_get(SQLite::Database& db, const char* key)
 {
   SQLite::Statement st(db, "SELECT value FROM meta WHERE key = ?");
-  st.bind(1, key);
+  detail::bind(st, key);
   if (!st.executeStep()) {
     return std::nullopt;
   }
@@ -153,8 +153,7 @@ void meta_set(SQLite::Database& db, const char* key, const std::string& value)
   SQLite::Statement st(
     db, "INSERT INTO meta(key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  st.bind(1, key);
-  st.bind(2, value);
+  detail::bind(st, key, value);
   st.exec();
 }
 
@@ -185,7 +184,7 @@ std::optional<nlohmann::json> meta_json(SQLite::Database& db, const char* key)
 void meta_erase(SQLite::Database& db, const char* key)
 {
   SQLite::Statement st(db, "DELETE FROM meta WHERE key = ?");
-  st.bind(1, key);
+  detail::bind(st, key);
   st.exec();
 }
 
@@ -235,6 +234,52 @@ void configure_library()
   (void)configured;
 }
 
+// tick --dry-run's connection: every write stays in memory
+// (store/overlay_vfs.hpp).
+std::unique_ptr<SQLite::Database> open_scratch(const std::string& path,
+                                               const Binding& binding)
+{
+  auto db = std::make_unique<SQLite::Database>(
+    path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 0, overlay_vfs());
+  // Before the first read: the WAL index in memory, no file locks.
+  db->exec("PRAGMA locking_mode = EXCLUSIVE");
+  db->exec("PRAGMA foreign_keys = ON");
+  if (check_schema(*db, path, true) == Schema::empty) {
+    create_schema(*db);
+  }
+  check_binding(*db, path, binding, true);
+  return db;
+}
+
+// The settings of a pass's connection, and of the file.
+void set_pass_pragmas(SQLite::Database& db)
+{
+  // WAL is a property of the file: set once, by the writer that creates
+  // it.
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  // A first walk touches member, key and job pages all over the file: a
+  // larger page cache (the default is 2 MiB) saves most re-reads.
+  db.exec("PRAGMA cache_size = -32768");
+  // Checkpoint every 32 MiB of WAL rather than 4 MiB: fewer fsyncs, and a
+  // page several batches change is copied back once.
+  db.exec("PRAGMA wal_autocheckpoint = 8192");
+}
+
+int open_flags(OpenMode mode)
+{
+  switch (mode) {
+  case OpenMode::pass:
+    return SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOFOLLOW;
+  case OpenMode::read_write:
+    return SQLite::OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW;
+  case OpenMode::read_only:
+  case OpenMode::scratch:
+    break;
+  }
+  return SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW;
+}
+
 } // namespace
 
 std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
@@ -243,59 +288,33 @@ std::unique_ptr<SQLite::Database> open_connection(const std::string& path,
 {
   configure_library();
   if (mode == OpenMode::scratch) {
-    return guarded(path, [&] {
-      auto db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 0, overlay_vfs());
-      // Before the first read: the WAL index in memory, no file locks.
-      db->exec("PRAGMA locking_mode = EXCLUSIVE");
-      db->exec("PRAGMA foreign_keys = ON");
-      if (check_schema(*db, path, true) == Schema::empty) {
-        create_schema(*db);
-      }
-      bind(*db, path, binding, true);
-      return db;
-    });
+    return guarded(path, [&] { return open_scratch(path, binding); });
   }
-  const bool memory = path == ":memory:";
-  if (mode != OpenMode::pass && !memory && !exists(path)) {
+  const bool missing = path != ":memory:" && !exists(path);
+  if (missing && mode != OpenMode::pass) {
     throw NoInputError(fmt::format(
       "state database {} does not exist (vtc-sync tick creates it)", path));
   }
-  if (mode == OpenMode::pass && !memory && !exists(path)) {
+  if (missing) {
     // A configuration that would be refused must not create the database.
     binding.origin_of(binding.registry_url);
   }
   return guarded(path, [&] {
-    int flags = SQLite::OPEN_READONLY;
-    if (mode == OpenMode::pass) {
-      flags = SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
-    } else if (mode == OpenMode::read_write) {
-      flags = SQLite::OPEN_READWRITE;
-    }
-    auto db = std::make_unique<SQLite::Database>(path, flags | SQLITE_OPEN_NOFOLLOW);
+    auto db = std::make_unique<SQLite::Database>(path, open_flags(mode));
     db->setBusyTimeout(5000);
     db->exec("PRAGMA foreign_keys = ON");
     db->exec("PRAGMA secure_delete = ON");
     // Checked first: a file refused is left as it was.
     const Schema schema = check_schema(*db, path, mode == OpenMode::pass);
     if (mode == OpenMode::pass) {
-      // WAL is a property of the file: set once, by the writer that creates
-      // it.
-      db->exec("PRAGMA journal_mode = WAL");
-      db->exec("PRAGMA synchronous = NORMAL");
-      // A first walk touches member, key and job pages all over the file:
-      // a larger page cache (the default is 2 MiB) saves most re-reads.
-      db->exec("PRAGMA cache_size = -32768");
-      // Checkpoint every 32 MiB of WAL rather than 4 MiB: fewer fsyncs, and
-      // a page several batches change is copied back once.
-      db->exec("PRAGMA wal_autocheckpoint = 8192");
+      set_pass_pragmas(*db);
       if (schema == Schema::empty) {
         create_schema(*db);
       }
     } else {
       db->exec("PRAGMA synchronous = NORMAL");
     }
-    bind(*db, path, binding, mode == OpenMode::pass);
+    check_binding(*db, path, binding, mode == OpenMode::pass);
     return db;
   });
 }

@@ -6,7 +6,6 @@
 #include "core/policy.hpp"
 
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include <map>
 
@@ -17,29 +16,6 @@ using detail::WriteTransaction;
 using nlohmann::json;
 
 namespace {
-
-// A write transaction of its own, or a part of the one dispatch_step()
-// opened, which then commits everything together.
-class JoinedTransaction
-{
-public:
-  explicit JoinedTransaction(SqliteStore::Impl& impl) : m_impl(impl)
-  {
-    if (sqlite3_get_autocommit(impl.db->getHandle()) != 0) {
-      m_own.emplace(*impl.db);
-    }
-  }
-  void commit()
-  {
-    if (m_own) {
-      m_impl.commit(*m_own);
-    }
-  }
-
-private:
-  SqliteStore::Impl& m_impl;
-  std::optional<WriteTransaction> m_own;
-};
 
 json health_to_json(const core::Health& h)
 {
@@ -134,8 +110,7 @@ bool SqliteStore::has_due(core::TimeNs now, app::ClaimScope scope)
 {
   return guarded(m_impl->path, [&] {
     auto st = m_impl->prepare(due_query(scope, "1"));
-    st->bind(1, static_cast<std::int64_t>(now));
-    st->bind(2, std::int64_t{1});
+    detail::bind(*st, now, std::int64_t{1});
     return st->executeStep();
   });
 }
@@ -153,97 +128,294 @@ bool sendable(app::ClaimScope scope, const app::ClaimedJob& j)
 
 } // namespace
 
-std::vector<app::ClaimedJob> SqliteStore::claim_due(
-  core::TimeNs now, std::int64_t limit, app::ClaimScope scope,
-  const core::Publication& publication, std::int64_t& skipped)
+namespace {
+
+// A claimed job as the due-jobs query reads it (k_claim_columns), and
+// what to send for it.
+app::ClaimedJob claimed_from(SQLite::Statement& st,
+                             const core::Publication& publication,
+                             std::string_view& skip_reason)
 {
-  return guarded(m_impl->path, [&] {
-    std::vector<app::ClaimedJob> jobs;
-    std::vector<std::pair<app::ClaimedJob, std::string_view>> to_skip;
-    skipped = 0;
-    const std::string sql = due_query(
+  app::ClaimedJob j;
+  j.id = detail::job_id_text(st.getColumn(0));
+  j.kind = core::job_kind_from(st.getColumn(1).getString())
+             .value_or(core::JobKind::publish);
+  j.attempts = st.getColumn(2).getInt64() + 1;
+  j.retries = st.getColumn(3).getInt64();
+  j.key_id = detail::uuid_text(st.getColumn(4));
+  j.target_hash = detail::hash_text(st.getColumn(5));
+  j.nonce = st.getColumn(6).getInt64();
+  app::Member m = detail::member_from(st, 7);
+  j.member_id = m.id;
+  j.did = std::move(m.did);
+  j.member = m.state;
+  j.mirror =
+    detail::mirror_state(st.getColumn(7 + detail::k_member_column_count));
+  const core::SendDecision d = core::decide_send(j.member, j.mirror, publication);
+  j.send = d.send;
+  skip_reason = d.skip_reason;
+  return j;
+}
+
+// Removes the job `id` of `member_id` (its live job, if still that one);
+// returns whether it was there.
+int delete_job(SqliteStore::Impl& impl, std::int64_t member_id,
+               std::string_view id)
+{
+  auto del = impl.prepare("DELETE FROM jobs WHERE member_id = ? AND id = ?");
+  detail::bind(*del, member_id, detail::Blob{id});
+  return del->exec();
+}
+
+// The due jobs that send nothing end as skipped.
+void skip(SqliteStore::Impl& impl,
+          const std::vector<std::pair<app::ClaimedJob, std::string_view>>& jobs)
+{
+  for (const auto& [j, reason] : jobs) {
+    impl.moved("jobs.pending", "",
+               delete_job(impl, j.member_id, detail::new_job_id_bytes(j.id)));
+    impl.add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
+                      j.key_id, j.target_hash,
+                      json{{"reason", reason}}.dump()});
+  }
+}
+
+// The claimed jobs go in flight: attempt counted, attempt row started,
+// mirror unknown until an answer says.
+void start(SqliteStore::Impl& impl, const std::vector<app::ClaimedJob>& jobs,
+           core::TimeNs now)
+{
+  auto claim = impl.prepare("UPDATE jobs SET state = 'in_flight', "
+                            "attempts = ? WHERE member_id = ? AND id = ?");
+  // n numbers every request ever sent for the job, across retries and
+  // unspent attempts, so the history is never overwritten.
+  auto attempt = impl.prepare(
+    "INSERT INTO attempts(job_id, n, started, method, retry) "
+    "VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE "
+    "job_id = ?1), ?2, ?3, ?4)");
+  auto mirror = impl.prepare(
+    "INSERT INTO mirror(member_id, state, updated) VALUES (?, 'unknown', ?) "
+    "ON CONFLICT(member_id) DO UPDATE SET state = 'unknown', "
+    "updated = excluded.updated");
+  for (const auto& j : jobs) {
+    const std::string id = detail::new_job_id_bytes(j.id);
+    detail::bind(*claim, j.attempts, j.member_id, detail::Blob{id});
+    impl.moved("jobs.pending", "jobs.in_flight", claim->exec());
+    claim->reset();
+    detail::bind(*attempt, detail::Blob{id}, now, core::request_method(j.send),
+                 j.retries);
+    attempt->exec();
+    attempt->reset();
+    detail::bind(*mirror, j.member_id, now);
+    mirror->exec();
+    mirror->reset();
+  }
+}
+
+} // namespace
+
+std::vector<app::ClaimedJob> SqliteStore::Impl::claim(
+  detail::WriteTransaction& /*tx*/, core::TimeNs now, std::int64_t limit,
+  app::ClaimScope scope, const core::Publication& publication,
+  std::int64_t& skipped)
+{
+  std::vector<app::ClaimedJob> jobs;
+  std::vector<std::pair<app::ClaimedJob, std::string_view>> to_skip;
+  {
+    auto st = prepare(due_query(
       scope,
       fmt::format("j.id, j.kind, j.attempts, j.retries, a.key_id, {}, j.nonce, "
                   "{}, (SELECT state FROM mirror WHERE member_id = m.id)",
                   detail::k_job_target, detail::k_member_columns),
-      detail::k_job_keys);
-    // The read and the claim share one write transaction, so no other
-    // writer can claim the same rows in between.
-    JoinedTransaction tx(*m_impl);
-    auto st = m_impl->prepare(sql);
-    st->bind(1, static_cast<std::int64_t>(now));
-    st->bind(2, static_cast<std::int64_t>(limit));
+      detail::k_job_keys));
+    detail::bind(*st, now, limit);
     while (st->executeStep()) {
-      app::ClaimedJob j;
-      j.id = detail::job_id_text(st->getColumn(0));
-      j.kind = core::job_kind_from(st->getColumn(1).getString())
-                 .value_or(core::JobKind::publish);
-      j.attempts = st->getColumn(2).getInt64() + 1;
-      j.retries = st->getColumn(3).getInt64();
-      j.key_id = detail::uuid_text(st->getColumn(4));
-      j.target_hash = detail::hash_text(st->getColumn(5));
-      j.nonce = st->getColumn(6).getInt64();
-      app::Member m = detail::member_from(*st, 7);
-      j.member_id = m.id;
-      j.did = std::move(m.did);
-      j.member = m.state;
-      j.mirror =
-        detail::mirror_state(st->getColumn(7 + detail::k_member_column_count));
-      const core::SendDecision d = core::decide_send(j.member, j.mirror, publication);
-      j.send = d.send;
-      if (d.send == core::Send::none) {
-        to_skip.emplace_back(std::move(j), d.skip_reason);
+      std::string_view reason;
+      app::ClaimedJob j = claimed_from(*st, publication, reason);
+      if (j.send == core::Send::none) {
+        to_skip.emplace_back(std::move(j), reason);
       } else if (sendable(scope, j)) {
         jobs.push_back(std::move(j));
       }
     }
-    if (jobs.empty() && to_skip.empty()) {
-      return jobs; // nothing due: the transaction rolls back, nothing written
+  }
+  skip(*this, to_skip);
+  skipped = static_cast<std::int64_t>(to_skip.size());
+  start(*this, jobs, now);
+  return jobs;
+}
+
+namespace {
+
+// The attempt row of a request that ended: when, how, and its digest.
+void end_attempt(SqliteStore::Impl& impl, const app::Finished& f,
+                 std::string_view id, core::TimeNs now)
+{
+  auto attempt = impl.prepare(
+    "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
+    "error = ?, digest = ? WHERE job_id = ? AND finished IS NULL");
+  detail::bind(*attempt, now,
+               f.answer.status != 0 ? std::optional(f.answer.status)
+                                    : std::nullopt,
+               core::to_string(f.answer.cls), f.answer.error,
+               f.sent.key_digest, detail::Blob{id});
+  attempt->exec();
+  attempt->reset();
+}
+
+// A job whose request succeeded ends, and the mirror follows.
+void job_done(SqliteStore::Impl& impl, const app::Finished& f,
+              std::string_view id, core::TimeNs now)
+{
+  const auto& j = f.job;
+  impl.moved("jobs.in_flight", "", delete_job(impl, j.member_id, id));
+  if (f.sent.method == "DELETE" &&
+      j.member.status == core::MemberStatus::purged) {
+    // Forget the member (or the retired DID): the mirror row and its
+    // pairs go with it (ON DELETE CASCADE), and secure_delete overwrites
+    // the DID.
+    auto forget = impl.prepare("DELETE FROM members WHERE id = ?");
+    detail::bind(*forget, j.member_id);
+    impl.moved("members.purged", "", forget->exec());
+  } else if (f.sent.method == "DELETE") {
+    // A withdrawal: the member stays, the registry holds nothing.
+    auto absent = impl.prepare("DELETE FROM mirror WHERE member_id = ?");
+    detail::bind(*absent, j.member_id);
+    absent->exec();
+  } else {
+    auto mirror = impl.prepare(
+      "UPDATE mirror SET state = 'present', record_id = ?, body = ?, "
+      "updated = ? WHERE member_id = ?");
+    detail::bind(*mirror, f.sent.record_id, f.sent.body, now, j.member_id);
+    mirror->exec();
+  }
+  impl.add_outcome({core::OutcomeKind::succeeded, j.id, j.attempts, j.key_id,
+                    j.target_hash, ""});
+}
+
+// A job whose request failed waits for its next attempt (`retry`), or
+// goes back without spending one (`unspent`).
+void job_waits(SqliteStore::Impl& impl, const app::Finished& f,
+               std::string_view id, core::TimeNs now)
+{
+  const auto& j = f.job;
+  const bool spent = f.step == core::NextStep::retry;
+  auto up = impl.prepare(
+    "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
+    "last_error = ? WHERE member_id = ? AND id = ?");
+  detail::bind(*up, spent ? f.due : now, spent ? j.attempts : j.attempts - 1,
+               f.answer.error, j.member_id, detail::Blob{id});
+  impl.moved("jobs.in_flight", "jobs.pending", up->exec());
+}
+
+void job_failed(SqliteStore::Impl& impl, const app::Finished& f,
+                std::string_view id)
+{
+  const auto& j = f.job;
+  auto up = impl.prepare("UPDATE jobs SET state = 'failed', last_error = ? "
+                         "WHERE member_id = ? AND id = ?");
+  detail::bind(*up, f.answer.error, j.member_id, detail::Blob{id});
+  impl.moved("jobs.in_flight", "jobs.failed", up->exec());
+  impl.add_outcome(
+    {core::OutcomeKind::failed, j.id, j.attempts, j.key_id, j.target_hash,
+     json{{"http_status", f.answer.status},
+          {"class", std::string(core::to_string(f.answer.cls))},
+          {"error", f.answer.error}}
+       .dump(-1, ' ', false, json::error_handler_t::replace)});
+}
+
+// Adds the requests made, by answer class, to the counters.
+void count_requests(SqliteStore::Impl& impl,
+                    const std::map<std::string_view, std::int64_t>& requests)
+{
+  auto counter = impl.prepare(
+    "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) "
+    "DO UPDATE SET value = value + excluded.value");
+  for (const auto& [cls, n] : requests) {
+    detail::bind(*counter, "requests." + std::string(cls), n);
+    counter->exec();
+    counter->reset();
+  }
+}
+
+// Writes the registry's health when it changed; a change of state is an
+// outcome.
+void write_health(SqliteStore::Impl& impl, const core::Health& health)
+{
+  const core::Health before = read_health(*impl.db);
+  if (before == health) {
+    return;
+  }
+  detail::meta_set(*impl.db, "health", health_to_json(health).dump());
+  if (before.state != health.state) {
+    impl.add_outcome(
+      {core::OutcomeKind::status_changed, "", 0, "", "",
+       json{{"from", std::string(core::to_string(before.state))},
+            {"to", std::string(core::to_string(health.state))},
+            {"error", health.last_error}}
+         .dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+}
+
+} // namespace
+
+void SqliteStore::Impl::record_answers(detail::WriteTransaction& /*tx*/,
+                                       const std::vector<app::Finished>& done,
+                                       const core::Health& health,
+                                       std::optional<core::AnswerClass> probe)
+{
+  const core::TimeNs now = clock.now();
+  // Requests by class, each counter row updated once.
+  std::map<std::string_view, std::int64_t> requests;
+  if (probe) {
+    ++requests[core::to_string(*probe)];
+  }
+  for (const auto& f : done) {
+    const std::string id = detail::new_job_id_bytes(f.job.id);
+    end_attempt(*this, f, id, now);
+    ++requests[core::to_string(f.answer.cls)];
+    switch (f.step) {
+    case core::NextStep::done:
+      job_done(*this, f, id, now);
+      break;
+    case core::NextStep::retry:
+    case core::NextStep::unspent:
+      job_waits(*this, f, id, now);
+      break;
+    case core::NextStep::fail:
+      job_failed(*this, f, id);
+      break;
     }
-    for (const auto& [j, reason] : to_skip) {
-      auto del = m_impl->prepare(
-        "DELETE FROM jobs WHERE member_id = ? AND id = ?");
-      del->bind(1, static_cast<std::int64_t>(j.member_id));
-      detail::bind_bytes(*del, 2, detail::new_job_id_bytes(j.id));
-      m_impl->moved("jobs.pending", "", del->exec());
-      m_impl->add_outcome({core::OutcomeKind::skipped, j.id, j.attempts - 1,
-                           j.key_id, j.target_hash,
-                           json{{"reason", reason}}.dump()});
-    }
-    skipped = static_cast<std::int64_t>(to_skip.size());
-    auto claim = m_impl->prepare("UPDATE jobs SET state = 'in_flight', "
-                                "attempts = ? WHERE member_id = ? AND id = ?");
-    // n numbers every request ever sent for the job, across retries and
-    // unspent attempts, so the history is never overwritten.
-    auto attempt = m_impl->prepare(
-      "INSERT INTO attempts(job_id, n, started, method, retry) "
-          "VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE "
-          "job_id = ?1), ?2, ?3, ?4)");
-    auto mirror = m_impl->prepare(
-      "INSERT INTO mirror(member_id, state, updated) VALUES (?, "
-          "'unknown', ?) ON CONFLICT(member_id) DO UPDATE SET state = "
-          "'unknown', updated = excluded.updated");
-    for (const auto& j : jobs) {
-      const std::string id = detail::new_job_id_bytes(j.id);
-      claim->bind(1, static_cast<std::int64_t>(j.attempts));
-      claim->bind(2, static_cast<std::int64_t>(j.member_id));
-      detail::bind_bytes(*claim, 3, id);
-      m_impl->moved("jobs.pending", "jobs.in_flight", claim->exec());
-      claim->reset();
-      detail::bind_bytes(*attempt, 1, id);
-      attempt->bind(2, static_cast<std::int64_t>(now));
-      attempt->bind(3, std::string(core::request_method(j.send)));
-      attempt->bind(4, static_cast<std::int64_t>(j.retries));
-      attempt->exec();
-      attempt->reset();
-      mirror->bind(1, static_cast<std::int64_t>(j.member_id));
-      mirror->bind(2, static_cast<std::int64_t>(now));
+  }
+  count_requests(*this, requests);
+  write_health(*this, health);
+}
+
+void SqliteStore::Impl::put_back(detail::WriteTransaction& /*tx*/,
+                                 const std::vector<app::ClaimedJob>& unsent)
+{
+  auto job = prepare("UPDATE jobs SET state = 'pending', attempts = ? "
+                     "WHERE member_id = ? AND id = ?");
+  auto attempt =
+    prepare("DELETE FROM attempts WHERE job_id = ? AND finished IS NULL");
+  auto absent = prepare("DELETE FROM mirror WHERE member_id = ?");
+  auto present =
+    prepare("UPDATE mirror SET state = 'present' WHERE member_id = ?");
+  for (const auto& j : unsent) {
+    const std::string id = detail::new_job_id_bytes(j.id);
+    detail::bind(*job, j.attempts - 1, j.member_id, detail::Blob{id});
+    moved("jobs.in_flight", "jobs.pending", job->exec());
+    job->reset();
+    detail::bind(*attempt, detail::Blob{id});
+    attempt->exec();
+    attempt->reset();
+    if (j.mirror != app::MirrorState::unknown) {
+      auto& mirror = j.mirror == app::MirrorState::absent ? absent : present;
+      detail::bind(*mirror, j.member_id);
       mirror->exec();
       mirror->reset();
     }
-    tx.commit();
-    return jobs;
-  });
+  }
 }
 
 void SqliteStore::finish(const std::vector<app::Finished>& done,
@@ -251,123 +423,9 @@ void SqliteStore::finish(const std::vector<app::Finished>& done,
                          std::optional<core::AnswerClass> probe)
 {
   guarded(m_impl->path, [&] {
-    auto& db = *m_impl->db;
-    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
-    JoinedTransaction tx(*m_impl);
-    auto attempt = m_impl->prepare(
-      "UPDATE attempts SET finished = ?, http_status = ?, class = ?, "
-          "error = ?, digest = ? WHERE job_id = ? AND finished IS NULL");
-    // Requests by class, each counter row updated once.
-    std::map<std::string_view, std::int64_t> requests;
-    if (probe) {
-      ++requests[core::to_string(*probe)];
-    }
-    for (const auto& f : done) {
-      const auto& j = f.job;
-      const std::string id = detail::new_job_id_bytes(j.id);
-      const std::string cls(core::to_string(f.answer.cls));
-      attempt->bind(1, now);
-      if (f.answer.status != 0) {
-        attempt->bind(2, f.answer.status);
-      } else {
-        attempt->bind(2);
-      }
-      attempt->bind(3, cls);
-      attempt->bind(4, f.answer.error);
-      attempt->bind(5, f.sent.key_digest);
-      detail::bind_bytes(*attempt, 6, id);
-      attempt->exec();
-      attempt->reset();
-      ++requests[core::to_string(f.answer.cls)];
-
-      app::Outcome outcome{core::OutcomeKind::succeeded, j.id, j.attempts,
-                           j.key_id, j.target_hash, ""};
-      switch (f.step) {
-      case core::NextStep::done: {
-        auto del = m_impl->prepare(
-          "DELETE FROM jobs WHERE member_id = ? AND id = ?");
-        del->bind(1, static_cast<std::int64_t>(j.member_id));
-        detail::bind_bytes(*del, 2, id);
-        m_impl->moved("jobs.in_flight", "", del->exec());
-        if (f.sent.method == "DELETE" &&
-            j.member.status == core::MemberStatus::purged) {
-          // Forget the member (or the retired DID): the mirror row and its
-          // pairs go with it (ON DELETE CASCADE), and secure_delete
-          // overwrites the DID.
-          auto forget = m_impl->prepare("DELETE FROM members WHERE id = ?");
-          forget->bind(1, static_cast<std::int64_t>(j.member_id));
-          m_impl->moved("members.purged", "", forget->exec());
-        } else if (f.sent.method == "DELETE") {
-          // A withdrawal: the member stays, the registry holds nothing.
-          auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
-          absent->bind(1, static_cast<std::int64_t>(j.member_id));
-          absent->exec();
-        } else {
-          auto mirror = m_impl->prepare(
-            "UPDATE mirror SET state = 'present', record_id = ?, body = "
-                "?, updated = ? WHERE member_id = ?");
-          mirror->bind(1, f.sent.record_id);
-          mirror->bind(2, f.sent.body);
-          mirror->bind(3, now);
-          mirror->bind(4, static_cast<std::int64_t>(j.member_id));
-          mirror->exec();
-        }
-        m_impl->add_outcome(outcome);
-        break;
-      }
-      case core::NextStep::retry:
-      case core::NextStep::unspent: {
-        const bool spent = f.step == core::NextStep::retry;
-        auto up = m_impl->prepare(
-          "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
-              "last_error = ? WHERE member_id = ? AND id = ?");
-        up->bind(1, static_cast<std::int64_t>(spent ? f.due : now));
-        up->bind(2, static_cast<std::int64_t>(spent ? j.attempts : j.attempts - 1));
-        up->bind(3, f.answer.error);
-        up->bind(4, static_cast<std::int64_t>(j.member_id));
-        detail::bind_bytes(*up, 5, id);
-        m_impl->moved("jobs.in_flight", "jobs.pending", up->exec());
-        break;
-      }
-      case core::NextStep::fail: {
-        auto up = m_impl->prepare("UPDATE jobs SET state = 'failed', "
-                                 "last_error = ? WHERE member_id = ? AND id = ?");
-        up->bind(1, f.answer.error);
-        up->bind(2, static_cast<std::int64_t>(j.member_id));
-        detail::bind_bytes(*up, 3, id);
-        m_impl->moved("jobs.in_flight", "jobs.failed", up->exec());
-        outcome.kind = core::OutcomeKind::failed;
-        outcome.detail = json{{"http_status", f.answer.status},
-                              {"class", cls},
-                              {"error", f.answer.error}}
-                           .dump(-1, ' ', false, json::error_handler_t::replace);
-        m_impl->add_outcome(outcome);
-        break;
-      }
-      }
-    }
-    auto counter = m_impl->prepare(
-      "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) "
-          "DO UPDATE SET value = value + excluded.value");
-    for (const auto& [cls, n] : requests) {
-      counter->bind(1, "requests." + std::string(cls));
-      counter->bind(2, n);
-      counter->exec();
-      counter->reset();
-    }
-    const core::Health before = read_health(db);
-    if (!(before == health)) {
-      detail::meta_set(db, "health", health_to_json(health).dump());
-      if (before.state != health.state) {
-        m_impl->add_outcome(
-          {core::OutcomeKind::status_changed, "", 0, "", "",
-           json{{"from", std::string(core::to_string(before.state))},
-                {"to", std::string(core::to_string(health.state))},
-                {"error", health.last_error}}
-             .dump(-1, ' ', false, json::error_handler_t::replace)});
-      }
-    }
-    tx.commit();
+    WriteTransaction tx(*m_impl->db);
+    m_impl->record_answers(tx, done, health, probe);
+    m_impl->commit(tx);
   });
 }
 
@@ -376,38 +434,15 @@ std::vector<app::ClaimedJob> SqliteStore::dispatch_step(
 {
   return guarded(m_impl->path, [&] {
     skipped = 0;
-    // finish() and claim_due() join this transaction.
+    // The read and the claim share one write transaction with the
+    // answers, so no other writer can claim the same rows in between.
     WriteTransaction tx(*m_impl->db);
-    finish(step.done, step.health, std::nullopt);
-    auto job = m_impl->prepare(
-      "UPDATE jobs SET state = 'pending', attempts = ? WHERE member_id = ? "
-      "AND id = ?");
-    auto attempt = m_impl->prepare(
-      "DELETE FROM attempts WHERE job_id = ? AND finished IS NULL");
-    auto absent = m_impl->prepare("DELETE FROM mirror WHERE member_id = ?");
-    auto present = m_impl->prepare(
-      "UPDATE mirror SET state = 'present' WHERE member_id = ?");
-    for (const auto& j : step.unsent) {
-      const std::string id = detail::new_job_id_bytes(j.id);
-      job->bind(1, static_cast<std::int64_t>(j.attempts - 1));
-      job->bind(2, static_cast<std::int64_t>(j.member_id));
-      detail::bind_bytes(*job, 3, id);
-      m_impl->moved("jobs.in_flight", "jobs.pending", job->exec());
-      job->reset();
-      detail::bind_bytes(*attempt, 1, id);
-      attempt->exec();
-      attempt->reset();
-      if (j.mirror != app::MirrorState::unknown) {
-        auto& mirror = j.mirror == app::MirrorState::absent ? absent : present;
-        mirror->bind(1, static_cast<std::int64_t>(j.member_id));
-        mirror->exec();
-        mirror->reset();
-      }
-    }
+    m_impl->record_answers(tx, step.done, step.health, std::nullopt);
+    m_impl->put_back(tx, step.unsent);
     std::vector<app::ClaimedJob> jobs;
     if (step.claim > 0) {
-      jobs = claim_due(step.now, step.claim, step.scope, step.publication,
-                       skipped);
+      jobs = m_impl->claim(tx, step.now, step.claim, step.scope,
+                           step.publication, skipped);
     }
     m_impl->commit(tx);
     return jobs;
@@ -419,47 +454,47 @@ std::int64_t SqliteStore::recover_in_flight(
   const std::function<core::TimeNs(std::int64_t)>& due_after)
 {
   return guarded(m_impl->path, [&] {
-    auto& db = *m_impl->db;
+    auto& impl = *m_impl;
     // Read first, without a write lock: an idle pass must write nothing.
-    SQLite::Statement find(db, "SELECT 1 FROM jobs WHERE state = 'in_flight' "
-                               "LIMIT 1");
-    if (!find.executeStep()) {
+    if (!impl.prepare("SELECT 1 FROM jobs WHERE state = 'in_flight' LIMIT 1")
+           ->executeStep()) {
       return std::int64_t{0};
     }
-    WriteTransaction tx(db);
-    SQLite::Statement st(db, fmt::format("SELECT j.id, j.attempts, a.key_id, "
-                                         "{}, j.member_id FROM jobs "
-                                         "j {} WHERE j.state = 'in_flight'",
-                                         detail::k_job_target,
-                                         detail::k_job_keys));
+    WriteTransaction tx(*impl.db);
+    auto st = impl.prepare(fmt::format(
+      "SELECT j.id, j.attempts, a.key_id, {}, j.member_id FROM jobs j {} "
+      "WHERE j.state = 'in_flight'",
+      detail::k_job_target, detail::k_job_keys));
+    auto job = impl.prepare("UPDATE jobs SET state = ?, due = ?, "
+                            "last_error = 'interrupted' WHERE member_id = ?");
+    auto attempt = impl.prepare(
+      "UPDATE attempts SET finished = ?, class = 'interrupted' "
+      "WHERE job_id = ? AND finished IS NULL");
     std::int64_t n = 0;
-    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
-    while (st.executeStep()) {
-      const std::string id = detail::job_id_text(st.getColumn(0));
-      const std::int64_t attempts = st.getColumn(1).getInt64();
+    const core::TimeNs now = impl.clock.now();
+    while (st->executeStep()) {
+      const std::int64_t attempts = st->getColumn(1).getInt64();
       const bool exhausted = attempts >= max_attempts;
-      SQLite::Statement up(db, "UPDATE jobs SET state = ?, due = ?, "
-                               "last_error = 'interrupted' WHERE member_id = ?");
-      up.bind(1, exhausted ? "failed" : "pending");
-      up.bind(2, static_cast<std::int64_t>(exhausted ? now : due_after(attempts)));
-      up.bind(3, st.getColumn(4).getInt64());
-      m_impl->moved("jobs.in_flight", exhausted ? "jobs.failed" : "jobs.pending",
-                   up.exec());
-      SQLite::Statement att(db, "UPDATE attempts SET finished = ?, "
-                                "class = 'interrupted' WHERE job_id = ? AND "
-                                "finished IS NULL");
-      att.bind(1, now);
-      att.bind(2, st.getColumn(0).getBlob(), st.getColumn(0).getBytes());
-      att.exec();
+      detail::bind(*job, exhausted ? "failed" : "pending",
+                   exhausted ? now : due_after(attempts),
+                   st->getColumn(4).getInt64());
+      impl.moved("jobs.in_flight", exhausted ? "jobs.failed" : "jobs.pending",
+                 job->exec());
+      job->reset();
+      const std::string id(static_cast<const char*>(st->getColumn(0).getBlob()),
+                           static_cast<std::size_t>(st->getColumn(0).getBytes()));
+      detail::bind(*attempt, now, detail::Blob{id});
+      attempt->exec();
+      attempt->reset();
       if (exhausted) {
-        m_impl->add_outcome({core::OutcomeKind::failed, id, attempts,
-                             detail::uuid_text(st.getColumn(2)),
-                             detail::hash_text(st.getColumn(3)),
-                             R"({"reason":"interrupted"})"});
+        impl.add_outcome({core::OutcomeKind::failed, detail::job_id_text(id),
+                          attempts, detail::uuid_text(st->getColumn(2)),
+                          detail::hash_text(st->getColumn(3)),
+                          R"({"reason":"interrupted"})"});
       }
       ++n;
     }
-    m_impl->commit(tx);
+    impl.commit(tx);
     return n;
   });
 }

@@ -40,75 +40,105 @@ constexpr const char* k_outcome_from =
 
 } // namespace
 
+namespace {
+
+// The live job of id `key` (as stored) with its retries; nullopt when no
+// job has it now.
+std::optional<app::JobDetail> live_job(SQLite::Database& db,
+                                       const std::string& key)
+{
+  // A pending job never sent is not in jobs_id: the second query scans
+  // the table for it, and runs only when the first found nothing. Its
+  // `+` keeps SQLite from reading the whole of jobs_due instead.
+  SQLite::Statement job(
+    db, fmt::format("SELECT {0}, j.retries FROM jobs j {1} WHERE {2} AND "
+                    "j.id = ?1 UNION ALL SELECT {0}, j.retries FROM jobs j "
+                    "{1} WHERE j.id = ?1 AND +j.state = 'pending' LIMIT 1",
+                    detail::k_job_columns, detail::k_job_keys,
+                    detail::k_job_id_indexed));
+  detail::bind(job, detail::Blob{key});
+  if (!job.executeStep()) {
+    return std::nullopt;
+  }
+  app::JobDetail d;
+  d.job = detail::job_from(job);
+  d.retries = job.getColumn(10).getInt64();
+  d.live = true;
+  return d;
+}
+
+// The requests sent for job `id` (`key` as stored), in order.
+std::vector<app::AttemptRow> attempts_of(SQLite::Database& db,
+                                         const std::string& id,
+                                         const std::string& key)
+{
+  SQLite::Statement att(
+    db, "SELECT n, started, finished, method, retry, http_status, "
+        "class, error, digest FROM attempts WHERE job_id = ? ORDER BY n");
+  detail::bind(att, detail::Blob{key});
+  std::vector<app::AttemptRow> out;
+  while (att.executeStep()) {
+    app::AttemptRow a;
+    a.n = att.getColumn(0).getInt64();
+    a.started = att.getColumn(1).getInt64();
+    a.finished = detail::optional_time(att.getColumn(2));
+    a.method = att.getColumn(3).getString();
+    // Known once the request was built and answered ("" for a request a
+    // pass died in).
+    if (!att.getColumn(8).isNull()) {
+      a.idempotency_key = core::idempotency_key(
+        id, att.getColumn(4).getInt64(), att.getColumn(8).getInt64());
+    }
+    if (!att.getColumn(5).isNull()) {
+      a.http_status = att.getColumn(5).getInt();
+    }
+    a.cls = att.getColumn(6).getString();
+    a.error = att.getColumn(7).getString();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// The outcomes of the job `key` (as stored), in order. Superseded outcomes
+// are not in outcomes_job: the table is scanned for them only for a job
+// that is not live, or one whose id recurs by design (reconcile:,
+// retire:). A live job with an event's id was not superseded, unless the
+// log repeated that event id (outcomes list shows such an outcome).
+std::vector<app::OutcomeRow> outcomes_of(SQLite::Database& db,
+                                         const std::string& key, bool live)
+{
+  SQLite::Statement out(
+    db, fmt::format("SELECT {0} FROM {1} WHERE o.job_id = ?1 AND o.kind <> "
+                    "'superseded' UNION ALL SELECT {0} FROM {1} WHERE ?2 AND "
+                    "o.job_id = ?1 AND o.kind = 'superseded' ORDER BY 1",
+                    k_outcome_columns, k_outcome_from));
+  detail::bind(out, detail::Blob{key}, !live || key.size() != 16 ? 1 : 0);
+  std::vector<app::OutcomeRow> rows;
+  while (out.executeStep()) {
+    rows.push_back(outcome_from(out));
+  }
+  return rows;
+}
+
+} // namespace
+
 std::optional<app::JobDetail> SqliteStore::job_detail(const std::string& id)
 {
   return guarded(m_impl->path, [&]() -> std::optional<app::JobDetail> {
     auto& db = *m_impl->db;
-    // A job that ended still has its history; only an id never seen is
-    // unknown.
-    app::JobDetail d;
     const std::string key = detail::job_id_bytes(id);
     if (key.empty()) {
       return std::nullopt; // not the spelling of any job id
     }
-    // A pending job never sent is not in jobs_id: the second query scans
-    // the table for it, and runs only when the first found nothing. Its
-    // `+` keeps SQLite from reading the whole of jobs_due instead.
-    SQLite::Statement job(
-      db, fmt::format("SELECT {0}, j.retries FROM jobs j {1} WHERE {2} AND "
-                      "j.id = ?1 UNION ALL SELECT {0}, j.retries FROM jobs j "
-                      "{1} WHERE j.id = ?1 AND +j.state = 'pending' LIMIT 1",
-                      detail::k_job_columns, detail::k_job_keys,
-                      detail::k_job_id_indexed));
-    detail::bind_bytes(job, 1, key);
-    const bool live = job.executeStep();
-    if (live) {
-      d.job = detail::job_from(job);
-      d.retries = job.getColumn(10).getInt64();
-    }
-    SQLite::Statement att(
-      db, "SELECT n, started, finished, method, retry, http_status, "
-          "class, error, digest FROM attempts WHERE job_id = ? ORDER BY n");
-    detail::bind_bytes(att, 1, key);
-    while (att.executeStep()) {
-      app::AttemptRow a;
-      a.n = att.getColumn(0).getInt64();
-      a.started = att.getColumn(1).getInt64();
-      a.finished = detail::optional_time(att.getColumn(2));
-      a.method = att.getColumn(3).getString();
-      // Known once the request was built and answered ("" for a request
-      // a pass died in).
-      if (!att.getColumn(8).isNull()) {
-        a.idempotency_key = core::idempotency_key(
-          id, att.getColumn(4).getInt64(), att.getColumn(8).getInt64());
-      }
-      if (!att.getColumn(5).isNull()) {
-        a.http_status = att.getColumn(5).getInt();
-      }
-      a.cls = att.getColumn(6).getString();
-      a.error = att.getColumn(7).getString();
-      d.attempts.push_back(std::move(a));
-    }
-    // Superseded outcomes are not in outcomes_job: the table is scanned
-    // for them only for a job that is not live, or one whose id recurs
-    // by design (reconcile:, retire:). A live job with an event's id was
-    // not superseded, unless the log repeated that event id (outcomes
-    // list shows such an outcome).
-    SQLite::Statement out(
-      db, fmt::format("SELECT {0} FROM {1} WHERE o.job_id = ?1 AND o.kind <> "
-                      "'superseded' UNION ALL SELECT {0} FROM {1} WHERE ?2 AND "
-                      "o.job_id = ?1 AND o.kind = 'superseded' ORDER BY 1",
-                      k_outcome_columns, k_outcome_from));
-    detail::bind_bytes(out, 1, key);
-    out.bind(2, !live || key.size() != 16 ? 1 : 0);
-    while (out.executeStep()) {
-      d.outcomes.push_back(outcome_from(out));
-    }
-    if (!live && d.attempts.empty() && d.outcomes.empty()) {
+    // A job that ended still has its history; only an id never seen is
+    // unknown.
+    app::JobDetail d = live_job(db, key).value_or(app::JobDetail{});
+    d.attempts = attempts_of(db, id, key);
+    d.outcomes = outcomes_of(db, key, d.live);
+    if (!d.live && d.attempts.empty() && d.outcomes.empty()) {
       return std::nullopt;
     }
-    d.live = live;
-    if (!live) {
+    if (!d.live) {
       d.job.id = detail::job_id_text(key);
     }
     return d;
@@ -128,7 +158,7 @@ std::vector<std::string> SqliteStore::failed_jobs(
     sql += "j.state = 'failed' ORDER BY j.rowid";
     SQLite::Statement st(*m_impl->db, sql);
     if (member_did) {
-      st.bind(1, *member_did);
+      detail::bind(st, *member_did);
     }
     std::vector<std::string> ids;
     while (st.executeStep()) {
@@ -165,7 +195,7 @@ std::vector<app::JobChange> change_failed(SqliteStore::Impl& impl,
     for (std::size_t i = start; i < std::min(ids.size(), start + k_chunk);
          ++i) {
       const std::string key = detail::job_id_bytes(ids[i]);
-      detail::bind_bytes(find, 1, key);
+      detail::bind(find, detail::Blob{key});
       if (key.empty()) {
         result.push_back(app::JobChange::not_found);
       } else if (find.executeStep()) {
@@ -174,7 +204,7 @@ std::vector<app::JobChange> change_failed(SqliteStore::Impl& impl,
                detail::hash_text(find.getColumn(3)), find.getColumn(4).getInt64());
         result.push_back(app::JobChange::done);
       } else {
-        detail::bind_bytes(any, 1, key);
+        detail::bind(any, detail::Blob{key});
         result.push_back(any.executeStep() ? app::JobChange::wrong_state
                                            : app::JobChange::not_found);
         any.reset();
@@ -193,7 +223,7 @@ std::vector<app::JobChange> SqliteStore::retry(
 {
   return guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
-    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
+    const core::TimeNs now = m_impl->clock.now();
     SQLite::Statement up(db, "UPDATE jobs SET state = 'pending', attempts = 0, "
                              "retries = retries + 1, due = ?, last_error = '' "
                              "WHERE member_id = ?");
@@ -202,8 +232,7 @@ std::vector<app::JobChange> SqliteStore::retry(
       [&](std::int64_t member, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash,
           std::int64_t retries) {
-        up.bind(1, now);
-        up.bind(2, member);
+        detail::bind(up, now, member);
         m_impl->moved("jobs.failed", "jobs.pending", up.exec());
         up.reset();
         m_impl->add_outcome(
@@ -223,7 +252,7 @@ std::vector<app::JobChange> SqliteStore::discard(
       *m_impl, ids,
       [&](std::int64_t member, const std::string& id, std::int64_t attempts,
           const std::string& key_id, const std::string& hash, std::int64_t) {
-        del.bind(1, member);
+        detail::bind(del, member);
         m_impl->moved("jobs.failed", "", del.exec());
         del.reset();
         m_impl->add_outcome(
@@ -240,8 +269,7 @@ std::vector<app::OutcomeRow> SqliteStore::outcomes(std::int64_t since,
                          fmt::format("SELECT {} FROM {} WHERE o.seq > ? "
                                      "ORDER BY o.seq LIMIT ?",
                                      k_outcome_columns, k_outcome_from));
-    st.bind(1, static_cast<std::int64_t>(since));
-    st.bind(2, static_cast<std::int64_t>(limit));
+    detail::bind(st, since, limit);
     std::vector<app::OutcomeRow> out;
     while (st.executeStep()) {
       out.push_back(outcome_from(st));
@@ -260,15 +288,14 @@ std::int64_t SqliteStore::prune_outcomes(std::int64_t before)
       // The chunk ends at `last`; the kinds status counts leave its tallies.
       SQLite::Statement end(db, "SELECT seq FROM outcomes WHERE seq < ? "
                                 "ORDER BY seq LIMIT 1 OFFSET ?");
-      end.bind(1, before);
-      end.bind(2, static_cast<std::int64_t>(k_chunk) - 1);
+      detail::bind(end, before, static_cast<std::int64_t>(k_chunk) - 1);
       const std::int64_t last =
         end.executeStep() ? end.getColumn(0).getInt64() : before - 1;
       SQLite::Statement counted(
         db, "SELECT kind, count(*), sum(detail->>'reason' = 'removal') "
             "FROM outcomes WHERE (kind = 'invalid_event' OR kind = "
             "'unattributable') AND seq <= ? GROUP BY kind");
-      counted.bind(1, last);
+      detail::bind(counted, last);
       while (counted.executeStep()) {
         const std::string kind = counted.getColumn(0).getString();
         m_impl->tally("outcomes." + kind, -counted.getColumn(1).getInt64());
@@ -278,7 +305,7 @@ std::int64_t SqliteStore::prune_outcomes(std::int64_t before)
         }
       }
       SQLite::Statement del(db, "DELETE FROM outcomes WHERE seq <= ?");
-      del.bind(1, last);
+      detail::bind(del, last);
       const int n = del.exec();
       m_impl->commit(tx);
       total += n;

@@ -59,7 +59,7 @@ std::vector<app::MirroredMember> select_mirrored(
                     detail::k_member_columns,
                     did ? "m.did = ?" : "m.did IS NOT NULL"));
   if (did) {
-    st.bind(1, *did);
+    detail::bind(st, *did);
   }
   std::vector<app::MirroredMember> out;
   while (st.executeStep()) {
@@ -102,7 +102,7 @@ void SqliteStore::add_jobs(const std::vector<app::ReconcileJob>& jobs)
   }
   guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
-    const auto now = static_cast<std::int64_t>(m_impl->clock.now());
+    const core::TimeNs now = m_impl->clock.now();
     WriteTransaction tx(db);
     // The outcomes of a reconcile job name the member by one of its
     // (key id, target hash) pairs, like every other outcome.
@@ -111,10 +111,8 @@ void SqliteStore::add_jobs(const std::vector<app::ReconcileJob>& jobs)
           "VALUES (?1, ?2, ?3, 'pending', ?4, 0, (SELECT min(key) FROM "
           "member_keys WHERE member_id = ?2))");
     for (const auto& j : jobs) {
-      detail::bind_bytes(insert, 1, detail::new_job_id_bytes(j.id));
-      insert.bind(2, static_cast<std::int64_t>(j.member_id));
-      insert.bind(3, std::string(core::to_string(j.kind)));
-      insert.bind(4, now);
+      detail::bind(insert, detail::Blob{detail::new_job_id_bytes(j.id)},
+                   j.member_id, core::to_string(j.kind), now);
       m_impl->moved("", "jobs.pending", insert.exec());
       insert.reset();
     }

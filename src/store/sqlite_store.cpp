@@ -83,8 +83,7 @@ void SqliteStore::Impl::commit(detail::WriteTransaction& tx)
   if (!tally_deltas.empty()) {
     auto st = prepare("UPDATE tallies SET n = n + ? WHERE name = ?");
     for (const auto& [name, delta] : tally_deltas) {
-      st->bind(1, delta);
-      st->bind(2, name);
+      detail::bind(*st, delta, name);
       st->exec();
       st->reset();
     }
@@ -104,13 +103,13 @@ std::optional<std::int64_t> SqliteStore::Impl::key_ref(const std::string& key_id
     return std::nullopt;
   }
   auto find = prepare("SELECT id FROM audit_keys WHERE key_id = ?");
-  detail::bind_bytes(*find, 1, bytes);
+  detail::bind(*find, detail::Blob{bytes});
   std::int64_t ref = 0;
   if (find->executeStep()) {
     ref = find->getColumn(0).getInt64();
   } else if (add) {
     auto insert = prepare("INSERT INTO audit_keys(key_id) VALUES (?)");
-    detail::bind_bytes(*insert, 1, bytes);
+    detail::bind(*insert, detail::Blob{bytes});
     insert->exec();
     ref = db->getLastInsertRowid();
   } else {
@@ -118,16 +117,6 @@ std::optional<std::int64_t> SqliteStore::Impl::key_ref(const std::string& key_id
   }
   key_refs.emplace(key_id, ref);
   return ref;
-}
-
-void SqliteStore::Impl::bind_key(SQLite::Statement& st, int index,
-                                 const std::string& key_id)
-{
-  if (const auto ref = key_ref(key_id, true)) {
-    st.bind(index, *ref);
-  } else {
-    st.bind(index);
-  }
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -158,12 +147,7 @@ std::optional<app::Member> SqliteStore::Impl::find_member(
     "SELECT {}, k.member_id IS NOT NULL FROM members m LEFT JOIN member_keys k "
     "ON k.member_id = m.id AND k.key = ? WHERE m.did = ?",
     detail::k_member_columns));
-  if (const auto key = key_ref(key_id, false)) {
-    st->bind(1, *key);
-  } else {
-    st->bind(1);
-  }
-  st->bind(2, did);
+  detail::bind(*st, key_ref(key_id, false), did);
   if (!st->executeStep()) {
     key_stored = false;
     return std::nullopt;
@@ -197,9 +181,8 @@ std::optional<app::Member> SqliteStore::find_member_by_key(
         "WHERE substr(k.target_hash, 1, 8) = ? AND k.target_hash = ? AND "
         "k.key = ? AND m.did IS NOT NULL",
         detail::k_member_columns, table));
-      detail::bind_bytes(*st, 1, hash.substr(0, 8));
-      detail::bind_bytes(*st, 2, hash);
-      st->bind(3, *key);
+      detail::bind(*st, detail::Blob{std::string_view(hash).substr(0, 8)},
+                   detail::Blob{hash}, *key);
       if (st->executeStep()) {
         return member_from(*st);
       }
@@ -210,17 +193,13 @@ std::optional<app::Member> SqliteStore::find_member_by_key(
 
 std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
 {
-  auto st = prepare("INSERT INTO outcomes(at, kind, job_id, attempts, "
-                            "key, target_hash, detail) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)");
-  st->bind(1, static_cast<std::int64_t>(clock.now()));
-  st->bind(2, std::string(core::to_string(o.kind)));
-  detail::bind_bytes(*st, 3,
-                     o.job_id.empty() ? "" : detail::new_job_id_bytes(o.job_id));
-  st->bind(4, static_cast<std::int64_t>(o.attempts));
-  bind_key(*st, 5, o.key_id);
-  detail::bind_bytes(*st, 6, detail::hash_bytes(o.target_hash));
-  st->bind(7, o.detail);
+  auto st = prepare("INSERT INTO outcomes(at, kind, job_id, attempts, key, "
+                    "target_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const std::string job_id =
+    o.job_id.empty() ? "" : detail::new_job_id_bytes(o.job_id);
+  detail::bind(*st, clock.now(), core::to_string(o.kind),
+               detail::Blob{job_id}, o.attempts, key_ref(o.key_id, true),
+               detail::Blob{detail::hash_bytes(o.target_hash)}, o.detail);
   st->exec();
   const std::int64_t seq = db->getLastInsertRowid();
   // The kinds status counts (store/schema.cpp, tallies).

@@ -108,12 +108,6 @@ public:
   // Removes outcomes with seq < `before`, in chunks; returns how many.
   std::int64_t prune_outcomes(std::int64_t before);
 
-  // Claims as dispatch_step() does, without recording anything (tests).
-  std::vector<app::ClaimedJob> claim_due(core::TimeNs now, std::int64_t limit,
-                                         app::ClaimScope scope,
-                                         const core::Publication& publication,
-                                         std::int64_t& skipped);
-
   // The schema version of the open database.
   int schema_version();
 

@@ -15,7 +15,6 @@ namespace vtc::store {
 
 using detail::guarded;
 using detail::meta_json;
-using detail::member_from;
 using detail::WriteTransaction;
 using nlohmann::json;
 
@@ -59,53 +58,85 @@ void SqliteStore::record_pass(const app::PassRecord& p)
   });
 }
 
+namespace {
+
+// The counts status shows: kept at each write (SqliteStore::Impl::tally,
+// store/schema.cpp), one read however many jobs, members and outcomes
+// there are.
+void read_tallies(SQLite::Database& db, app::StatusView& v)
+{
+  SQLite::Statement tallies(db, "SELECT name, n FROM tallies");
+  while (tallies.executeStep()) {
+    const std::string name = tallies.getColumn(0).getString();
+    for (const auto& [key, field] : k_tallies) {
+      if (name == key) {
+        v.*field = tallies.getColumn(1).getInt64();
+      }
+    }
+  }
+}
+
+// The due time of the oldest pending job due at `now`.
+std::optional<core::TimeNs> oldest_due(SQLite::Database& db, core::TimeNs now)
+{
+  SQLite::Statement oldest(
+    db, "SELECT min(due) FROM jobs WHERE state = 'pending' AND due <= ?");
+  detail::bind(oldest, now);
+  if (!oldest.executeStep() || oldest.getColumn(0).isNull()) {
+    return std::nullopt;
+  }
+  return oldest.getColumn(0).getInt64();
+}
+
+std::optional<app::PassRecord> last_pass(SQLite::Database& db)
+{
+  const auto j = meta_json(db, "last_pass");
+  if (!j) {
+    return std::nullopt;
+  }
+  app::PassRecord p;
+  p.started = j->at("started").get<std::int64_t>();
+  p.finished = j->at("finished").get<std::int64_t>();
+  p.exit_code = j->at("exit_code").get<int>();
+  p.entries = j->at("entries").get<std::int64_t>();
+  p.jobs_created = j->at("jobs_created").get<std::int64_t>();
+  p.jobs_superseded = j->at("jobs_superseded").get<std::int64_t>();
+  p.recovered = j->at("recovered").get<std::int64_t>();
+  p.sent = j->value("sent", std::int64_t{0});
+  p.succeeded = j->value("succeeded", std::int64_t{0});
+  p.failed = j->value("failed", std::int64_t{0});
+  return p;
+}
+
+// Requests by answer class, kept across passes.
+decltype(app::StatusView::requests) request_counts(SQLite::Database& db)
+{
+  decltype(app::StatusView::requests) out;
+  SQLite::Statement requests(db, "SELECT substr(name, 10), value FROM counters "
+                                 "WHERE name LIKE 'requests.%' ORDER BY name");
+  while (requests.executeStep()) {
+    out.emplace_back(requests.getColumn(0).getString(),
+                     requests.getColumn(1).getInt64());
+  }
+  return out;
+}
+
+} // namespace
+
 app::StatusView SqliteStore::status(core::TimeNs now)
 {
   return guarded(m_impl->path, [&] {
     auto& db = *m_impl->db;
     app::StatusView v;
     v.cursor = cursor();
-    // Counts are kept by triggers (store/schema.cpp, tallies): one read
-    // however many jobs, members and outcomes there are.
-    SQLite::Statement tallies(db, "SELECT name, n FROM tallies");
-    while (tallies.executeStep()) {
-      const std::string name = tallies.getColumn(0).getString();
-      for (const auto& [key, field] : k_tallies) {
-        if (name == key) {
-          v.*field = tallies.getColumn(1).getInt64();
-        }
-      }
-    }
-    SQLite::Statement oldest(db, "SELECT min(due) FROM jobs WHERE state = "
-                                 "'pending' AND due <= ?");
-    oldest.bind(1, static_cast<std::int64_t>(now));
-    if (oldest.executeStep() && !oldest.getColumn(0).isNull()) {
-      v.oldest_due = oldest.getColumn(0).getInt64();
-    }
-    if (const auto j = meta_json(db, "last_pass")) {
-      app::PassRecord p;
-      p.started = j->at("started").get<std::int64_t>();
-      p.finished = j->at("finished").get<std::int64_t>();
-      p.exit_code = j->at("exit_code").get<int>();
-      p.entries = j->at("entries").get<std::int64_t>();
-      p.jobs_created = j->at("jobs_created").get<std::int64_t>();
-      p.jobs_superseded = j->at("jobs_superseded").get<std::int64_t>();
-      p.recovered = j->at("recovered").get<std::int64_t>();
-      p.sent = j->value("sent", std::int64_t{0});
-      p.succeeded = j->value("succeeded", std::int64_t{0});
-      p.failed = j->value("failed", std::int64_t{0});
-      v.last_pass = p;
-    }
+    read_tallies(db, v);
+    v.oldest_due = oldest_due(db, now);
+    v.last_pass = last_pass(db);
     v.audit_failure = audit_failure();
     if (const auto t = detail::meta_get(db, "last_success")) {
       v.last_success = std::stoll(*t);
     }
-    SQLite::Statement requests(db, "SELECT substr(name, 10), value FROM counters "
-                                   "WHERE name LIKE 'requests.%' ORDER BY name");
-    while (requests.executeStep()) {
-      v.requests.emplace_back(requests.getColumn(0).getString(),
-                              requests.getColumn(1).getInt64());
-    }
+    v.requests = request_counts(db);
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();
     if (const auto pause = detail::meta_get(db, "setting.pause_until");
@@ -116,53 +147,69 @@ app::StatusView SqliteStore::status(core::TimeNs now)
   });
 }
 
+namespace {
+
+// The query for a job listing of one state, or of one member; named
+// parameters for what `q` sets.
+std::string jobs_sql(const app::JobQuery& q)
+{
+  std::string sql = fmt::format("SELECT {} FROM jobs j {}",
+                                detail::k_job_columns, detail::k_job_keys);
+  std::vector<std::string> where;
+  if (q.member_did) {
+    sql += "JOIN members m ON m.id = j.member_id ";
+    where.emplace_back("m.did = :did");
+  }
+  if (q.state) {
+    // Spelled out, so the planner can use the state's partial index.
+    where.emplace_back(fmt::format("j.state = '{}'", core::to_string(*q.state)));
+  }
+  if (q.kind) {
+    where.emplace_back("j.kind = :kind");
+  }
+  if (q.after) {
+    where.emplace_back("(j.due, j.rowid) > (:due, :seq)");
+  }
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    sql += (i == 0 ? "WHERE " : "AND ") + where[i] + " ";
+  }
+  return sql + "ORDER BY j.due, j.rowid LIMIT :limit";
+}
+
+// A job listing of every state, in due order: see SqliteStore::jobs().
+std::vector<app::JobRow> jobs_in_every_state(SqliteStore& store,
+                                             const app::JobQuery& q)
+{
+  // One query per state walks its index (jobs_due, jobs_in_flight,
+  // jobs_failed) in due order and stops at the limit; one query over all
+  // states would sort the whole queue first.
+  std::vector<app::JobRow> rows;
+  for (const auto state : {core::JobState::pending, core::JobState::in_flight,
+                           core::JobState::failed}) {
+    app::JobQuery one = q;
+    one.state = state;
+    auto part = store.jobs(one);
+    rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                std::make_move_iterator(part.end()));
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.due, a.seq) < std::pair(b.due, b.seq);
+  });
+  if (static_cast<std::int64_t>(rows.size()) > q.limit) {
+    rows.resize(static_cast<std::size_t>(q.limit));
+  }
+  return rows;
+}
+
+} // namespace
+
 std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
 {
   if (!q.state && !q.member_did) {
-    // Every state in due order: one query per state walks its index
-    // (jobs_due, jobs_in_flight, jobs_failed) in order and stops at the limit; one query over
-    // all states would sort the whole queue first.
-    std::vector<app::JobRow> rows;
-    for (const auto state : {core::JobState::pending, core::JobState::in_flight,
-                             core::JobState::failed}) {
-      app::JobQuery one = q;
-      one.state = state;
-      auto part = jobs(one);
-      rows.insert(rows.end(), std::make_move_iterator(part.begin()),
-                  std::make_move_iterator(part.end()));
-    }
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-      return std::pair(a.due, a.seq) < std::pair(b.due, b.seq);
-    });
-    if (static_cast<std::int64_t>(rows.size()) > q.limit) {
-      rows.resize(static_cast<std::size_t>(q.limit));
-    }
-    return rows;
+    return jobs_in_every_state(*this, q);
   }
   return guarded(m_impl->path, [&] {
-    std::string sql = fmt::format("SELECT {} FROM jobs j {}", detail::k_job_columns,
-                                  detail::k_job_keys);
-    std::vector<std::string> where;
-    if (q.member_did) {
-      sql += "JOIN members m ON m.id = j.member_id ";
-      where.emplace_back("m.did = :did");
-    }
-    if (q.state) {
-      // Spelled out, so the planner can use the state's partial index.
-      where.emplace_back(
-        fmt::format("j.state = '{}'", core::to_string(*q.state)));
-    }
-    if (q.kind) {
-      where.emplace_back("j.kind = :kind");
-    }
-    if (q.after) {
-      where.emplace_back("(j.due, j.rowid) > (:due, :seq)");
-    }
-    for (std::size_t i = 0; i < where.size(); ++i) {
-      sql += (i == 0 ? "WHERE " : "AND ") + where[i] + " ";
-    }
-    sql += "ORDER BY j.due, j.rowid LIMIT :limit";
-    SQLite::Statement st(*m_impl->db, sql);
+    SQLite::Statement st(*m_impl->db, jobs_sql(q));
     if (q.member_did) {
       st.bind(":did", *q.member_did);
     }
@@ -170,10 +217,10 @@ std::vector<app::JobRow> SqliteStore::jobs(const app::JobQuery& q)
       st.bind(":kind", std::string(core::to_string(*q.kind)));
     }
     if (q.after) {
-      st.bind(":due", static_cast<std::int64_t>(q.after->first));
-      st.bind(":seq", static_cast<std::int64_t>(q.after->second));
+      st.bind(":due", q.after->first);
+      st.bind(":seq", q.after->second);
     }
-    st.bind(":limit", static_cast<std::int64_t>(q.limit));
+    st.bind(":limit", q.limit);
     std::vector<app::JobRow> rows;
     while (st.executeStep()) {
       rows.push_back(detail::job_from(st));

@@ -86,8 +86,6 @@ struct SqliteStore::Impl
   // The audit_keys row of `key_id`, added when `add` (inside a write
   // transaction); nullopt for "" or a key id never stored.
   std::optional<std::int64_t> key_ref(const std::string& key_id, bool add);
-  // Binds key_ref(key_id, true), or NULL.
-  void bind_key(SQLite::Statement& st, int index, const std::string& key_id);
 
   // Appends an outcome row stamped with the clock; returns its seq.
   std::int64_t add_outcome(const app::Outcome& o);
@@ -137,6 +135,26 @@ struct SqliteStore::Impl
   // has none. Throws Error (70) for a job in flight.
   bool replace_job(std::int64_t member_id, const app::NewJob& job,
                    bool may_have_one);
+
+  // The parts of a dispatch step (app::StateStore::dispatch_step()), each
+  // inside the write transaction `tx` the caller commits.
+  //
+  // Records the ends of requests and the registry's health: see
+  // app::StateStore::finish().
+  void record_answers(detail::WriteTransaction& tx,
+                      const std::vector<app::Finished>& done,
+                      const core::Health& health,
+                      std::optional<core::AnswerClass> probe);
+  // Puts claimed jobs never sent back as they were before the claim.
+  void put_back(detail::WriteTransaction& tx,
+                const std::vector<app::ClaimedJob>& unsent);
+  // Claims up to `limit` jobs due at `now` within `scope`, in due order;
+  // the jobs that send nothing end as skipped, and `skipped` counts them.
+  std::vector<app::ClaimedJob> claim(detail::WriteTransaction& tx,
+                                     core::TimeNs now, std::int64_t limit,
+                                     app::ClaimScope scope,
+                                     const core::Publication& publication,
+                                     std::int64_t& skipped);
 };
 
 namespace detail {

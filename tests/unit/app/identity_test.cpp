@@ -124,8 +124,12 @@ struct World
   std::vector<Sent> send(int status = 200, std::int64_t* skipped = nullptr)
   {
     std::int64_t none = 0;
-    const auto jobs = store.claim_due(k_now, 100, app::ClaimScope::all,
-                                      policy.publication(), none);
+    app::DispatchStep step;
+    step.claim = 100;
+    step.now = k_now;
+    step.scope = app::ClaimScope::all;
+    step.publication = policy.publication();
+    const auto jobs = store.dispatch_step(step, none);
     if (skipped != nullptr) {
       *skipped = none;
     }
