@@ -17,14 +17,15 @@ namespace vtc::cli {
 
 namespace {
 
-// The VTC's own verdict on its chain, compared with ours: a different
-// head means the entries it served are not the chain it keeps.
+// The log as messages name it: the file, or the VTC's audit URL.
 std::string opened_source(const config::Config& cfg)
 {
   return cfg.audit_source_is_url() ? cfg.audit_source + cfg.audit_api_path + "/audit"
                                    : cfg.audit_source;
 }
 
+// The VTC's own verdict on its chain, compared with ours: a different
+// head means the entries it served are not the chain it keeps.
 struct VtcCheck
 {
   audit::VtcVerdict verdict;
