@@ -15,12 +15,12 @@ namespace vtc::app {
 // the entries processed, and the file hints stay zero.
 struct Cursor
 {
-  std::int64_t line = 0;       // 1-based line of the last processed entry
-  std::string entry_hash;      // its entry_hash (base64url); for a
-                               // version-1-only prefix, the line's SHA-256
-  bool chained = false;        // a version-2 entry has been processed
-  std::string event_id;        // that entry's event_id ("" before any)
-  core::TimeNs time = 0;       // and its timestamp
+  std::int64_t line = 0;        // 1-based line of the last processed entry
+  std::string entry_hash;       // its entry_hash (base64url); for a
+                                // version-1-only prefix, the line's SHA-256
+  bool chained = false;         // a version-2 entry has been processed
+  std::string event_id;         // that entry's event_id ("" before any)
+  core::TimeNs time = 0;        // and its timestamp
   std::uint64_t line_start = 0; // byte offset where that line starts
   std::uint64_t offset = 0;     // byte offset after it
   std::uint64_t device = 0;
@@ -44,7 +44,7 @@ struct Entry
   std::optional<std::string> target_did; // plaintext, nullopt when redacted
   std::string actor_hash;                // base64url
   std::optional<std::string> actor_did;  // plaintext, nullopt when redacted
-  bool self_request = false; // actor_did_hash == target_did_hash
+  bool self_request = false;             // actor_did_hash == target_did_hash
   // The first 8 bytes of entry_hash, unique to the entry (0 for version 1).
   std::int64_t nonce = 0;
   std::optional<std::string> role;        // MemberAdded role / newRole
@@ -93,7 +93,8 @@ public:
   // Positions after `cursor` (vtc-sync(1), THE AUDIT LOG), or at the start
   // when none. Returns a failure (discontinuity or a bad entry found while
   // re-reading) instead of positioning. Throws AuditError (74) on I/O.
-  virtual std::optional<AuditFailure> seek(const std::optional<Cursor>& cursor) = 0;
+  virtual std::optional<AuditFailure> seek(
+    const std::optional<Cursor>& cursor) = 0;
   // Reads and verifies the next entry.
   virtual ReadStatus next(Entry& entry, AuditFailure& failure) = 0;
   // The cursor after the last entry next() returned.

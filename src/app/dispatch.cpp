@@ -70,9 +70,8 @@ void count(const InFlight& f, const Answer& answer, core::NextStep step,
     result.incompatible = true;
   }
   if (answer.cls != core::AnswerClass::success && result.first_error.empty()) {
-    result.first_error =
-      fmt::format("{} {} for job {}: {}", f.sent.method, f.sent.record_id,
-                  f.job.id, answer.error);
+    result.first_error = fmt::format("{} {} for job {}: {}", f.sent.method,
+                                     f.sent.record_id, f.job.id, answer.error);
   }
 }
 
@@ -112,8 +111,8 @@ Finished conclude(InFlight&& f, Answer answer, const Clock& clock,
 // Before anything is loaded to send: a 429 pause or an open breaker holds
 // the pass back, so a pass that may not send never opens the registry (and
 // never loads libcurl or OpenSSL to find that out). Returns true if held.
-bool held_back(DispatchStore& store, const Clock& clock, const core::Health& health,
-               DispatchResult& result)
+bool held_back(DispatchStore& store, const Clock& clock,
+               const core::Health& health, DispatchResult& result)
 {
   const core::TimeNs now = clock.now();
   if (const auto until = store.pause_until(); until && now < *until) {
@@ -126,9 +125,9 @@ bool held_back(DispatchStore& store, const Clock& clock, const core::Health& hea
   if (core::breaker_open(health, now)) {
     result.breaker_open = true;
     result.incompatible = health.state == core::HealthState::incompatible;
-    util::log::info(fmt::format(
-      "breaker open: nothing sent for {} more s",
-      (*health.breaker_open_until - now) / core::k_ns_per_second));
+    util::log::info(
+      fmt::format("breaker open: nothing sent for {} more s",
+                  (*health.breaker_open_until - now) / core::k_ns_per_second));
     return true;
   }
   return false;
@@ -312,8 +311,8 @@ void Dispatcher::send_ready()
 // enough or are many enough.
 bool Dispatcher::step_due() const
 {
-  const bool need_jobs = m_sending && m_more_due && m_ready.empty() &&
-                         running() < m_o.concurrency;
+  const bool need_jobs =
+    m_sending && m_more_due && m_ready.empty() && running() < m_o.concurrency;
   const bool put_back = !m_sending && !m_ready.empty();
   const bool record =
     !m_unrecorded.empty() &&
@@ -395,10 +394,10 @@ void Dispatcher::take(InFlight&& f, Answer answer)
     m_health = core::trip(m_health, m_clock.now(), m_o.max_backoff_seconds);
     m_result.breaker_open = true;
     m_sending = false;
-    util::log::warn(fmt::format(
-      "{} failures in a row: breaker open for {} s",
-      m_health.consecutive_failures,
-      (*m_health.breaker_open_until - m_clock.now()) / core::k_ns_per_second));
+    util::log::warn(fmt::format("{} failures in a row: breaker open for {} s",
+                                m_health.consecutive_failures,
+                                (*m_health.breaker_open_until - m_clock.now()) /
+                                  core::k_ns_per_second));
   }
   m_unrecorded.push_back(
     conclude(std::move(f), std::move(answer), m_clock, m_o, m_result));

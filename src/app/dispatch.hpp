@@ -36,16 +36,16 @@ struct DispatchResult
   std::int64_t retried = 0;
   std::int64_t failed = 0;
   std::int64_t unspent = 0;
-  std::int64_t skipped = 0; // nothing to send (publish_on_join, consent)
-  std::int64_t deletes_done = 0;    // members forgotten in this pass
-  bool auth_rejected = false; // 401
-  bool tls_failed = false;    // TLS or local certificate problem
-  bool incompatible = false;  // 405/501
-  bool paused = false;        // a 429 pause holds sending
-  bool breaker_open = false;  // the breaker holds (or now held) sending
-  bool rejecting = false;     // a run of identical permanent answers
-  bool left_over = false;     // stopped with due jobs left (limits, signal)
-  std::string first_error;    // for the one error line
+  std::int64_t skipped = 0;      // nothing to send (publish_on_join, consent)
+  std::int64_t deletes_done = 0; // members forgotten in this pass
+  bool auth_rejected = false;    // 401
+  bool tls_failed = false;       // TLS or local certificate problem
+  bool incompatible = false;     // 405/501
+  bool paused = false;           // a 429 pause holds sending
+  bool breaker_open = false;     // the breaker holds (or now held) sending
+  bool rejecting = false;        // a run of identical permanent answers
+  bool left_over = false;        // stopped with due jobs left (limits, signal)
+  std::string first_error;       // for the one error line
   ExitCode code = ExitCode::ok;
 };
 

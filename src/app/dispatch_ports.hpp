@@ -48,7 +48,8 @@ struct SentRequest
   std::string idempotency_key;
   std::string record_id;
   std::string body; // the record JSON for a PUT, "" for a DELETE
-  std::int64_t key_digest = 0; // the key's request digest (core::idempotency_key)
+  std::int64_t key_digest =
+    0; // the key's request digest (core::idempotency_key)
 };
 
 // The registry's answer, classified (vtc-sync(1), THE REGISTRY).
@@ -73,8 +74,8 @@ struct Finished
 // Which due jobs a pass may claim.
 enum class ClaimScope {
   all,
-  removals_only, // the walk is incomplete: deletes and departures
-  deletes_only,  // the policy is unreadable: only what needs no policy
+  removals_only,  // the walk is incomplete: deletes and departures
+  deletes_only,   // the policy is unreadable: only what needs no policy
   needing_policy, // (for has_due) publishes, updates and departures
 };
 
@@ -133,7 +134,8 @@ public:
   // Starts the request `job` calls for and returns what is sent.
   virtual SentRequest submit(std::uint64_t tag, const ClaimedJob& job) = 0;
   // Waits until at least one answer arrives or `until` passes.
-  virtual std::vector<std::pair<std::uint64_t, Answer>> wait(Deadline until) = 0;
+  virtual std::vector<std::pair<std::uint64_t, Answer>> wait(
+    Deadline until) = 0;
   // Requests submitted whose answers wait() has not returned yet.
   virtual std::size_t running() const = 0;
   // Abandons running requests (their jobs stay in_flight for recovery).

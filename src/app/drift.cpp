@@ -32,7 +32,8 @@ DriftReport compare_records(const std::vector<MirrorRecord>& mirror,
   for (const auto& m : mirror) {
     seen.insert(m.id);
     const auto it = in_registry.find(m.id);
-    const std::string registry = it == in_registry.end() ? "" : it->second->record;
+    const std::string registry =
+      it == in_registry.end() ? "" : it->second->record;
     if (!m.confirmed) {
       report.unconfirmed.push_back({m.id, m.record, registry});
     } else if (it == in_registry.end()) {
@@ -53,7 +54,8 @@ DriftReport compare_records(const std::vector<MirrorRecord>& mirror,
 
 namespace {
 
-MirrorRecord mirror_record(const MirroredMember& mm, const RecordBuilder& records)
+MirrorRecord mirror_record(const MirroredMember& mm,
+                           const RecordBuilder& records)
 {
   MirrorRecord m;
   m.id = records.id(mm.member.did);

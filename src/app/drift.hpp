@@ -28,8 +28,8 @@ struct DriftItem
 struct DriftReport
 {
   std::int64_t pages = 0;
-  std::int64_t listed = 0;  // records of ours the registry listed
-  std::int64_t in_step = 0; // the same record on both sides
+  std::int64_t listed = 0;           // records of ours the registry listed
+  std::int64_t in_step = 0;          // the same record on both sides
   std::vector<DriftItem> missing;    // in the mirror, not in the registry
   std::vector<DriftItem> mismatched; // on both sides, different content
   std::vector<DriftItem> unknown;    // in the registry, not in the mirror

@@ -34,8 +34,7 @@ std::string seconds(core::TimeNs t)
 class Writer
 {
 public:
-  void family(std::string_view name,
-              std::string_view type,
+  void family(std::string_view name, std::string_view type,
               std::string_view help)
   {
     m_out +=
@@ -45,10 +44,8 @@ public:
   {
     m_out += fmt::format("{} {}\n", name, value);
   }
-  void sample(std::string_view name,
-              std::string_view label,
-              std::string_view label_value,
-              std::string_view value)
+  void sample(std::string_view name, std::string_view label,
+              std::string_view label_value, std::string_view value)
   {
     m_out +=
       fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, label_value, value);
@@ -64,24 +61,21 @@ private:
 std::string render_metrics(const PassMetrics& m)
 {
   Writer w;
-  w.family("vtc_sync_last_run_timestamp_seconds",
-           "gauge",
+  w.family("vtc_sync_last_run_timestamp_seconds", "gauge",
            "When the last pass ended, in seconds since the epoch.");
   w.sample("vtc_sync_last_run_timestamp_seconds", seconds(m.run_at));
   w.family(
-    k_last_success,
-    "gauge",
+    k_last_success, "gauge",
     "When the last pass that exited 0 ended, in seconds since the epoch.");
   if (m.last_success) {
     w.sample(k_last_success, seconds(*m.last_success));
   }
-  w.family("vtc_sync_last_run_exit_code",
-           "gauge",
+  w.family("vtc_sync_last_run_exit_code", "gauge",
            "The exit code of the last pass (0 ok, 65 audit log, 69 registry "
            "unavailable, 76 failed jobs, ...).");
   w.sample("vtc_sync_last_run_exit_code", std::to_string(m.exit_code));
-  w.family(
-    "vtc_sync_pass_duration_seconds", "gauge", "How long the last pass took.");
+  w.family("vtc_sync_pass_duration_seconds", "gauge",
+           "How long the last pass took.");
   w.sample("vtc_sync_pass_duration_seconds",
            seconds(std::max<core::TimeNs>(m.duration, 0)));
   w.family("vtc_sync_jobs", "gauge", "Live jobs by state.");
@@ -89,35 +83,28 @@ std::string render_metrics(const PassMetrics& m)
   w.sample("vtc_sync_jobs", "state", "in_flight", std::to_string(m.in_flight));
   w.sample("vtc_sync_jobs", "state", "failed", std::to_string(m.failed));
   w.family(
-    "vtc_sync_oldest_due_job_age_seconds",
-    "gauge",
+    "vtc_sync_oldest_due_job_age_seconds", "gauge",
     "How long the oldest due pending job has been due (0 when none is).");
   w.sample("vtc_sync_oldest_due_job_age_seconds",
            seconds(std::max<core::TimeNs>(m.oldest_due_age, 0)));
-  w.family("vtc_sync_audit_lag_bytes",
-           "gauge",
+  w.family("vtc_sync_audit_lag_bytes", "gauge",
            "Bytes of the audit log not yet walked (absent when it could not "
            "be read).");
   if (m.audit_lag_bytes) {
     w.sample("vtc_sync_audit_lag_bytes", std::to_string(*m.audit_lag_bytes));
   }
-  w.family("vtc_sync_requests_total",
-           "counter",
+  w.family("vtc_sync_requests_total", "counter",
            "Registry requests answered, by answer class, since the state "
            "database was created.");
   for (const core::AnswerClass cls : k_classes) {
     const std::string name(core::to_string(cls));
     const auto it =
-      std::find_if(m.requests.begin(), m.requests.end(), [&](const auto& r) {
-        return r.first == name;
-      });
-    w.sample("vtc_sync_requests_total",
-             "class",
-             name,
+      std::find_if(m.requests.begin(), m.requests.end(),
+                   [&](const auto& r) { return r.first == name; });
+    w.sample("vtc_sync_requests_total", "class", name,
              std::to_string(it == m.requests.end() ? 0 : it->second));
   }
-  w.family("vtc_sync_breaker_open",
-           "gauge",
+  w.family("vtc_sync_breaker_open", "gauge",
            "1 while the circuit breaker holds requests back, else 0.");
   w.sample("vtc_sync_breaker_open", m.breaker_open ? "1" : "0");
   return w.take();

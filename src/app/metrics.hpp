@@ -45,8 +45,7 @@ std::optional<core::TimeNs> last_success_in(std::string_view text);
 // `previous_success` is the last-success time the previous metrics file held:
 // idle passes write nothing to the database, so it may be later than the
 // database's own record.
-PassMetrics collect_metrics(const StatusView& status,
-                            const TickResult& result,
+PassMetrics collect_metrics(const StatusView& status, const TickResult& result,
                             std::optional<core::TimeNs> previous_success);
 
 } // namespace vtc::app

@@ -41,7 +41,8 @@ public:
   // Every member with its mirror state, in id order.
   virtual std::vector<MirroredMember> mirrored_members() = 0;
   // The one member of `did`, with its mirror: an index lookup.
-  virtual std::optional<MirroredMember> mirrored_member(const std::string& did) = 0;
+  virtual std::optional<MirroredMember> mirrored_member(
+    const std::string& did) = 0;
   // Inserts reconcile jobs, due now, in one transaction.
   virtual void add_jobs(const std::vector<ReconcileJob>& jobs) = 0;
 };

@@ -25,15 +25,17 @@ class Settings
 public:
   virtual ~Settings() = default;
   virtual std::optional<std::string> setting(const std::string& key) = 0;
-  virtual void set_setting(const std::string& key, const std::string& value) = 0;
+  virtual void set_setting(const std::string& key,
+                           const std::string& value) = 0;
 };
 
 // Everything one pass (app/tick.cpp) needs from the state database: the
 // walk's, dispatch's and the mirror's ports, and the pass's own steps.
-class PassStore : public WalkStore,
-                  public DispatchStore,
-                  public MirrorStore,
-                  public Settings
+class PassStore
+  : public WalkStore
+  , public DispatchStore
+  , public MirrorStore
+  , public Settings
 {
 public:
   // Puts jobs a dead pass left in_flight back: each counts its attempt and

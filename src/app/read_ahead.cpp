@@ -16,7 +16,7 @@ constexpr std::size_t k_ring = 4;
 
 // Starts `body` on a thread that takes no signals: SIGTERM and SIGINT stay
 // with the main thread, which turns them into the pass deadline.
-template <typename F>
+template<typename F>
 std::thread start_without_signals(F&& body)
 {
   sigset_t all;
@@ -83,9 +83,8 @@ void ReadAhead::run()
   for (;;) {
     std::unique_lock lock(m_mutex);
     // One slot stays with the chunk the walk holds.
-    m_changed.wait(lock, [&] {
-      return m_stop || m_filled + 1 < m_taken + m_ring.size();
-    });
+    m_changed.wait(
+      lock, [&] { return m_stop || m_filled + 1 < m_taken + m_ring.size(); });
     if (m_stop) {
       return;
     }
@@ -114,7 +113,8 @@ void ReadAhead::read_chunk(EntryChunk& chunk)
       if (chunk.entries.size() == chunk.count) {
         chunk.entries.emplace_back();
       }
-      const ReadStatus status = m_log.next(chunk.entries[chunk.count], chunk.failure);
+      const ReadStatus status =
+        m_log.next(chunk.entries[chunk.count], chunk.failure);
       if (status != ReadStatus::entry) {
         chunk.end = status;
         break;

@@ -18,9 +18,9 @@ namespace vtc::app {
 // Entries read in a row, with where the log stood after the last of them.
 struct EntryChunk
 {
-  std::vector<Entry> entries; // slots, reused: only the first `count` hold
-  std::size_t count = 0;      // entries of this chunk
-  Cursor position;            // AuditLog::position() after them
+  std::vector<Entry> entries;  // slots, reused: only the first `count` hold
+  std::size_t count = 0;       // entries of this chunk
+  Cursor position;             // AuditLog::position() after them
   std::uint64_t lag_bytes = 0; // AuditLog::lag_bytes() after them
   // How the log ended after them; `entry` when more may follow.
   ReadStatus end = ReadStatus::entry;
@@ -52,9 +52,9 @@ private:
   void read_chunk(EntryChunk& chunk);
 
   AuditLog& m_log;
-  std::int64_t m_boundary;      // at least 1
+  std::int64_t m_boundary;     // at least 1
   std::size_t m_chunk_entries; // at most m_boundary
-  std::int64_t m_read = 0; // entries read, on the reader thread
+  std::int64_t m_read = 0;     // entries read, on the reader thread
 
   std::mutex m_mutex;
   std::condition_variable m_changed;

@@ -29,13 +29,14 @@ AuditFailure skip_entry(AuditLog& log, WalkStore& store, std::int64_t line,
   if (stored->reason == "discontinuity") {
     throw UsageError(fmt::format(
       "audit skip: the walk stopped at a discontinuity after line {}, not at "
-      "an entry; a log replaced by a different chain needs a new state database",
+      "an entry; a log replaced by a different chain needs a new state "
+      "database",
       stored->line));
   }
   if (stored->line != line || stored->event_id != event_id) {
-    throw UsageError(fmt::format("audit skip: the walk stopped at {}, not at {}",
-                                 where(stored->line, stored->event_id),
-                                 where(line, event_id)));
+    throw UsageError(fmt::format(
+      "audit skip: the walk stopped at {}, not at {}",
+      where(stored->line, stored->event_id), where(line, event_id)));
   }
   const std::optional<Cursor> from = store.cursor();
   if (auto failure = log.seek(from)) {
@@ -52,10 +53,11 @@ AuditFailure skip_entry(AuditLog& log, WalkStore& store, std::int64_t line,
   }
   const auto stepped = log.step_over();
   if (!stepped) {
-    throw Error(ExitCode::data_err,
-                fmt::format("audit skip: {} declares no entry_hash for the next "
-                            "entry to link to ({}); it cannot be skipped",
-                            where(line, event_id), failure.reason));
+    throw Error(
+      ExitCode::data_err,
+      fmt::format("audit skip: {} declares no entry_hash for the next "
+                  "entry to link to ({}); it cannot be skipped",
+                  where(line, event_id), failure.reason));
   }
   Outcome o;
   o.kind = core::OutcomeKind::entry_skipped;

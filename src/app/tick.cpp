@@ -79,8 +79,8 @@ std::int64_t reconcile_on_change(const TickPorts& p, const core::Policy& policy)
   }
   const auto jobs = plan_reconcile(p.store, p.records, policy, p.clock.now());
   p.store.add_jobs(jobs);
-  util::log::info(fmt::format("policy {}: reconcile made {} job(s)", changed,
-                              jobs.size()));
+  util::log::info(
+    fmt::format("policy {}: reconcile made {} job(s)", changed, jobs.size()));
   return static_cast<std::int64_t>(jobs.size());
 }
 
@@ -118,8 +118,8 @@ bool walk_source(const TickPorts& p, TickOptions& options, LazyPolicy& policy,
                                    core::format_rfc3339(h.since)));
       result.code = worst(result.code, ExitCode::unavailable);
     } else {
-      util::log::warn(fmt::format("{}; the walk waits for a later pass",
-                                  e.what()));
+      util::log::warn(
+        fmt::format("{}; the walk waits for a later pass", e.what()));
     }
   } catch (const AuditError& e) {
     util::log::error(e.what());
@@ -133,13 +133,12 @@ bool walk_source(const TickPorts& p, TickOptions& options, LazyPolicy& policy,
 // Puts back the jobs a dead pass left in flight, each due after its backoff.
 std::int64_t recover(const TickPorts& p, const TickOptions& options)
 {
-  const std::int64_t recovered = p.store.recover_in_flight(
-    options.max_attempts, [&](std::int64_t attempts) {
+  const std::int64_t recovered =
+    p.store.recover_in_flight(options.max_attempts, [&](std::int64_t attempts) {
       const int k = static_cast<int>(std::min<std::int64_t>(attempts, 62));
-      return p.clock.now() +
-             core::backoff_seconds(k, p.jitter(k),
-                                   options.max_backoff_seconds) *
-               core::k_ns_per_second;
+      return p.clock.now() + core::backoff_seconds(
+                               k, p.jitter(k), options.max_backoff_seconds) *
+                               core::k_ns_per_second;
     });
   if (recovered > 0) {
     util::log::warn(fmt::format(
@@ -153,8 +152,8 @@ std::int64_t recover(const TickPorts& p, const TickOptions& options)
 // policy cannot be read. Reads the policy when a job that needs it is due
 // or the policy file was edited (so a changed publish_on_join takes effect
 // without waiting for new entries), and reconciles when its values changed.
-ClaimScope policy_and_scope(const TickPorts& p, LazyPolicy& policy,
-                            bool walked, DispatchOptions& d, TickResult& result)
+ClaimScope policy_and_scope(const TickPorts& p, LazyPolicy& policy, bool walked,
+                            DispatchOptions& d, TickResult& result)
 {
   const WalkResult& w = result.walk;
   ClaimScope scope = walked && w.complete && !w.failure
@@ -282,9 +281,9 @@ TickResult tick(const TickPorts& p, TickOptions options)
   TickResult result;
   result.started = p.clock.now();
   LazyPolicy policy(p.load_policy, result);
-  const auto deadline = p.clock.monotonic() +
-                        std::chrono::seconds(std::min<std::int64_t>(
-                          options.max_seconds, 100'000'000));
+  const auto deadline =
+    p.clock.monotonic() + std::chrono::seconds(std::min<std::int64_t>(
+                            options.max_seconds, 100'000'000));
   const auto should_stop = [&] {
     return options.interrupted() || p.clock.monotonic() >= deadline;
   };

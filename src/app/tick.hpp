@@ -42,9 +42,9 @@ struct TickResult
   std::string audit_error;        // and why
   // A VTC source could not be reached; since when (SourceHealth).
   std::optional<core::TimeNs> source_degraded_since;
-  bool policy_failed = false;     // the policy could not be read (78)
-  std::int64_t reconciled = 0;    // jobs made because publish_on_join changed
-  bool deadline_hit = false;      // work left for the next pass
+  bool policy_failed = false;  // the policy could not be read (78)
+  std::int64_t reconciled = 0; // jobs made because publish_on_join changed
+  bool deadline_hit = false;   // work left for the next pass
   DispatchResult dispatch;
 };
 

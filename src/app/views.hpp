@@ -82,7 +82,7 @@ struct OutcomeRow
   std::int64_t attempts = 0;
   std::string key_id;
   std::string target_hash;
-  std::string detail; // JSON object text or ""
+  std::string detail;     // JSON object text or ""
   std::string generation; // the database's generation id
 };
 

@@ -32,7 +32,7 @@ public:
 
 private:
   Member load(const std::string& did, const std::string& key_id,
-             bool& key_stored);
+              bool& key_stored);
   void outcome_only(const Entry& e, core::OutcomeKind kind,
                     const std::string& reason);
   void write(const WalkChange& change);
@@ -164,7 +164,8 @@ void Batch::add(const Entry& e)
   }
   const auto type = e.membership ? event_type(e.event_type) : std::nullopt;
   // Of a MemberUpdated only a change of publishConsent matters.
-  if (!type || (*type == core::EventType::consent_changed && !e.consent_changed)) {
+  if (!type ||
+      (*type == core::EventType::consent_changed && !e.consent_changed)) {
     return;
   }
   if (*type == core::EventType::did_rotated) {
@@ -179,7 +180,8 @@ void Batch::add(const Entry& e)
     did = known->did;
   } else {
     outcome_only(e, core::OutcomeKind::unattributable,
-                 *type == core::EventType::member_removed ? "removal" : "event");
+                 *type == core::EventType::member_removed ? "removal"
+                                                          : "event");
     return;
   }
   if (!core::is_valid_did(did)) {
@@ -203,8 +205,8 @@ void Batch::add_event(const Entry& e, core::EventType type,
   core::MembershipEvent event{type, e.time, e.role.value_or(""), {}};
   core::DispositionDecision decision;
   if (type == core::EventType::member_removed) {
-    decision = core::effective_disposition(m_policy, e.disposition,
-                                           e.self_request);
+    decision =
+      core::effective_disposition(m_policy, e.disposition, e.self_request);
     if (!decision.override_reason.empty()) {
       change.outcomes.push_back(
         {core::OutcomeKind::policy_override, e.event_id, 0, e.key_id,
@@ -279,10 +281,10 @@ void Batch::add_rotation(const Entry& e)
   }
   bool key_stored = false;
   const auto member = m_tx->find_member(old_did, e.key_id, key_stored);
-  const core::Transition t = core::apply_event(
-    member ? member->state : core::MemberState{},
-    {core::EventType::did_rotated, e.time, {}, {}}, core::Disposition::tombstone,
-    m_policy.require_consent);
+  const core::Transition t =
+    core::apply_event(member ? member->state : core::MemberState{},
+                      {core::EventType::did_rotated, e.time, {}, {}},
+                      core::Disposition::tombstone, m_policy.require_consent);
   if (!member || !t.skip_reason.empty()) {
     outcome_only(e, core::OutcomeKind::skipped, t.skip_reason);
     return;
@@ -318,10 +320,9 @@ void Batch::add_rotation(const Entry& e)
 std::string describe(const AuditFailure& f)
 {
   return fmt::format(
-    "audit log {}line {}{}: {}: {}",
-    f.source.empty() ? "" : f.source + " ", f.line,
-    f.event_id.empty() ? "" : fmt::format(" (event {})", f.event_id), f.reason,
-    f.detail);
+    "audit log {}line {}{}: {}: {}", f.source.empty() ? "" : f.source + " ",
+    f.line, f.event_id.empty() ? "" : fmt::format(" (event {})", f.event_id),
+    f.reason, f.detail);
 }
 
 WalkResult walk(AuditLog& log, WalkStore& store, const Clock& clock,

@@ -48,10 +48,10 @@ struct WalkResult
   std::int64_t dids_forgotten = 0; // see BatchResult
   // Bytes of the log after the last entry walked (AuditLog::lag_bytes()).
   std::uint64_t lag_bytes = 0;
-  bool complete = false;        // reached the end of the log
-  bool incomplete_tail = false; // a final line without LF is waiting
-  bool stopped_early = false;   // should_stop() ended it
-  bool policy_blocked = false;  // the policy could not be read: no walk
+  bool complete = false;               // reached the end of the log
+  bool incomplete_tail = false;        // a final line without LF is waiting
+  bool stopped_early = false;          // should_stop() ended it
+  bool policy_blocked = false;         // the policy could not be read: no walk
   std::optional<AuditFailure> failure; // verification failure/discontinuity
 };
 

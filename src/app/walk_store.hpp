@@ -123,8 +123,8 @@ public:
 
   virtual std::optional<Cursor> cursor() = 0;
   // The member an (audit_key_id, target_did_hash) pair was seen with.
-  virtual std::optional<Member> find_member_by_key(const std::string& key_id,
-                                                   const std::string& target_hash) = 0;
+  virtual std::optional<Member> find_member_by_key(
+    const std::string& key_id, const std::string& target_hash) = 0;
   // Opens a walk batch's write transaction (see WalkTransaction).
   virtual std::unique_ptr<WalkTransaction> begin_walk() = 0;
   // Remembers where the walk stopped (nullopt: it did not stop on a bad

@@ -73,8 +73,7 @@ bool read_fields_changed(JsonScanner& s, Envelope& env)
 // Reads one `changes` item; `field` and `value` get its field name and its
 // `new` value when they are a string and a boolean. A repeated member of
 // the two is ambiguous and rejected.
-bool read_change(JsonScanner& s, std::string& field,
-                 std::optional<bool>& value)
+bool read_change(JsonScanner& s, std::string& field, std::optional<bool>& value)
 {
   field.clear();
   value.reset();
@@ -169,8 +168,8 @@ bool read_data(JsonScanner& s, Envelope& env)
       return false;
     }
     static constexpr std::string_view k_names[7] = {
-      "role", "newRole", "disposition", "oldDid", "newDid", "fieldsChanged",
-      "changes"};
+      "role",   "newRole",       "disposition", "oldDid",
+      "newDid", "fieldsChanged", "changes"};
     const auto* found = std::find(std::begin(k_names), std::end(k_names), name);
     const int member = found == std::end(k_names)
                          ? -1
@@ -227,8 +226,7 @@ bool read_head(Reader& r, Envelope& e, std::string& why)
       !read_uuid(s, r.scratch, e.event_id, e.event_id_bytes)) {
     return fail(why, "event_id missing or not a UUID");
   }
-  if (!s.expect(',') || !s.key("event_version") ||
-      !s.uint32(e.event_version)) {
+  if (!s.expect(',') || !s.key("event_version") || !s.uint32(e.event_version)) {
     return fail(why, "event_version missing or not an unsigned integer");
   }
   if (!s.expect(',') || !s.key("schema_version") ||
@@ -313,8 +311,7 @@ bool read_chain(Reader& r, Envelope& e, std::string& why)
 
 // `event`, {"type":…,"data":…}, through the end of the line; `event_raw`
 // gets its bytes as they stand in `line`.
-bool read_event(Reader& r, std::string_view line, Envelope& e,
-                std::string& why)
+bool read_event(Reader& r, std::string_view line, Envelope& e, std::string& why)
 {
   JsonScanner& s = r.s;
   if (!s.key("event")) {

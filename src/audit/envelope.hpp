@@ -38,8 +38,8 @@ struct Envelope
   std::string event_type;
   // The `data` members the state machine reads; nullopt when absent or not
   // a string.
-  std::optional<std::string> role;     // MemberAdded
-  std::optional<std::string> new_role; // RoleChanged
+  std::optional<std::string> role;        // MemberAdded
+  std::optional<std::string> new_role;    // RoleChanged
   std::optional<std::string> disposition; // MemberRemoved
   // MemberUpdated: `fieldsChanged` names publishConsent; the `new` value
   // of its `changes` item when that is a boolean (nullopt otherwise).

@@ -39,8 +39,7 @@ bool plain_word(const char* p)
   const auto below = [&](std::uint64_t v, std::uint8_t n) {
     return (v - k_ones * n) & ~v & k_highs;
   };
-  const std::uint64_t special = below(w, 0x20) |
-                                below(w ^ (k_ones * '"'), 1) |
+  const std::uint64_t special = below(w, 0x20) | below(w ^ (k_ones * '"'), 1) |
                                 below(w ^ (k_ones * '\\'), 1) | (w & k_highs);
   return special == 0;
 }
@@ -223,7 +222,8 @@ bool JsonScanner::uint32(std::uint32_t& out)
   skip_ws();
   const std::size_t start = m_pos;
   std::uint64_t v = 0;
-  while (m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9') {
+  while (m_pos < m_text.size() && m_text[m_pos] >= '0' &&
+         m_text[m_pos] <= '9') {
     v = v * 10 + static_cast<std::uint64_t>(m_text[m_pos] - '0');
     if (v > 0xFFFFFFFFULL) {
       return false;
@@ -287,7 +287,8 @@ bool JsonScanner::literal(std::string_view word)
 bool JsonScanner::number()
 {
   auto digit = [&] {
-    return m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9';
+    return m_pos < m_text.size() && m_text[m_pos] >= '0' &&
+           m_text[m_pos] <= '9';
   };
   if (m_pos < m_text.size() && m_text[m_pos] == '-') {
     ++m_pos;
@@ -313,7 +314,8 @@ bool JsonScanner::number()
   }
   if (m_pos < m_text.size() && (m_text[m_pos] == 'e' || m_text[m_pos] == 'E')) {
     ++m_pos;
-    if (m_pos < m_text.size() && (m_text[m_pos] == '+' || m_text[m_pos] == '-')) {
+    if (m_pos < m_text.size() &&
+        (m_text[m_pos] == '+' || m_text[m_pos] == '-')) {
       ++m_pos;
     }
     if (!digit()) {
@@ -346,8 +348,7 @@ bool JsonScanner::skip_value(int depth)
       return true;
     }
     do {
-      if (!string(text, scratch) || !expect(':') ||
-          !skip_value(depth - 1)) {
+      if (!string(text, scratch) || !expect(':') || !skip_value(depth - 1)) {
         return false;
       }
     } while (accept(','));

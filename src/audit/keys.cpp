@@ -24,9 +24,10 @@ KeyRing KeyRing::parse(const std::string& text, const std::string& origin)
     if (!k.is_object() || k.size() != 2 || !k.contains("key_id") ||
         !k.contains("key") || !k["key_id"].is_string() ||
         !k["key"].is_string()) {
-      throw ConfigError(fmt::format(
-        "key file {}: key {} must be {{\"key_id\":\"<uuid>\",\"key\":\"<base64url>\"}}",
-        origin, index));
+      throw ConfigError(
+        fmt::format("key file {}: key {} must be "
+                    "{{\"key_id\":\"<uuid>\",\"key\":\"<base64url>\"}}",
+                    origin, index));
     }
     const auto id = parse_uuid(k["key_id"].get<std::string>());
     if (!id) {
@@ -40,8 +41,8 @@ KeyRing KeyRing::parse(const std::string& text, const std::string& origin)
         origin, index));
     }
     if (ring.m_keys.count(*id) != 0) {
-      throw ConfigError(fmt::format("key file {}: key {}: duplicate key_id",
-                                    origin, index));
+      throw ConfigError(
+        fmt::format("key file {}: key {}: duplicate key_id", origin, index));
     }
     ring.m_keys.emplace(*id, util::HmacSha256(*secret));
     util::wipe(secret->data(), secret->size());

@@ -18,9 +18,9 @@ constexpr std::size_t k_chunk = 1U << 20U;
 
 [[noreturn]] void io_error(const std::string& path, const char* op)
 {
-  throw AuditError(ExitCode::io_err, fmt::format("audit.source {}: {}: {}",
-                                                 path, op,
-                                                 std::strerror(errno)));
+  throw AuditError(
+    ExitCode::io_err,
+    fmt::format("audit.source {}: {}: {}", path, op, std::strerror(errno)));
 }
 
 } // namespace
@@ -32,7 +32,7 @@ LineReader::LineReader(const std::string& path, std::size_t max_line_bytes)
   if (m_fd < 0) {
     io_error(path, "cannot open");
   }
-  struct stat st{};
+  struct stat st = {};
   if (fstat(m_fd, &st) != 0) {
     ::close(m_fd);
     io_error(path, "cannot stat");
@@ -57,7 +57,7 @@ LineReader::~LineReader()
 
 std::uint64_t LineReader::size() const
 {
-  struct stat st{};
+  struct stat st = {};
   if (fstat(m_fd, &st) != 0) {
     io_error(m_path, "cannot stat");
   }
@@ -107,11 +107,10 @@ LineReader::Result LineReader::next(std::string_view& out)
 {
   std::size_t scanned = m_begin;
   for (;;) {
-    const void* lf =
-      std::memchr(m_buf.get() + scanned, '\n', m_end - scanned);
+    const void* lf = std::memchr(m_buf.get() + scanned, '\n', m_end - scanned);
     if (lf != nullptr) {
-      const auto stop = static_cast<std::size_t>(
-        static_cast<const char*>(lf) - m_buf.get());
+      const auto stop =
+        static_cast<std::size_t>(static_cast<const char*>(lf) - m_buf.get());
       out = std::string_view(m_buf.get() + m_begin, stop - m_begin);
       m_line_start = m_offset;
       m_offset += stop + 1 - m_begin;

@@ -30,9 +30,9 @@ public:
   // Reads [start, end) directly; false when the file is shorter.
   bool read_range(std::uint64_t start, std::uint64_t end, std::string& out);
 
-  std::int64_t line() const { return m_line; }           // of the last line
+  std::int64_t line() const { return m_line; } // of the last line
   std::uint64_t line_start() const { return m_line_start; }
-  std::uint64_t offset() const { return m_offset; }       // after it
+  std::uint64_t offset() const { return m_offset; } // after it
   std::uint64_t device() const { return m_device; }
   std::uint64_t inode() const { return m_inode; }
   // Current size of the file (re-read with fstat).
@@ -49,8 +49,8 @@ private:
   // otherwise write, and fault in, the whole megabyte for nothing.
   std::unique_ptr<char[]> m_buf;
   std::size_t m_capacity = 0;
-  std::size_t m_begin = 0; // first unconsumed byte in m_buf
-  std::size_t m_end = 0;   // end of valid bytes in m_buf
+  std::size_t m_begin = 0;      // first unconsumed byte in m_buf
+  std::size_t m_end = 0;        // end of valid bytes in m_buf
   std::uint64_t m_file_pos = 0; // file offset of m_buf[m_end]
   std::int64_t m_line = 0;
   std::uint64_t m_line_start = 0;

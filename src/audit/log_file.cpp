@@ -211,7 +211,8 @@ app::ReadStatus LogFile::next(app::Entry& entry, app::AuditFailure& failure)
 
 std::optional<app::SteppedOver> LogFile::step_over()
 {
-  if (m_reader.offset() - m_reader.line_start() > m_options.max_line_bytes + 1) {
+  if (m_reader.offset() - m_reader.line_start() >
+      m_options.max_line_bytes + 1) {
     return std::nullopt; // too long to be an entry
   }
   std::string bytes;

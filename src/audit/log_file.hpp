@@ -16,7 +16,7 @@ struct LogOptions
 {
   std::string path;
   std::size_t max_line_bytes = 1048576;
-  std::optional<util::Digest> anchor; // prev_hash of the first entry
+  std::optional<util::Digest> anchor;  // prev_hash of the first entry
   std::shared_ptr<const KeyRing> keys; // null = chain mode
 };
 

@@ -111,7 +111,9 @@ util::Digest chain_digest(const Envelope& e)
 
 Verifier::Verifier(const KeyRing* keys, util::Digest prev, bool chained,
                    std::size_t max_line_bytes)
-  : m_keys(keys), m_prev(prev), m_chained(chained),
+  : m_keys(keys),
+    m_prev(prev),
+    m_chained(chained),
     m_max_line_bytes(max_line_bytes)
 {
 }
@@ -179,7 +181,8 @@ std::optional<std::string> Verifier::check(std::string_view line, Envelope& e,
     return reason;
   }
   if (e.schema_version == 2) {
-    if (const char* reason = check_link(e, m_prev, m_sha, m_time_text, detail)) {
+    if (const char* reason =
+          check_link(e, m_prev, m_sha, m_time_text, detail)) {
       return reason;
     }
   }

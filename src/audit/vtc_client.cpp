@@ -30,8 +30,8 @@ constexpr std::int64_t k_token_lifetime_seconds = 300;
 
 std::string b64u(std::string_view text)
 {
-  return util::base64url_encode(std::span(
-    reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  return util::base64url_encode(
+    std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 std::string without_trailing_slash(std::string url)
@@ -90,8 +90,8 @@ Identity load_identity(const std::string& path)
   std::string pem = util::read_secret_file(path, "audit.identity_file");
   std::shared_ptr<const util::Ed25519Key> key;
   try {
-    key = std::make_shared<const util::Ed25519Key>(
-      util::Ed25519Key::from_pem(pem));
+    key =
+      std::make_shared<const util::Ed25519Key>(util::Ed25519Key::from_pem(pem));
   } catch (const std::invalid_argument& e) {
     util::wipe(pem);
     throw ConfigError(fmt::format(
@@ -114,7 +114,8 @@ std::string make_id_token(const Identity& id, const std::string& audience,
   const nlohmann::ordered_json claims = {
     {"iss", id.did},  {"sub", id.did}, {"aud", audience},
     {"nonce", nonce}, {"iat", now},    {"exp", now + k_token_lifetime_seconds}};
-  const std::string signed_part = b64u(header.dump()) + "." + b64u(claims.dump());
+  const std::string signed_part =
+    b64u(header.dump()) + "." + b64u(claims.dump());
   const auto signature = id.key->sign(signed_part);
   return signed_part + "." + util::base64url_encode(signature);
 }
@@ -186,7 +187,8 @@ struct VtcClient::Impl
   int logins = 0;
 
   Impl(VtcOptions o, std::function<std::int64_t()> clock)
-    : options(std::move(o)), now(std::move(clock)),
+    : options(std::move(o)),
+      now(std::move(clock)),
       id(load_identity(options.identity_file)),
       api(without_trailing_slash(options.source) + options.api_path),
       transfers(options.http)
@@ -234,8 +236,8 @@ struct VtcClient::Impl
                                           error_text(answer)));
     }
     if (answer.status == 404 || answer.status == 415) {
-      unsupported(url, fmt::format("HTTP {} ({})", answer.status,
-                                   error_text(answer)));
+      unsupported(
+        url, fmt::format("HTTP {} ({})", answer.status, error_text(answer)));
     }
     return answer;
   }
@@ -265,9 +267,9 @@ struct VtcClient::Impl
   void check_login_answer(const http::Response& r, const std::string& url)
   {
     if (r.status == 400) {
-      throw SourceUnavailable(fmt::format(
-        "the VTC at {} refuses to log {} in for now (HTTP 400: {})", url,
-        id.did, error_text(r)));
+      throw SourceUnavailable(
+        fmt::format("the VTC at {} refuses to log {} in for now (HTTP 400: {})",
+                    url, id.did, error_text(r)));
     }
     if (r.status == 401) {
       throw AuditError(ExitCode::config,
@@ -286,9 +288,10 @@ struct VtcClient::Impl
                     url, id.did, error_text(r)));
     }
     if (r.status != 200) {
-      throw AuditError(ExitCode::io_err,
-                       fmt::format("the VTC at {} answered HTTP {} to a login: {}",
-                                   url, r.status, error_text(r)));
+      throw AuditError(
+        ExitCode::io_err,
+        fmt::format("the VTC at {} answered HTTP {} to a login: {}", url,
+                    r.status, error_text(r)));
     }
   }
 
@@ -309,8 +312,8 @@ struct VtcClient::Impl
     const nlohmann::json proof = {
       {"type", k_authenticate_type},
       {"payload",
-       {{"id_token", make_id_token(id, options.vtc_did, nonce->get<std::string>(),
-                                   now())},
+       {{"id_token",
+         make_id_token(id, options.vtc_did, nonce->get<std::string>(), now())},
         {"session_id", *session}}}};
     const std::string auth_url = api + "/auth/";
     r = call("POST", "/auth/", k_task_authenticate, proof.dump());
@@ -387,7 +390,7 @@ int VtcClient::logins() const
 }
 
 std::optional<AuditPage> VtcClient::audit_page(std::int64_t limit,
-                                                const std::string& cursor)
+                                               const std::string& cursor)
 {
   std::string path = fmt::format("/audit?limit={}", limit);
   if (!cursor.empty()) {
@@ -417,11 +420,13 @@ VtcVerdict VtcClient::verify()
   const std::string url = m_impl->api + "/audit/verify";
   http::Response r = m_impl->get("/audit/verify", k_task_verify);
   if (r.status != 200) {
-    throw AuditError(ExitCode::io_err, fmt::format("the VTC at {} answered HTTP {}: {}",
-                                                   url, r.status, error_text(r)));
+    throw AuditError(ExitCode::io_err,
+                     fmt::format("the VTC at {} answered HTTP {}: {}", url,
+                                 r.status, error_text(r)));
   }
   const auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("verified") || !j["verified"].is_boolean()) {
+  if (!j.is_object() || !j.contains("verified") ||
+      !j["verified"].is_boolean()) {
     m_impl->unsupported(url, "a verdict without verified");
   }
   VtcVerdict v;

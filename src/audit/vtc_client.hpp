@@ -22,10 +22,10 @@ namespace vtc::audit {
 
 struct VtcOptions
 {
-  std::string source;          // base URL of the VTC
+  std::string source; // base URL of the VTC
   std::string api_path = "/v1";
-  std::string vtc_did;         // the community's DID: the id_token's aud
-  std::string identity_file;   // Ed25519 PKCS#8 PEM
+  std::string vtc_did;       // the community's DID: the id_token's aud
+  std::string identity_file; // Ed25519 PKCS#8 PEM
   http::ClientOptions http;
   // Called with our DID after each login (a dry run says it logged in).
   std::function<void(const std::string&)> on_login;

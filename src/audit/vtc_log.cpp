@@ -35,7 +35,8 @@ public:
   {
     const std::string where = dir.empty() ? "." : dir;
     m_fd = ::open(where.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (m_fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)) {
+    if (m_fd < 0 &&
+        (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)) {
       std::string name = where + "/.vtc-sync-stage.XXXXXX";
       m_fd = ::mkostemp(name.data(), O_CLOEXEC);
       if (m_fd >= 0) {
@@ -180,7 +181,8 @@ struct VtcLog::Impl
   app::Cursor at;
 
   explicit Impl(VtcLogOptions o)
-    : options(std::move(o)), client(options.client, options.now),
+    : options(std::move(o)),
+      client(options.client, options.now),
       stage(options.stage_dir),
       verifier(options.verify.keys.get(), start_hash(), false,
                options.verify.max_line_bytes),

@@ -20,8 +20,9 @@ namespace {
 // The log as messages name it: the file, or the VTC's audit URL.
 std::string opened_source(const config::Config& cfg)
 {
-  return cfg.audit_source_is_url() ? cfg.audit_source + cfg.audit_api_path + "/audit"
-                                   : cfg.audit_source;
+  return cfg.audit_source_is_url()
+           ? cfg.audit_source + cfg.audit_api_path + "/audit"
+           : cfg.audit_source;
 }
 
 // The VTC's own verdict on its chain, compared with ours: a different
@@ -85,7 +86,8 @@ void print_json(const Tally& t, const char* mode,
   j["entries"] = t.entries;
   j["legacy"] = t.legacy;
   j["events"] = t.by_type;
-  j["head"] = {{"line", t.head.line}, {"entry_hash", t.head.entry_hash},
+  j["head"] = {{"line", t.head.line},
+               {"entry_hash", t.head.entry_hash},
                {"offset", t.head.offset}};
   j["incomplete_tail"] = t.status == app::ReadStatus::incomplete;
   if (vtc) {
@@ -93,11 +95,12 @@ void print_json(const Tally& t, const char* mode,
                 {"head", vtc->verdict.head},
                 {"agrees", vtc->agrees}};
   }
-  j["failure"] = t.broken() ? nlohmann::ordered_json{{"line", t.failure.line},
-                                                     {"event_id", t.failure.event_id},
-                                                     {"reason", t.failure.reason},
-                                                     {"detail", t.failure.detail}}
-                            : nlohmann::ordered_json(nullptr);
+  j["failure"] = t.broken()
+                   ? nlohmann::ordered_json{{"line", t.failure.line},
+                                            {"event_id", t.failure.event_id},
+                                            {"reason", t.failure.reason},
+                                            {"detail", t.failure.detail}}
+                   : nlohmann::ordered_json(nullptr);
   std::cout << j.dump() << '\n';
 }
 
@@ -115,10 +118,10 @@ void print_text(const Tally& t, const char* mode,
     std::cout << "the last line is incomplete (not ended by LF yet)\n";
   }
   if (vtc) {
-    std::cout << fmt::format(
-      "the VTC's own verification: {}, head {}\n",
-      vtc->verdict.verified ? "verified" : "BROKEN",
-      vtc->verdict.head.empty() ? "-" : vtc->verdict.head);
+    std::cout << fmt::format("the VTC's own verification: {}, head {}\n",
+                             vtc->verdict.verified ? "verified" : "BROKEN",
+                             vtc->verdict.head.empty() ? "-"
+                                                       : vtc->verdict.head);
   }
 }
 
@@ -183,10 +186,10 @@ ExitCode skip_line(const Globals& globals, const SkipFlags& flags)
   const auto log = open_audit_log(cfg, o);
   const app::AuditFailure skipped =
     app::skip_entry(*log, *store, flags.line, flags.event_id);
-  std::cout << fmt::format("skipped line {} (event {}, {}); the next entry must "
-                           "link to its entry_hash {}\n",
-                           skipped.line, skipped.event_id, skipped.reason,
-                           log->position().entry_hash);
+  std::cout << fmt::format(
+    "skipped line {} (event {}, {}); the next entry must "
+    "link to its entry_hash {}\n",
+    skipped.line, skipped.event_id, skipped.reason, log->position().entry_hash);
   return ExitCode::ok;
 }
 
@@ -210,8 +213,9 @@ void register_audit(CLI::App& app, const Globals& globals, Action& action)
   skip->add_option("LINE", skip_flags->line, "the line the walk stopped at")
     ->required()
     ->check(CLI::PositiveNumber);
-  skip->add_option("--event-id", skip_flags->event_id,
-                   "the event id of that line, as status shows it")
+  skip
+    ->add_option("--event-id", skip_flags->event_id,
+                 "the event id of that line, as status shows it")
     ->required();
   skip->add_flag("--yes", skip_flags->yes, "do not ask for confirmation");
   skip->callback([&globals, &action, skip_flags] {

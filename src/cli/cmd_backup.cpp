@@ -15,9 +15,7 @@ ExitCode run_backup(const Globals& globals, const std::string& target)
   const std::string generation =
     store::backup(cfg.state_db, binding_of(cfg), target);
   util::log::info(fmt::format("backup of {} written to {} (generation {})",
-                              cfg.state_db,
-                              target,
-                              generation));
+                              cfg.state_db, target, generation));
   return ExitCode::ok;
 }
 

@@ -24,7 +24,8 @@ std::string generate(const std::string& path)
 {
   const util::Ed25519Key key = util::Ed25519Key::generate();
   std::string pem = key.to_pem();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd =
+    ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     const int error = errno;
     util::wipe(pem);
@@ -33,8 +34,8 @@ std::string generate(const std::string& path)
                                    "refusing to overwrite a key",
                                    path));
     }
-    throw IoError(fmt::format("identity --generate {}: {}", path,
-                              std::strerror(error)));
+    throw IoError(
+      fmt::format("identity --generate {}: {}", path, std::strerror(error)));
   }
   std::size_t done = 0;
   bool ok = true;
@@ -51,12 +52,13 @@ std::string generate(const std::string& path)
     ::close(fd);
     ::unlink(path.c_str());
     util::wipe(pem);
-    throw IoError(fmt::format("identity --generate {}: {}", path,
-                              std::strerror(error)));
+    throw IoError(
+      fmt::format("identity --generate {}: {}", path, std::strerror(error)));
   }
   ::close(fd);
   util::wipe(pem);
-  util::log::info(fmt::format("wrote a new Ed25519 key to {} (mode 0600)", path));
+  util::log::info(
+    fmt::format("wrote a new Ed25519 key to {} (mode 0600)", path));
   return util::did_key(key.public_key());
 }
 
@@ -82,9 +84,10 @@ void register_identity(CLI::App& app, const Globals& globals, Action& action)
   auto target = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
     "identity", "the did:key vtc-sync logs in to the VTC with");
-  cmd->add_option("--generate", *target,
-                  "first write a new Ed25519 key to FILE (mode 0600; never "
-                  "overwrites)")
+  cmd
+    ->add_option("--generate", *target,
+                 "first write a new Ed25519 key to FILE (mode 0600; never "
+                 "overwrites)")
     ->type_name("FILE");
   cmd->callback([&globals, &action, target] {
     action = [&globals, target] { return run_identity(globals, *target); };

@@ -21,7 +21,8 @@ void register_outcomes(CLI::App& app, const Globals& globals, Action& action)
     bool json = false;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* list = outcomes->add_subcommand("list", "outcomes after a sequence number");
+  CLI::App* list =
+    outcomes->add_subcommand("list", "outcomes after a sequence number");
   list->add_option("--since", f->since, "only outcomes with seq > SEQ")
     ->check(CLI::NonNegativeNumber);
   list->add_option("--limit", f->limit, "at most N rows (default 1000)")

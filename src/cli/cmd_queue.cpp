@@ -36,8 +36,9 @@ nlohmann::ordered_json outcome_json(const app::OutcomeRow& o)
                            {"attempts", o.attempts},
                            {"audit_key_id", o.key_id},
                            {"target_did_hash", o.target_hash}};
-  j["detail"] = o.detail.empty() ? nlohmann::ordered_json::object()
-                                 : nlohmann::ordered_json::parse(o.detail, nullptr, false);
+  j["detail"] = o.detail.empty()
+                  ? nlohmann::ordered_json::object()
+                  : nlohmann::ordered_json::parse(o.detail, nullptr, false);
   return j;
 }
 
@@ -55,8 +56,8 @@ struct ListFlags
 std::string page_token(const app::JobRow& r)
 {
   const std::string raw = fmt::format("{}.{}", r.due, r.seq);
-  return util::base64url_encode(std::span(
-    reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+  return util::base64url_encode(
+    std::span(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
 }
 
 std::pair<core::TimeNs, std::int64_t> parse_page_token(const std::string& token)
@@ -112,17 +113,17 @@ ExitCode list_jobs(const Globals& globals, const ListFlags& flags)
   std::vector<std::vector<std::string>> table_rows{
     {"JOB", "KIND", "STATE", "ATTEMPTS", "DUE", "MEMBER", "LINE", "NOTE"}};
   for (const auto& r : rows) {
-    std::string due = r.due <= now ? "now" : "in " + human_duration(r.due - now);
+    std::string due =
+      r.due <= now ? "now" : "in " + human_duration(r.due - now);
     std::string note =
       r.rtbf && r.due > now ? "rtbf: held until " + short_time(r.due) : "";
     if (!r.last_error.empty()) {
       note += (note.empty() ? "" : "; ") + r.last_error;
     }
-    table_rows.push_back({r.id, std::string(core::to_string(r.kind)),
-                          std::string(core::to_string(r.state)),
-                          std::to_string(r.attempts), due,
-                          short_hash(r.target_hash),
-                          std::to_string(r.event_line), note});
+    table_rows.push_back(
+      {r.id, std::string(core::to_string(r.kind)),
+       std::string(core::to_string(r.state)), std::to_string(r.attempts), due,
+       short_hash(r.target_hash), std::to_string(r.event_line), note});
   }
   std::cout << table(table_rows);
   if (static_cast<std::int64_t>(rows.size()) == flags.limit) {
@@ -136,7 +137,8 @@ nlohmann::ordered_json attempt_json(const app::AttemptRow& a)
 {
   return {{"n", a.n},
           {"started", core::format_rfc3339(a.started)},
-          {"finished", a.finished ? nlohmann::ordered_json(core::format_rfc3339(*a.finished))
+          {"finished", a.finished ? nlohmann::ordered_json(
+                                      core::format_rfc3339(*a.finished))
                                   : nlohmann::ordered_json(nullptr)},
           {"method", a.method},
           {"idempotency_key", a.idempotency_key},
@@ -176,7 +178,8 @@ std::vector<std::vector<std::string>> detail_head(const std::string& id,
   const auto& r = d.job;
   head.push_back({"kind", std::string(core::to_string(r.kind))});
   head.push_back({"state", std::string(core::to_string(r.state))});
-  head.push_back({"attempts", fmt::format("{} (retried {} time(s))", r.attempts, d.retries)});
+  head.push_back({"attempts", fmt::format("{} (retried {} time(s))", r.attempts,
+                                          d.retries)});
   head.push_back({"due", short_time(r.due)});
   head.push_back({"member", short_hash(r.target_hash)});
   head.push_back({"event line", std::to_string(r.event_line)});
@@ -241,12 +244,14 @@ void register_queue(CLI::App& app, const Globals& globals, Action& action)
   list->add_option("--state", flags->state, "pending|in_flight|failed|all")
     ->check(CLI::IsMember({"pending", "in_flight", "failed", "all"}));
   list->add_option("--member", flags->member, "only this member's job (DID)");
-  list->add_option("--kind", flags->kind,
-                   "publish|update|depart|delete|withdraw|retire")
+  list
+    ->add_option("--kind", flags->kind,
+                 "publish|update|depart|delete|withdraw|retire")
     ->check(CLI::IsMember(
       {"publish", "update", "depart", "delete", "withdraw", "retire"}));
-  list->add_option("--after", flags->after,
-                   "continue after the row this token (from a previous page) names");
+  list->add_option(
+    "--after", flags->after,
+    "continue after the row this token (from a previous page) names");
   list->add_option("--limit", flags->limit, "at most N rows (default 100)")
     ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000}));
   list->add_flag("--json", flags->json, "NDJSON, one job per line");
@@ -257,7 +262,8 @@ void register_queue(CLI::App& app, const Globals& globals, Action& action)
   auto show_id = std::make_shared<std::string>();
   auto show_json = std::make_shared<bool>(false);
   CLI::App* show = queue->add_subcommand(
-    "show", "one job's full history: attempts, HTTP statuses, errors, outcomes");
+    "show",
+    "one job's full history: attempts, HTTP statuses, errors, outcomes");
   show->add_option("JOB_ID", *show_id, "job id")->required();
   show->add_flag("--json", *show_json, "one JSON document");
   show->callback([&globals, &action, show_id, show_json] {

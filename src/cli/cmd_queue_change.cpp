@@ -26,8 +26,8 @@ struct ChangeFlags
 // Exactly one way of naming jobs: ids, --all-failed or --member.
 void check_selectors(const ChangeFlags& f, const std::string& verb)
 {
-  const int selectors = (f.ids.empty() ? 0 : 1) + (f.all_failed ? 1 : 0) +
-                        (f.member ? 1 : 0);
+  const int selectors =
+    (f.ids.empty() ? 0 : 1) + (f.all_failed ? 1 : 0) + (f.member ? 1 : 0);
   if (selectors != 1) {
     throw UsageError(fmt::format(
       "queue {}: give job ids, --all-failed or --member DID (one of them)",
@@ -38,9 +38,9 @@ void check_selectors(const ChangeFlags& f, const std::string& verb)
 // Checks every job named before changing anything: each must be failed, and
 // a discarded delete needs --force. Fills `chosen` with those that pass and
 // returns the worst code of the rest, each logged.
-ExitCode choose_jobs(store::SqliteStore& store, const std::vector<std::string>& ids,
-                     const ChangeFlags& f, const std::string& verb,
-                     std::vector<std::string>& chosen)
+ExitCode choose_jobs(store::SqliteStore& store,
+                     const std::vector<std::string>& ids, const ChangeFlags& f,
+                     const std::string& verb, std::vector<std::string>& chosen)
 {
   ExitCode code = ExitCode::ok;
   for (const auto& id : ids) {
@@ -71,19 +71,20 @@ ExitCode choose_jobs(store::SqliteStore& store, const std::vector<std::string>& 
 }
 
 // Retries or discards `chosen` and says how many it changed.
-void apply_change(store::SqliteStore& store, const std::vector<std::string>& chosen,
+void apply_change(store::SqliteStore& store,
+                  const std::vector<std::string>& chosen,
                   const std::string& verb)
 {
-  const auto results = verb == "retry" ? store.retry(chosen)
-                                       : store.discard(chosen);
+  const auto results =
+    verb == "retry" ? store.retry(chosen) : store.discard(chosen);
   std::size_t done = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i] == app::JobChange::done) {
       ++done;
     } else {
       // Changed under our feet (a pass superseded it): say so, not fail.
-      util::log::warn(fmt::format("job {} changed meanwhile; left as it is",
-                                  chosen[i]));
+      util::log::warn(
+        fmt::format("job {} changed meanwhile; left as it is", chosen[i]));
     }
   }
   std::cerr << fmt::format("vtc-sync: {} {} job(s)\n",
@@ -96,9 +97,9 @@ ExitCode run_change(const Globals& globals, const ChangeFlags& f,
   check_selectors(f, verb);
   const config::Config cfg = load_config(globals);
   SystemClock clock;
-  auto store = open_store(cfg, f.dry_run ? store::OpenMode::read_only
-                                         : store::OpenMode::read_write,
-                          clock);
+  auto store = open_store(
+    cfg, f.dry_run ? store::OpenMode::read_only : store::OpenMode::read_write,
+    clock);
   const std::vector<std::string> ids =
     f.ids.empty() ? store->failed_jobs(f.member) : f.ids;
   std::vector<std::string> chosen;

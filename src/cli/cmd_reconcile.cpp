@@ -38,9 +38,9 @@ ExitCode run_reconcile(const Globals& globals, bool dry_run)
   if (!dry_run) {
     store->add_jobs(jobs);
   }
-  std::cerr << fmt::format("vtc-sync: {} {} job(s)\n",
-                           dry_run ? "reconcile would create" : "reconcile created",
-                           jobs.size());
+  std::cerr << fmt::format(
+    "vtc-sync: {} {} job(s)\n",
+    dry_run ? "reconcile would create" : "reconcile created", jobs.size());
   return ExitCode::ok;
 }
 
@@ -49,9 +49,9 @@ ExitCode run_reconcile(const Globals& globals, bool dry_run)
 void register_reconcile(CLI::App& app, const Globals& globals, Action& action)
 {
   auto dry_run = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand(
-    "reconcile",
-    "enqueue a job for every member whose desired record differs from the mirror");
+  CLI::App* cmd =
+    app.add_subcommand("reconcile", "enqueue a job for every member whose "
+                                    "desired record differs from the mirror");
   cmd->add_flag("--dry-run", *dry_run, "list the jobs; change nothing");
   cmd->callback([&globals, &action, dry_run] {
     action = [&globals, dry_run] { return run_reconcile(globals, *dry_run); };

@@ -133,7 +133,8 @@ ExitCode run_drift(const Globals& globals, bool json)
       r.listed, r.pages, r.in_step, r.missing.size(), r.mismatched.size(),
       r.unknown.size(), r.unconfirmed.size());
     std::vector<std::vector<std::string>> rows;
-    const auto add = [&](const char* what, const std::vector<app::DriftItem>& items) {
+    const auto add = [&](const char* what,
+                         const std::vector<app::DriftItem>& items) {
       for (const auto& i : items) {
         rows.push_back({std::string("  ") + what, i.id});
       }
@@ -164,7 +165,8 @@ void register_records(CLI::App& app, const Globals& globals, Action& action)
 
   auto did = std::make_shared<std::string>();
   auto show_json = std::make_shared<bool>(false);
-  CLI::App* show = cmd->add_subcommand("show", "show the mirror's record of a member");
+  CLI::App* show =
+    cmd->add_subcommand("show", "show the mirror's record of a member");
   show->add_option("DID", *did, "the member's DID")->required();
   show->add_flag("--json", *show_json, "one JSON document");
   show->callback([&globals, &action, did, show_json] {
@@ -178,7 +180,8 @@ void register_drift(CLI::App& app, const Globals& globals, Action& action)
 {
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand(
-    "drift", "compare the mirror with the registry's listing; exit 1 on differences");
+    "drift",
+    "compare the mirror with the registry's listing; exit 1 on differences");
   cmd->add_flag("--json", *json, "one JSON document");
   cmd->callback([&globals, &action, json] {
     action = [&globals, json] { return run_drift(globals, *json); };

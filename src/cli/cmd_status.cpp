@@ -41,7 +41,7 @@ struct Source
 AuditTail audit_tail(const config::Config& cfg, const app::StatusView& v)
 {
   AuditTail t;
-  struct stat st{};
+  struct stat st = {};
   // A VTC's backlog is known only to a pass that logs in and reads it.
   if (cfg.audit_source_is_url()) {
     return t;
@@ -63,7 +63,8 @@ AuditTail audit_tail(const config::Config& cfg, const app::StatusView& v)
   return t;
 }
 
-std::optional<std::string> stale_line_warning(const AuditTail& t, core::TimeNs now)
+std::optional<std::string> stale_line_warning(const AuditTail& t,
+                                              core::TimeNs now)
 {
   if (!t.incomplete_since || now - *t.incomplete_since <= k_stale_line) {
     return std::nullopt;
@@ -100,11 +101,13 @@ std::optional<core::TimeNs> future(const std::optional<core::TimeNs>& t,
 std::string source_health_text(const Source& s, core::TimeNs now)
 {
   if (!s.health || !s.health->degraded) {
-    return s.health ? fmt::format("active since {}", short_time(s.health->since))
-                    : std::string("active");
+    return s.health
+             ? fmt::format("active since {}", short_time(s.health->since))
+             : std::string("active");
   }
-  return fmt::format("DEGRADED since {} ({} ago): {}", short_time(s.health->since),
-                     human_duration(now - s.health->since), s.health->last_error);
+  return fmt::format(
+    "DEGRADED since {} ({} ago): {}", short_time(s.health->since),
+    human_duration(now - s.health->since), s.health->last_error);
 }
 
 nlohmann::json time_or_null(const std::optional<core::TimeNs>& t)
@@ -131,19 +134,20 @@ nlohmann::ordered_json source_json(const Source& source)
 
 nlohmann::ordered_json registry_json(const app::StatusView& v, core::TimeNs now)
 {
-  return {
-    {"health", std::string(core::to_string(v.health.state))},
-    {"since", v.health.since != 0 ? time_or_null(v.health.since)
-                                  : nlohmann::json(nullptr)},
-    {"last_success", time_or_null(v.health.last_success)},
-    {"last_failure", time_or_null(v.health.last_failure)},
-    {"last_error", v.health.last_error},
-    {"consecutive_failures", v.health.consecutive_failures},
-    {"breaker_open_until", time_or_null(future(v.health.breaker_open_until, now))},
-    {"paused_until", time_or_null(future(v.pause_until, now))}};
+  return {{"health", std::string(core::to_string(v.health.state))},
+          {"since", v.health.since != 0 ? time_or_null(v.health.since)
+                                        : nlohmann::json(nullptr)},
+          {"last_success", time_or_null(v.health.last_success)},
+          {"last_failure", time_or_null(v.health.last_failure)},
+          {"last_error", v.health.last_error},
+          {"consecutive_failures", v.health.consecutive_failures},
+          {"breaker_open_until",
+           time_or_null(future(v.health.breaker_open_until, now))},
+          {"paused_until", time_or_null(future(v.pause_until, now))}};
 }
 
-nlohmann::ordered_json last_pass_json(const std::optional<app::PassRecord>& pass)
+nlohmann::ordered_json last_pass_json(
+  const std::optional<app::PassRecord>& pass)
 {
   if (!pass) {
     return nullptr;
@@ -181,9 +185,8 @@ nlohmann::ordered_json to_json(const app::StatusView& v, core::TimeNs now,
   j["audit_lag_bytes"] =
     tail.lag ? nlohmann::json(*tail.lag) : nlohmann::json(nullptr);
   j["incomplete_line_since"] = time_or_null(tail.incomplete_since);
-  j["jobs"] = {{"pending", v.pending},
-               {"in_flight", v.in_flight},
-               {"failed", v.failed}};
+  j["jobs"] = {
+    {"pending", v.pending}, {"in_flight", v.in_flight}, {"failed", v.failed}};
   j["oldest_due_age_seconds"] =
     v.oldest_due ? nlohmann::json((now - *v.oldest_due) / core::k_ns_per_second)
                  : nlohmann::json(nullptr);
@@ -261,18 +264,20 @@ void add_source_rows(Rows& rows, const app::StatusView& v, core::TimeNs now,
 void add_registry_rows(Rows& rows, const app::StatusView& v, core::TimeNs now)
 {
   const auto ago = [&](const std::optional<core::TimeNs>& t) {
-    return t ? fmt::format("{} ({} ago)", short_time(*t), human_duration(now - *t))
+    return t ? fmt::format("{} ({} ago)", short_time(*t),
+                           human_duration(now - *t))
              : std::string("never");
   };
   const core::Health& h = v.health;
   rows.push_back(
-    {"registry", h.since == 0 ? std::string(core::to_string(h.state))
-                              : fmt::format("{} since {}", core::to_string(h.state),
-                                            short_time(h.since))});
+    {"registry", h.since == 0
+                   ? std::string(core::to_string(h.state))
+                   : fmt::format("{} since {}", core::to_string(h.state),
+                                 short_time(h.since))});
   if (const auto until = future(h.breaker_open_until, now)) {
-    rows.push_back({"breaker", fmt::format("open until {} ({} more)",
-                                           short_time(*until),
-                                           human_duration(*until - now))});
+    rows.push_back(
+      {"breaker", fmt::format("open until {} ({} more)", short_time(*until),
+                              human_duration(*until - now))});
   }
   if (const auto until = future(v.pause_until, now)) {
     rows.push_back({"paused", fmt::format("by the registry (429) until {}",
@@ -289,15 +294,16 @@ void add_work_rows(Rows& rows, const app::StatusView& v, core::TimeNs now)
 {
   rows.push_back({"jobs", fmt::format("{} pending, {} in flight, {} failed",
                                       v.pending, v.in_flight, v.failed)});
-  rows.push_back({"oldest due",
-                  v.oldest_due ? human_duration(now - *v.oldest_due) + " ago"
-                               : "nothing due"});
-  rows.push_back({"members", fmt::format("{} active, {} departed",
-                                         v.members_active, v.members_departed)});
+  rows.push_back({"oldest due", v.oldest_due
+                                  ? human_duration(now - *v.oldest_due) + " ago"
+                                  : "nothing due"});
+  rows.push_back(
+    {"members", fmt::format("{} active, {} departed", v.members_active,
+                            v.members_departed)});
   if (v.invalid_events > 0) {
-    rows.push_back({"invalid events",
-                    fmt::format("{} (membership events with a bad target)",
-                                v.invalid_events)});
+    rows.push_back(
+      {"invalid events", fmt::format("{} (membership events with a bad target)",
+                                     v.invalid_events)});
   }
   if (v.unattributable > 0) {
     rows.push_back(

@@ -19,7 +19,8 @@ volatile std::sig_atomic_t g_interrupted = 0;
 // what was done committed. No SA_RESTART, so waits return at once.
 void catch_signals()
 {
-  struct sigaction sa{};
+  struct sigaction sa
+  {};
   sa.sa_handler = [](int) { g_interrupted = 1; };
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
@@ -43,7 +44,8 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
 
   app::TickOptions options = tick_options(cfg);
   options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
-  options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
+  options.dispatch.max_jobs =
+    flags.max_jobs.value_or(options.dispatch.max_jobs);
   options.interrupted = [] { return g_interrupted != 0; };
   catch_signals();
 
@@ -73,14 +75,17 @@ ExitCode run_tick(const Globals& globals, const TickFlags& flags)
 void register_tick(CLI::App& app, const Globals& globals, Action& action)
 {
   auto flags = std::make_shared<TickFlags>();
-  CLI::App* cmd = app.add_subcommand("tick", "run one pass: recover, walk, dispatch");
+  CLI::App* cmd =
+    app.add_subcommand("tick", "run one pass: recover, walk, dispatch");
   cmd->add_flag("--dry-run", flags->dry_run,
                 "show what the pass would do; send and write nothing");
   cmd->add_flag("--json", flags->json, "with --dry-run: JSON output")
     ->needs("--dry-run");
   cmd->add_option("--max-jobs", flags->max_jobs, "requests at most N jobs")
     ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-seconds", flags->max_seconds, "pass deadline in seconds")
+  cmd
+    ->add_option("--max-seconds", flags->max_seconds,
+                 "pass deadline in seconds")
     ->check(CLI::PositiveNumber);
   cmd->callback([&globals, &action, flags] {
     action = [&globals, flags] {

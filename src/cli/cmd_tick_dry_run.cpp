@@ -48,7 +48,8 @@ struct Plan
 // member), as the store holds it: the batch's changes so far are written, in
 // its transaction.
 // The live job of the member of `did`, if any.
-std::optional<app::JobRow> live_job(store::SqliteStore& store, const std::string& did)
+std::optional<app::JobRow> live_job(store::SqliteStore& store,
+                                    const std::string& did)
 {
   app::JobQuery q;
   q.member_did = did;
@@ -112,8 +113,9 @@ void print_recovery(const Plan& plan)
     fmt::print("recover: {} job(s) in flight belong to the pass running now\n",
                plan.in_flight.size());
   } else {
-    fmt::print("recover: {} job(s) a dead pass left in flight would be put back\n",
-               plan.in_flight.size());
+    fmt::print(
+      "recover: {} job(s) a dead pass left in flight would be put back\n",
+      plan.in_flight.size());
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& j : plan.in_flight) {
@@ -141,15 +143,16 @@ std::string walk_end(const app::TickResult& r)
   if (w.stopped_early) {
     return "stops at the pass deadline";
   }
-  return w.incomplete_tail ? "reaches the end (a last line is still being written)"
-                           : "reaches the end of the log";
+  return w.incomplete_tail
+           ? "reaches the end (a last line is still being written)"
+           : "reaches the end of the log";
 }
 
 void print_walk(const Plan& plan, const app::TickResult& r)
 {
-  fmt::print("walk: {} entries would be read, {} jobs created, {} superseded; {}\n",
-             r.walk.entries, plan.created.size(), plan.superseded.size(),
-             walk_end(r));
+  fmt::print(
+    "walk: {} entries would be read, {} jobs created, {} superseded; {}\n",
+    r.walk.entries, plan.created.size(), plan.superseded.size(), walk_end(r));
   std::vector<std::vector<std::string>> rows;
   for (const auto& j : plan.superseded) {
     rows.push_back({"  supersede", j.id, std::string(core::to_string(j.kind)),
@@ -175,8 +178,9 @@ void print_dispatch(const Plan& plan, const app::TickResult& r)
   std::vector<std::vector<std::string>> rows;
   for (const auto& q : plan.requests) {
     rows.push_back({"  " + q.method, q.url,
-                    q.idempotency_key.empty() ? "(probe)"
-                                              : "Idempotency-Key: " + q.idempotency_key});
+                    q.idempotency_key.empty()
+                      ? "(probe)"
+                      : "Idempotency-Key: " + q.idempotency_key});
   }
   fmt::print("{}", table(rows));
 }
@@ -219,8 +223,9 @@ void print_json(const Plan& plan, const app::TickResult& r, ExitCode code)
   doc["exit_code"] = static_cast<int>(code);
   doc["database_exists"] = plan.database_exists;
   doc["pass_running"] = plan.pass_running;
-  doc["vtc_login"] = plan.vtc_login.empty() ? nlohmann::ordered_json(nullptr)
-                                            : nlohmann::ordered_json(plan.vtc_login);
+  doc["vtc_login"] = plan.vtc_login.empty()
+                       ? nlohmann::ordered_json(nullptr)
+                       : nlohmann::ordered_json(plan.vtc_login);
   auto& rec = doc["in_flight"] = nlohmann::ordered_json::array();
   for (const auto& j : plan.in_flight) {
     rec.push_back({{"id", j.id},
@@ -281,25 +286,28 @@ std::vector<app::JobRow> in_flight_jobs(store::SqliteStore& db)
 // The pass's options, with the walk's hooks noting in `plan` the jobs each
 // change supersedes and creates.
 app::TickOptions dry_run_options(const config::Config& cfg,
-                                 const TickFlags& flags,
-                                 store::SqliteStore& db, Plan& plan)
+                                 const TickFlags& flags, store::SqliteStore& db,
+                                 Plan& plan)
 {
   app::TickOptions options = tick_options(cfg);
   options.max_seconds = flags.max_seconds.value_or(options.max_seconds);
-  options.dispatch.max_jobs = flags.max_jobs.value_or(options.dispatch.max_jobs);
+  options.dispatch.max_jobs =
+    flags.max_jobs.value_or(options.dispatch.max_jobs);
   // The job a change replaces, before it is written; the job it creates,
   // after, with the due time the store gave it.
   options.walk.before_apply = [&db, &plan](const app::WalkChange& change) {
     for (const auto& did : changed_dids(change, false)) {
       if (const auto old = live_job(db, did)) {
-        plan.superseded.push_back({old->id, old->kind, old->target_hash, std::nullopt});
+        plan.superseded.push_back(
+          {old->id, old->kind, old->target_hash, std::nullopt});
       }
     }
   };
   options.walk.after_apply = [&db, &plan](const app::WalkChange& change) {
     for (const auto& did : changed_dids(change, true)) {
       if (const auto made = live_job(db, did)) {
-        plan.created.push_back({made->id, made->kind, made->target_hash, made->due});
+        plan.created.push_back(
+          {made->id, made->kind, made->target_hash, made->due});
       }
     }
   };
@@ -331,7 +339,8 @@ ExitCode run_dry_run(const Globals& globals, const TickFlags& flags)
       if (!cfg.audit_source_is_url()) {
         return open_audit_log(cfg, log_opts);
       }
-      audit::VtcLogOptions o = vtc_log_options(cfg, log_opts, [] { return false; });
+      audit::VtcLogOptions o =
+        vtc_log_options(cfg, log_opts, [] { return false; });
       o.client.on_login = [&](const std::string& did) { plan.vtc_login = did; };
       return std::make_unique<audit::VtcLog>(std::move(o));
     },

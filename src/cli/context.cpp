@@ -39,8 +39,12 @@ config::Config load_config(const Globals& globals)
 store::Binding binding_of(const config::Config& cfg)
 {
   const registry::RecordKey key = record_key(cfg);
-  return {key.authority_id, cfg.registry_url, key.action, key.resource,
-          key.record_type, [](const std::string& url) {
+  return {key.authority_id,
+          cfg.registry_url,
+          key.action,
+          key.resource,
+          key.record_type,
+          [](const std::string& url) {
             return http::checked_origin(url, "registry.url");
           }};
 }
@@ -76,7 +80,8 @@ audit::VtcLogOptions vtc_log_options(const config::Config& cfg,
   o.client.http.proxy = cfg.registry_proxy;
   o.client.http.connect_timeout_seconds =
     static_cast<long>(cfg.registry_connect_timeout_seconds);
-  o.client.http.timeout_seconds = static_cast<long>(cfg.registry_timeout_seconds);
+  o.client.http.timeout_seconds =
+    static_cast<long>(cfg.registry_timeout_seconds);
   o.client.http.max_connections = 1;
   // A page may hold page_size entries of up to max_line_bytes each.
   o.client.http.max_body_bytes =
@@ -128,7 +133,8 @@ registry::RegistryOptions registry_options(const config::Config& cfg)
     util::check_secret_file(r.client_key, "registry.client_key");
   }
   r.proxy = cfg.registry_proxy;
-  r.connect_timeout_seconds = static_cast<long>(cfg.registry_connect_timeout_seconds);
+  r.connect_timeout_seconds =
+    static_cast<long>(cfg.registry_connect_timeout_seconds);
   r.timeout_seconds = static_cast<long>(cfg.registry_timeout_seconds);
   r.concurrency = static_cast<long>(cfg.registry_concurrency);
   return r;

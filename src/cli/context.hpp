@@ -1,9 +1,9 @@
 #pragma once
 
 #include "app/ports.hpp"
+#include "app/tick.hpp"
 #include "audit/log_file.hpp"
 #include "audit/vtc_log.hpp"
-#include "app/tick.hpp"
 #include "config/config.hpp"
 #include "policy/policy_source.hpp"
 #include "registry/http_registry.hpp"
@@ -30,7 +30,10 @@ class SystemClock final : public app::Clock
 {
 public:
   core::TimeNs now() const override;
-  Instant monotonic() const override { return std::chrono::steady_clock::now(); }
+  Instant monotonic() const override
+  {
+    return std::chrono::steady_clock::now();
+  }
 };
 
 // A uniformly random jitter in [0, k] for backoffs (app::Jitter).

@@ -11,8 +11,7 @@
 
 namespace vtc::cli {
 
-ExitCode write_metrics_file(const std::string& path,
-                            store::SqliteStore& store,
+ExitCode write_metrics_file(const std::string& path, store::SqliteStore& store,
                             const app::TickResult& result)
 {
   if (path.empty()) {
@@ -21,9 +20,9 @@ ExitCode write_metrics_file(const std::string& path,
   // Idle passes leave the database alone, so the time of the last successful
   // pass lives on in the file itself.
   std::optional<core::TimeNs> previous;
-  if (std::ifstream in{ path, std::ios::binary }) {
-    const std::string text{ std::istreambuf_iterator<char>(in),
-                            std::istreambuf_iterator<char>() };
+  if (std::ifstream in{path, std::ios::binary}) {
+    const std::string text{std::istreambuf_iterator<char>(in),
+                           std::istreambuf_iterator<char>()};
     previous = app::last_success_in(text);
   }
   try {

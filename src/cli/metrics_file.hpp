@@ -12,8 +12,7 @@ namespace vtc::cli {
 // while the pass still holds the lock (nothing when `path` is empty). Returns
 // the pass's exit code, or 74 after logging an error when the file cannot be
 // written.
-ExitCode write_metrics_file(const std::string& path,
-                            store::SqliteStore& store,
+ExitCode write_metrics_file(const std::string& path, store::SqliteStore& store,
                             const app::TickResult& result);
 
 } // namespace vtc::cli

@@ -39,8 +39,9 @@ int report(ExitCode code, const std::string& what)
 std::string version_line()
 {
   const std::string_view revision = VTC_SYNC_REVISION;
-  return revision.empty() ? fmt::format("vtc-sync {}", VTC_SYNC_VERSION)
-                          : fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision);
+  return revision.empty()
+           ? fmt::format("vtc-sync {}", VTC_SYNC_VERSION)
+           : fmt::format("vtc-sync {} (git {})", VTC_SYNC_VERSION, revision);
 }
 
 // The options every command takes, before or after its name.
@@ -51,7 +52,8 @@ void add_global_options(CLI::App& app, Globals& globals)
   app.add_option("-c,--config", globals.config_path,
                  "config file (TOML); default $VTC_SYNC_CONFIG, else "
                  "/etc/vtc-sync/vtc-sync.toml");
-  app.add_option("--db", globals.db_path, "state database (overrides state.db)");
+  app.add_option("--db", globals.db_path,
+                 "state database (overrides state.db)");
   app.add_option("--log-format", globals.log_format, "stderr log format")
     ->check(CLI::IsMember({"text", "json"}));
   app.add_flag_function(
@@ -90,7 +92,8 @@ int run_action(const Action& action, const Globals& globals)
   } catch (const Error& e) {
     return report(e.code(), e.what());
   } catch (const std::exception& e) {
-    return report(ExitCode::software, fmt::format("internal error: {}", e.what()));
+    return report(ExitCode::software,
+                  fmt::format("internal error: {}", e.what()));
   }
 }
 
@@ -116,9 +119,11 @@ int run(int argc, char** argv)
     util::log::configure(util::log::Format::text, util::log::Level::error);
     const auto extra = app.remaining();
     const std::string what =
-      extra.empty() ? e.what()
-                    : fmt::format("unknown command or argument '{}'", extra.front());
-    return report(ExitCode::usage, fmt::format("{} (see vtc-sync --help)", what));
+      extra.empty()
+        ? e.what()
+        : fmt::format("unknown command or argument '{}'", extra.front());
+    return report(ExitCode::usage,
+                  fmt::format("{} (see vtc-sync --help)", what));
   }
   return run_action(action, globals);
 }

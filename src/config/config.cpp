@@ -18,8 +18,7 @@ namespace {
 constexpr std::string_view k_default_path = "/etc/vtc-sync/vtc-sync.toml";
 constexpr std::string_view k_config_variable = "VTC_SYNC_CONFIG";
 
-Value env_value(const Key& key,
-                const std::string& text,
+Value env_value(const Key& key, const std::string& text,
                 const std::string& where)
 {
   if (key.type != KeyType::integer) {
@@ -51,7 +50,7 @@ void read_env(const Environment& env, Settings& settings)
     const auto where = fmt::format("environment variable {}", variable);
     auto value = env_value(*key, text, where);
     validate(*key, value, where);
-    settings[index_of(*key)] = Setting{ std::move(value), where };
+    settings[index_of(*key)] = Setting{std::move(value), where};
   }
 }
 
@@ -61,12 +60,11 @@ void read_overrides(const Overrides& overrides, Settings& settings)
     const Key& key = *find_key("state", "db");
     Value value = *overrides.state_db;
     validate(key, value, "--db");
-    settings[index_of(key)] = Setting{ std::move(value), "--db" };
+    settings[index_of(key)] = Setting{std::move(value), "--db"};
   }
 }
 
-void check_combinations(const Config& config,
-                        const Settings& settings,
+void check_combinations(const Config& config, const Settings& settings,
                         const std::string& origin)
 {
   for (const auto& key : keys()) {
@@ -182,10 +180,8 @@ Environment process_environment()
   return env;
 }
 
-Config parse(const std::string& toml_text,
-             const std::string& origin,
-             const Environment& env,
-             const Overrides& overrides)
+Config parse(const std::string& toml_text, const std::string& origin,
+             const Environment& env, const Overrides& overrides)
 {
   Settings settings(keys().size());
   read_toml(toml_text, origin, settings);

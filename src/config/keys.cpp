@@ -71,61 +71,50 @@ using C = Config;
 constexpr std::int64_t k_no_max = std::numeric_limits<std::int64_t>::max();
 
 // Row builders, so that the table below reads one key per line.
-constexpr Key integer_key(std::string_view section,
-                          std::string_view name,
-                          std::int64_t C::*field,
-                          std::int64_t min,
+constexpr Key integer_key(std::string_view section, std::string_view name,
+                          std::int64_t C::*field, std::int64_t min,
                           std::int64_t max = k_no_max)
 {
-  return { .section = section,
-           .name = name,
-           .type = KeyType::integer,
-           .field = field,
-           .min = min,
-           .max = max };
+  return {.section = section,
+          .name = name,
+          .type = KeyType::integer,
+          .field = field,
+          .min = min,
+          .max = max};
 }
 
-constexpr Key text_key(KeyType type,
-                       std::string_view section,
-                       std::string_view name,
-                       std::string C::*field,
-                       StringCheck check,
-                       std::string_view range)
+constexpr Key text_key(KeyType type, std::string_view section,
+                       std::string_view name, std::string C::*field,
+                       StringCheck check, std::string_view range)
 {
-  return { .section = section,
-           .name = name,
-           .type = type,
-           .field = field,
-           .check = check,
-           .range = range };
+  return {.section = section,
+          .name = name,
+          .type = type,
+          .field = field,
+          .check = check,
+          .range = range};
 }
 
-constexpr Key string_key(std::string_view section,
-                         std::string_view name,
-                         std::string C::*field,
-                         StringCheck check,
+constexpr Key string_key(std::string_view section, std::string_view name,
+                         std::string C::*field, StringCheck check,
                          std::string_view range)
 {
   return text_key(KeyType::string, section, name, field, check, range);
 }
 
 // Paths are free-form: only the checks common to all strings apply.
-constexpr Key path_key(std::string_view section,
-                       std::string_view name,
-                       std::string C::*field,
-                       StringCheck check = nullptr,
+constexpr Key path_key(std::string_view section, std::string_view name,
+                       std::string C::*field, StringCheck check = nullptr,
                        std::string_view range = {})
 {
   return text_key(KeyType::path, section, name, field, check, range);
 }
 
-constexpr Key url_key(std::string_view section,
-                      std::string_view name,
-                      std::string C::*field,
-                      StringCheck check)
+constexpr Key url_key(std::string_view section, std::string_view name,
+                      std::string C::*field, StringCheck check)
 {
-  return text_key(
-    KeyType::url, section, name, field, check, "http:// or https://");
+  return text_key(KeyType::url, section, name, field, check,
+                  "http:// or https://");
 }
 
 constexpr Key required(Key key)
@@ -220,16 +209,16 @@ std::string default_text(const Key& key)
 const char* type_name(KeyType type)
 {
   switch (type) {
-    case KeyType::string:
-      return "string";
-    case KeyType::path:
-      return "path";
-    case KeyType::url:
-      return "url";
-    case KeyType::integer:
-      return "integer";
-    case KeyType::verify:
-      return "enum";
+  case KeyType::string:
+    return "string";
+  case KeyType::path:
+    return "path";
+  case KeyType::url:
+    return "url";
+  case KeyType::integer:
+    return "integer";
+  case KeyType::verify:
+    return "enum";
   }
   return "string";
 }
@@ -268,9 +257,8 @@ const Key* find_env(std::string_view variable)
 
 bool is_section(std::string_view section)
 {
-  return std::any_of(std::begin(k_keys), std::end(k_keys), [&](const Key& key) {
-    return key.section == section;
-  });
+  return std::any_of(std::begin(k_keys), std::end(k_keys),
+                     [&](const Key& key) { return key.section == section; });
 }
 
 std::string full_name(const Key& key)
@@ -280,8 +268,8 @@ std::string full_name(const Key& key)
 
 std::string env_name(const Key& key)
 {
-  return fmt::format(
-    "{}{}_{}", k_env_prefix, upper(key.section), upper(key.name));
+  return fmt::format("{}{}_{}", k_env_prefix, upper(key.section),
+                     upper(key.name));
 }
 
 std::string range_text(const Key& key)
@@ -298,12 +286,11 @@ const std::map<std::string, KeyInfo>& known_keys()
   static const auto table = [] {
     std::map<std::string, KeyInfo> out;
     for (const auto& key : k_keys) {
-      out.emplace(full_name(key),
-                  KeyInfo{ .name = full_name(key),
-                           .type = type_name(key.type),
-                           .default_value = default_text(key),
-                           .range = range_text(key),
-                           .required = key.required });
+      out.emplace(full_name(key), KeyInfo{.name = full_name(key),
+                                          .type = type_name(key.type),
+                                          .default_value = default_text(key),
+                                          .range = range_text(key),
+                                          .required = key.required});
     }
     return out;
   }();

@@ -17,22 +17,15 @@
 
 namespace vtc::config {
 
-enum class KeyType
-{
-  string,
-  path,
-  url,
-  integer,
-  verify
-};
+enum class KeyType { string, path, url, integer, verify };
 
 // Returns "" when `value` is acceptable, else the reason, phrased to follow
 // the key's name ("must start with 'did:'").
 using StringCheck = std::string (*)(std::string_view value);
 
 // Where a key's value goes in Config.
-using Field = std::
-  variant<std::string Config::*, std::int64_t Config::*, VerifyMode Config::*>;
+using Field = std::variant<std::string Config::*, std::int64_t Config::*,
+                           VerifyMode Config::*>;
 
 // One configuration key. The default is Config's own initialiser unless
 // `default_text` says otherwise.

@@ -38,32 +38,31 @@ std::string toml_reason(std::string_view text)
 std::string a_type(toml::node_type type)
 {
   switch (type) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a floating-point number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
+  case toml::node_type::table:
+    return "a table";
+  case toml::node_type::array:
+    return "an array";
+  case toml::node_type::string:
+    return "a string";
+  case toml::node_type::integer:
+    return "an integer";
+  case toml::node_type::floating_point:
+    return "a floating-point number";
+  case toml::node_type::boolean:
+    return "a boolean";
+  case toml::node_type::date:
+    return "a date";
+  case toml::node_type::time:
+    return "a time";
+  case toml::node_type::date_time:
+    return "a date-time";
+  case toml::node_type::none:
+    break;
   }
   return "nothing";
 }
 
-Value toml_value(const Key& key,
-                 const toml::node& node,
+Value toml_value(const Key& key, const toml::node& node,
                  const std::string& where)
 {
   if (key.type == KeyType::integer) {
@@ -74,17 +73,14 @@ Value toml_value(const Key& key,
     return unshelter(s->get());
   }
   throw ConfigError(
-    fmt::format("{}: '{}' must be {}, not {}",
-                where,
-                full_name(key),
+    fmt::format("{}: '{}' must be {}, not {}", where, full_name(key),
                 key.type == KeyType::integer ? "an integer" : "a string",
                 a_type(node.type())));
 }
 
 // A relative path in the file means relative to the file, so a config directory
 // can be moved or mounted elsewhere as a whole.
-void resolve_path(const Key& key,
-                  const std::filesystem::path& base,
+void resolve_path(const Key& key, const std::filesystem::path& base,
                   Value& value)
 {
   if (key.type != KeyType::path) {
@@ -100,50 +96,42 @@ void resolve_path(const Key& key,
   text = (base / text).string();
 }
 
-void read_section(const std::string& section,
-                  const toml::table& table,
-                  const std::string& origin,
-                  const std::filesystem::path& base,
+void read_section(const std::string& section, const toml::table& table,
+                  const std::string& origin, const std::filesystem::path& base,
                   Settings& settings)
 {
   for (const auto& [name, node] : table) {
     const Key* key = find_key(section, name.str());
     if (key == nullptr) {
-      throw ConfigError(fmt::format("{}:{}: unknown key '{}.{}'",
-                                    origin,
-                                    name.source().begin.line,
-                                    section,
+      throw ConfigError(fmt::format("{}:{}: unknown key '{}.{}'", origin,
+                                    name.source().begin.line, section,
                                     printable(unshelter(name.str()))));
     }
     const auto where = fmt::format("{}:{}", origin, node.source().begin.line);
     auto value = toml_value(*key, node, where);
     validate(*key, value, where);
     resolve_path(*key, base, value);
-    settings[index_of(*key)] = Setting{ std::move(value), where };
+    settings[index_of(*key)] = Setting{std::move(value), where};
   }
 }
 
 } // namespace
 
-void read_toml(const std::string& text,
-               const std::string& origin,
+void read_toml(const std::string& text, const std::string& origin,
                Settings& settings)
 {
   const auto sheltered = shelter(text);
   if (sheltered.clash) {
-    throw ConfigError(fmt::format("{}:{}: unsupported character U+{:04X}",
-                                  origin,
-                                  sheltered.clash_line,
-                                  static_cast<std::uint32_t>(*sheltered.clash)));
+    throw ConfigError(fmt::format(
+      "{}:{}: unsupported character U+{:04X}", origin, sheltered.clash_line,
+      static_cast<std::uint32_t>(*sheltered.clash)));
   }
   toml::table root;
   try {
     root = toml::parse(sheltered.text, origin);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
-    throw ConfigError(fmt::format("{}:{}:{}: {}",
-                                  origin,
-                                  begin.line,
+    throw ConfigError(fmt::format("{}:{}:{}: {}", origin, begin.line,
                                   begin.column,
                                   toml_reason(unshelter(e.description()))));
   }
@@ -152,18 +140,14 @@ void read_toml(const std::string& text,
     const auto line = name.source().begin.line;
     const std::string section = unshelter(name.str());
     if (!is_section(section)) {
-      throw ConfigError(fmt::format("{}:{}: unknown {} '{}'",
-                                    origin,
-                                    line,
+      throw ConfigError(fmt::format("{}:{}: unknown {} '{}'", origin, line,
                                     node.is_table() ? "section" : "key",
                                     printable(section)));
     }
     const auto* table = node.as_table();
     if (table == nullptr) {
       throw ConfigError(fmt::format("{}:{}: '{}' must be a table, not {}",
-                                    origin,
-                                    line,
-                                    section,
+                                    origin, line, section,
                                     a_type(node.type())));
     }
     read_section(section, *table, origin, base, settings);

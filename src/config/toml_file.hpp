@@ -12,8 +12,7 @@ namespace vtc::config {
 // into `settings`; relative paths are resolved against origin's directory.
 // Throws ConfigError "<origin>:<line>[:<col>]: …" for syntax errors, unknown
 // sections and keys, wrong types and invalid values.
-void read_toml(const std::string& text,
-               const std::string& origin,
+void read_toml(const std::string& text, const std::string& origin,
                Settings& settings);
 
 } // namespace vtc::config

@@ -17,7 +17,7 @@ bool sheltered(char32_t c)
 // Copies `text` to the result, re-encoding each code point through `map`.
 // decode_utf8() accepts what toml++'s decoder accepts; other bytes are
 // copied as they are, for toml++ to report.
-template <typename Map>
+template<typename Map>
 std::string recode(std::string_view text, Map map)
 {
   std::string out;
@@ -68,9 +68,8 @@ Sheltered shelter(std::string_view text)
 
 std::string unshelter(std::string_view text)
 {
-  return recode(text, [](char32_t c) {
-    return sheltered(c) ? c - k_plane15 : c;
-  });
+  return recode(text,
+                [](char32_t c) { return sheltered(c) ? c - k_plane15 : c; });
 }
 
 } // namespace vtc::config

@@ -16,25 +16,20 @@ bool is_control(char c)
   return u < 0x20 || u == 0x7f;
 }
 
-void validate_integer(const Key& key,
-                      std::int64_t value,
+void validate_integer(const Key& key, std::int64_t value,
                       const std::string& where)
 {
   if (value < key.min || value > key.max) {
     const auto range = range_text(key);
-    throw ConfigError(fmt::format("{}: '{}' must be {}{}, not {}",
-                                  where,
-                                  full_name(key),
-                                  range.starts_with('>') ? "" : "in ",
-                                  range,
-                                  value));
+    throw ConfigError(
+      fmt::format("{}: '{}' must be {}{}, not {}", where, full_name(key),
+                  range.starts_with('>') ? "" : "in ", range, value));
   }
 }
 
 // Every string may end up in a message, a log line, a C API or a record, so
 // control bytes (NUL and LF among them) are refused everywhere.
-void validate_string(const Key& key,
-                     const std::string& value,
+void validate_string(const Key& key, const std::string& value,
                      const std::string& where)
 {
   if (std::any_of(value.begin(), value.end(), is_control)) {

@@ -255,8 +255,8 @@ bool is_valid_did(std::string_view did)
   std::size_t i = 4;
   // method-name = 1*( %x61-7A / DIGIT )
   const std::size_t method_start = i;
-  while (i < did.size() &&
-         ((did[i] >= 'a' && did[i] <= 'z') || (did[i] >= '0' && did[i] <= '9'))) {
+  while (i < did.size() && ((did[i] >= 'a' && did[i] <= 'z') ||
+                            (did[i] >= '0' && did[i] <= '9'))) {
     ++i;
   }
   if (i == method_start || i >= did.size() || did[i] != ':') {

@@ -59,7 +59,7 @@ struct MembershipEvent
 {
   EventType type = EventType::member_added;
   TimeNs time = 0;
-  std::string role; // MemberAdded: role; RoleChanged: newRole
+  std::string role;                   // MemberAdded: role; RoleChanged: newRole
   Consent consent = Consent::unknown; // consent_changed: the new value
 };
 

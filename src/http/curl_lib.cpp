@@ -3,7 +3,6 @@
 #include "util/error.hpp"
 #include "util/shared_lib.hpp"
 
-
 namespace vtc::http::detail {
 
 namespace {
@@ -27,8 +26,10 @@ CurlLib load()
   util::resolve(lib, k_soname, c.multi_init, "curl_multi_init");
   util::resolve(lib, k_soname, c.multi_setopt, "curl_multi_setopt");
   util::resolve(lib, k_soname, c.multi_add_handle, "curl_multi_add_handle");
-  util::resolve(lib, k_soname, c.multi_remove_handle, "curl_multi_remove_handle");
-  util::resolve(lib, k_soname, c.multi_socket_action, "curl_multi_socket_action");
+  util::resolve(lib, k_soname, c.multi_remove_handle,
+                "curl_multi_remove_handle");
+  util::resolve(lib, k_soname, c.multi_socket_action,
+                "curl_multi_socket_action");
   util::resolve(lib, k_soname, c.multi_info_read, "curl_multi_info_read");
   util::resolve(lib, k_soname, c.multi_cleanup, "curl_multi_cleanup");
   util::resolve(lib, k_soname, c.url, "curl_url");

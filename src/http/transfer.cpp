@@ -112,8 +112,8 @@ template<class T>
 void set(CURL* easy, CURLoption option, T value)
 {
   if (curl().easy_setopt(easy, option, value) != CURLE_OK) {
-    throw Error(ExitCode::software,
-                fmt::format("libcurl refused option {}", static_cast<int>(option)));
+    throw Error(ExitCode::software, fmt::format("libcurl refused option {}",
+                                                static_cast<int>(option)));
   }
 }
 
@@ -222,8 +222,8 @@ int on_timer(CURLM* /*multi*/, long timeout_ms, void* user)
   if (timeout_ms < 0) {
     events->timer.reset();
   } else {
-    events->timer = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(timeout_ms);
+    events->timer =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   }
   return 0;
 }
@@ -263,11 +263,11 @@ Transfers::Transfers(const ClientOptions& options)
   curl().multi_setopt(m_impl->multi, CURLMOPT_TIMERFUNCTION, on_timer);
   curl().multi_setopt(m_impl->multi, CURLMOPT_TIMERDATA, events);
   curl().multi_setopt(m_impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                    options.max_connections);
+                      options.max_connections);
   curl().multi_setopt(m_impl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                    options.max_connections);
+                      options.max_connections);
   curl().multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS,
-                    options.max_connections);
+                      options.max_connections);
 }
 
 Transfers::~Transfers()
@@ -324,7 +324,8 @@ std::vector<std::pair<std::uint64_t, Response>> Transfers::wait(
       if (code == CURLE_OK) {
         curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
       } else {
-        t.response.error = t.error[0] != '\0' ? t.error : curl().easy_strerror(code);
+        t.response.error =
+          t.error[0] != '\0' ? t.error : curl().easy_strerror(code);
         t.response.failure = failure_of(code, t.response.error);
       }
       curl().multi_remove_handle(m_impl->multi, t.easy);
@@ -369,9 +370,8 @@ Response Transfers::perform(Request request)
 {
   constexpr std::uint64_t k_tag = 0;
   add(k_tag, std::move(request));
-  const auto until =
-    std::chrono::steady_clock::now() +
-    std::chrono::seconds(m_impl->options.timeout_seconds + 1);
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::seconds(m_impl->options.timeout_seconds + 1);
   for (;;) {
     auto done = wait(until);
     if (!done.empty()) {

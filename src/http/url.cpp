@@ -23,7 +23,8 @@ struct UrlDeleter
 std::string part(CURLU* u, CURLUPart which, unsigned flags = 0)
 {
   char* value = nullptr;
-  if (curl().url_get(u, which, &value, flags) != CURLUE_OK || value == nullptr) {
+  if (curl().url_get(u, which, &value, flags) != CURLUE_OK ||
+      value == nullptr) {
     return {};
   }
   std::string out(value);
@@ -36,13 +37,15 @@ std::string part(CURLU* u, CURLUPart which, unsigned flags = 0)
 UrlParts parse_url(const std::string& url, const std::string& key)
 {
   std::unique_ptr<CURLU, UrlDeleter> u(curl().url());
-  if (!u || curl().url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+  if (!u ||
+      curl().url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     throw ConfigError(fmt::format("{} '{}': not a valid URL", key, url));
   }
   UrlParts p;
   p.scheme = part(u.get(), CURLUPART_SCHEME);
-  std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(
+    p.scheme.begin(), p.scheme.end(), p.scheme.begin(),
+    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   p.host = part(u.get(), CURLUPART_HOST);
   if (p.host.size() >= 2 && p.host.front() == '[' && p.host.back() == ']') {
     p.host = p.host.substr(1, p.host.size() - 2);
@@ -51,8 +54,8 @@ UrlParts parse_url(const std::string& url, const std::string& key)
   p.has_userinfo = !part(u.get(), CURLUPART_USER).empty() ||
                    !part(u.get(), CURLUPART_PASSWORD).empty();
   if (p.scheme != "http" && p.scheme != "https") {
-    throw ConfigError(
-      fmt::format("{} '{}': scheme must be https (or http to loopback)", key, url));
+    throw ConfigError(fmt::format(
+      "{} '{}': scheme must be https (or http to loopback)", key, url));
   }
   if (p.host.empty()) {
     throw ConfigError(fmt::format("{} '{}': no host", key, url));
@@ -70,8 +73,9 @@ std::string origin(const UrlParts& p)
 bool is_loopback(const std::string& host)
 {
   std::string h = host;
-  std::transform(h.begin(), h.end(), h.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
   if (h == "localhost") {
     return true;
   }

@@ -30,9 +30,9 @@ core::Disposition disposition(const json& v, const std::string& origin,
   }
   const auto d = core::disposition_from(v.get<std::string>());
   if (!d) {
-    throw ConfigError(fmt::format(
-      "{}: {} '{}' is not one of purge, tombstone, historical", origin,
-      key, v.get<std::string>()));
+    throw ConfigError(
+      fmt::format("{}: {} '{}' is not one of purge, tombstone, historical",
+                  origin, key, v.get<std::string>()));
   }
   return *d;
 }
@@ -65,9 +65,9 @@ core::Policy from_json(const json& doc, const std::string& origin)
         const auto d = disposition(v, origin, "departure_options");
         if (std::find(p.departure_options.begin(), p.departure_options.end(),
                       d) != p.departure_options.end()) {
-          throw ConfigError(fmt::format(
-            "{}: departure_options lists '{}' twice", origin,
-            v.get<std::string>()));
+          throw ConfigError(
+            fmt::format("{}: departure_options lists '{}' twice", origin,
+                        v.get<std::string>()));
         }
         p.departure_options.push_back(d);
       }
@@ -94,7 +94,8 @@ json parse_strict(const std::string& text, const std::string& origin)
       } else if (event == json::parse_event_t::key && !seen.empty()) {
         const auto k = parsed.get<std::string>();
         auto& keys = seen.back();
-        if (!duplicate && std::find(keys.begin(), keys.end(), k) != keys.end()) {
+        if (!duplicate &&
+            std::find(keys.begin(), keys.end(), k) != keys.end()) {
           duplicate = k;
         }
         keys.push_back(k);
@@ -132,16 +133,16 @@ core::Policy ask_opa(const PolicyOptions& o)
   client.connect_timeout_seconds = o.connect_timeout_seconds;
   client.timeout_seconds = o.timeout_seconds;
   client.max_connections = 1;
-  http::Request request{"POST", o.opa_url,
-                        {"Content-Type: application/json"},
-                        R"({"input":{}})"};
+  http::Request request{
+    "POST", o.opa_url, {"Content-Type: application/json"}, R"({"input":{}})"};
   const http::Response r = http::perform(client, std::move(request));
   const std::string origin = "policy.opa_url " + o.opa_url;
   if (r.failure != http::Failure::none) {
     throw ConfigError(fmt::format("policy.opa_url {}: {}", o.opa_url, r.error));
   }
   if (r.status != 200) {
-    throw ConfigError(fmt::format("policy.opa_url {}: HTTP {}", o.opa_url, r.status));
+    throw ConfigError(
+      fmt::format("policy.opa_url {}: HTTP {}", o.opa_url, r.status));
   }
   const json answer = parse_strict(r.body, origin);
   if (!answer.is_object() || !answer.contains("result")) {
@@ -159,12 +160,12 @@ std::string file_stamp(const PolicyOptions& o)
   if (o.file.empty()) {
     return {};
   }
-  struct stat st{};
+  struct stat st = {};
   if (::stat(o.file.c_str(), &st) != 0) {
     return "missing";
   }
-  return fmt::format("{}:{}:{}.{:09}", st.st_ino, st.st_size,
-                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  return fmt::format("{}:{}:{}.{:09}", st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec);
 }
 
 bool configured(const PolicyOptions& o)

@@ -23,7 +23,8 @@ bool configured(const PolicyOptions& options);
 // vtc-sync.toml(5), [policy], each of its type, values among
 // purge/tombstone/historical, `departure_options` non-empty without repeats.
 // Throws ConfigError (78) naming `origin` and the key.
-core::Policy parse_policy(const std::string& json_text, const std::string& origin);
+core::Policy parse_policy(const std::string& json_text,
+                          const std::string& origin);
 
 // A short text that changes when the policy file changes (its inode, size
 // and modification time), so a pass can notice an edited policy without

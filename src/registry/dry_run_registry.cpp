@@ -53,8 +53,8 @@ void DryRunRegistry::abandon()
 
 app::Answer DryRunRegistry::probe()
 {
-  m_planned.push_back(PlannedRequest{
-    "", "GET", listing_url(m_base, m_key.authority_id, 1), ""});
+  m_planned.push_back(
+    PlannedRequest{"", "GET", listing_url(m_base, m_key.authority_id, 1), ""});
   return ok();
 }
 

@@ -25,8 +25,10 @@ class DryRunRegistry final : public app::Registry
 public:
   DryRunRegistry(RecordKey key, std::string base,
                  std::vector<PlannedRequest>& planned);
-  app::SentRequest submit(std::uint64_t tag, const app::ClaimedJob& job) override;
-  std::vector<std::pair<std::uint64_t, app::Answer>> wait(Deadline until) override;
+  app::SentRequest submit(std::uint64_t tag,
+                          const app::ClaimedJob& job) override;
+  std::vector<std::pair<std::uint64_t, app::Answer>> wait(
+    Deadline until) override;
   std::size_t running() const override;
   void abandon() override;
   app::Answer probe() override;

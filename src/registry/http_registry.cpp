@@ -65,11 +65,10 @@ struct HttpRegistry::Impl
 
   explicit Impl(RegistryOptions o)
     : options(std::move(o)),
-      transfers(http::ClientOptions{options.ca_file, options.client_cert,
-                                    options.client_key, options.proxy,
-                                    options.connect_timeout_seconds,
-                                    options.timeout_seconds,
-                                    options.concurrency})
+      transfers(http::ClientOptions{
+        options.ca_file, options.client_cert, options.client_key, options.proxy,
+        options.connect_timeout_seconds, options.timeout_seconds,
+        options.concurrency})
   {
     base = admin_base(options.url, options.admin_path);
   }
@@ -125,7 +124,6 @@ std::vector<std::pair<std::uint64_t, app::Answer>> HttpRegistry::wait(
   }
   return out;
 }
-
 
 app::Answer HttpRegistry::probe()
 {

@@ -10,9 +10,9 @@ namespace vtc::registry {
 
 struct RegistryOptions
 {
-  std::string url;        // base URL (checked by checked_origin)
+  std::string url; // base URL (checked by checked_origin)
   std::string admin_path = "/admin/v1";
-  std::string token;      // bearer token, "" = none
+  std::string token; // bearer token, "" = none
   RecordKey key;
   std::string ca_file;
   std::string client_cert;
@@ -30,8 +30,10 @@ public:
   explicit HttpRegistry(RegistryOptions options);
   ~HttpRegistry() override;
 
-  app::SentRequest submit(std::uint64_t tag, const app::ClaimedJob& job) override;
-  std::vector<std::pair<std::uint64_t, app::Answer>> wait(Deadline until) override;
+  app::SentRequest submit(std::uint64_t tag,
+                          const app::ClaimedJob& job) override;
+  std::vector<std::pair<std::uint64_t, app::Answer>> wait(
+    Deadline until) override;
   std::size_t running() const override;
   void abandon() override;
   app::Answer probe() override;

@@ -19,10 +19,9 @@ struct HttpListing::Impl
   Impl(RegistryOptions o, std::int64_t size)
     : options(std::move(o)),
       page_size(size),
-      transfers(http::ClientOptions{options.ca_file, options.client_cert,
-                                    options.client_key, options.proxy,
-                                    options.connect_timeout_seconds,
-                                    options.timeout_seconds, 1})
+      transfers(http::ClientOptions{
+        options.ca_file, options.client_cert, options.client_key, options.proxy,
+        options.connect_timeout_seconds, options.timeout_seconds, 1})
   {
   }
 };
@@ -42,7 +41,8 @@ app::ListingPage parse_listing(const RecordKey& key, const std::string& body,
                  fmt::format("registry listing {}: {}", url, why));
   };
   const auto doc = nlohmann::json::parse(body, nullptr, false);
-  if (!doc.is_object() || !doc.contains("records") || !doc["records"].is_array()) {
+  if (!doc.is_object() || !doc.contains("records") ||
+      !doc["records"].is_array()) {
     throw fail("the answer is not {\"records\": […], \"nextCursor\": …}");
   }
   app::ListingPage page;
@@ -60,8 +60,8 @@ app::ListingPage parse_listing(const RecordKey& key, const std::string& body,
       }
       return r[field].get<std::string>();
     };
-    if (text("authority_id") != key.authority_id || text("action") != key.action ||
-        text("resource") != key.resource) {
+    if (text("authority_id") != key.authority_id ||
+        text("action") != key.action || text("resource") != key.resource) {
       continue; // another authority's, or another binding's
     }
     page.records.push_back({record_id(key, text("entity_id")), r.dump()});
@@ -108,8 +108,9 @@ app::ListingPage HttpListing::page(const std::string& cursor)
   }
   const auto cls = core::classify(false, status, core::Transport::ok);
   const ExitCode code = cls == core::AnswerClass::auth ? ExitCode::config
-                        : cls == core::AnswerClass::transient ? ExitCode::unavailable
-                                                              : ExitCode::protocol;
+                        : cls == core::AnswerClass::transient
+                          ? ExitCode::unavailable
+                          : ExitCode::protocol;
   throw Error(code, fmt::format("registry listing {}: HTTP {}", url, status));
 }
 

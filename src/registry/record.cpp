@@ -18,8 +18,8 @@ std::string record_id(const RecordKey& key, const std::string& entity_id)
       throw ConfigError("a record field contains a line feed");
     }
   }
-  const std::string preimage = fmt::format(
-    "{}\n{}\n{}\n{}", key.authority_id, entity_id, key.action, key.resource);
+  const std::string preimage = fmt::format("{}\n{}\n{}\n{}", key.authority_id,
+                                           entity_id, key.action, key.resource);
   return util::hex(util::sha256(preimage));
 }
 
@@ -95,7 +95,8 @@ std::string Records::reconcile_job_id(const std::string& did,
 
 std::string Records::retire_job_id(const std::string& did) const
 {
-  return "retire:" + util::hex(util::sha256(record_id(m_key, did))).substr(0, 32);
+  return "retire:" +
+         util::hex(util::sha256(record_id(m_key, did))).substr(0, 32);
 }
 
 } // namespace vtc::registry

@@ -41,7 +41,6 @@ app::SentRequest request_for(const RecordKey& key, const app::ClaimedJob& job);
 
 } // namespace vtc::registry
 
-
 namespace vtc::registry {
 
 // Record ids and bodies for one community's records.

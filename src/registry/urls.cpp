@@ -39,8 +39,9 @@ std::string record_url(const std::string& base, const std::string& id)
   return base + "/records/" + id;
 }
 
-std::string listing_url(const std::string& base, const std::string& authority_id,
-                        std::int64_t limit, const std::string& cursor)
+std::string listing_url(const std::string& base,
+                        const std::string& authority_id, std::int64_t limit,
+                        const std::string& cursor)
 {
   std::string url = fmt::format("{}/records?authority_id={}&limit={}", base,
                                 url_escape(authority_id), limit);

@@ -14,7 +14,8 @@ std::string admin_base(std::string url, const std::string& admin_path);
 std::string record_url(const std::string& base, const std::string& id);
 
 // {base}/records?authority_id=…&limit=…[&cursor=…], values percent-encoded.
-std::string listing_url(const std::string& base, const std::string& authority_id,
-                        std::int64_t limit, const std::string& cursor = "");
+std::string listing_url(const std::string& base,
+                        const std::string& authority_id, std::int64_t limit,
+                        const std::string& cursor = "");
 
 } // namespace vtc::registry

@@ -19,8 +19,7 @@ UsageError target_exists(const std::string& target)
 
 } // namespace
 
-std::string backup(const std::string& db_path,
-                   const Binding& binding,
+std::string backup(const std::string& db_path, const Binding& binding,
                    const std::string& target)
 {
   struct stat st

@@ -17,10 +17,9 @@ namespace vtc::store {
 // Throws UsageError (64) when `target` exists (checked first and again,
 // atomically, when linking), NoInputError (66) when `db_path` does not
 // exist (nothing is created), ConfigError (78) for an empty database, a
-// schema version other than the binary's or another binding, StoreError (74) on SQLite failures and
-// IoError (74) on file failures.
-std::string backup(const std::string& db_path,
-                   const Binding& binding,
+// schema version other than the binary's or another binding, StoreError (74) on
+// SQLite failures and IoError (74) on file failures.
+std::string backup(const std::string& db_path, const Binding& binding,
                    const std::string& target);
 
 } // namespace vtc::store

@@ -31,7 +31,7 @@ namespace {
 
 bool exists(const std::string& path)
 {
-  struct stat st{};
+  struct stat st = {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -61,7 +61,8 @@ Schema check_schema(SQLite::Database& db, const std::string& path,
       path, have, want));
   }
   const bool empty =
-    have == 0 && db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt() == 0;
+    have == 0 &&
+    db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt() == 0;
   if (!empty) {
     // No release of vtc-sync wrote an older version: nothing to upgrade.
     throw ConfigError(fmt::format(
@@ -150,9 +151,9 @@ std::optional<std::string> meta_get(SQLite::Database& db, const char* key)
 
 void meta_set(SQLite::Database& db, const char* key, const std::string& value)
 {
-  SQLite::Statement st(
-    db, "INSERT INTO meta(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  SQLite::Statement st(db,
+                       "INSERT INTO meta(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   detail::bind(st, key, value);
   st.exec();
 }
@@ -193,8 +194,8 @@ std::unique_ptr<SQLite::Database> hold_snapshot(const std::string& path)
   if (!exists(path)) {
     return nullptr;
   }
-  auto db = std::make_unique<SQLite::Database>(
-    path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOFOLLOW);
+  auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY |
+                                                       SQLITE_OPEN_NOFOLLOW);
   db->setBusyTimeout(5000);
   db->exec("BEGIN");
   db->execAndGet("SELECT count(*) FROM sqlite_schema"); // the read starts
@@ -214,8 +215,8 @@ namespace {
 // passes 128 KiB. When every walked UPDATE built and freed an ephemeral
 // table (for a CHECK with an IN list; see store/schema.cpp), that cost two
 // brk calls each: 132,000 in a 300,000-entry walk, more than half its
-// time. Now the walk frees little at once (a 1,000,000-entry walk makes 937 brk calls
-// without this setting, 257 with it, in the same time), and the heap
+// time. Now the walk frees little at once (a 1,000,000-entry walk makes 937 brk
+// calls without this setting, 257 with it, in the same time), and the heap
 // keeps up to 32 MiB free in case a statement does.
 //
 // Setting the trim threshold also freezes the size above which glibc maps

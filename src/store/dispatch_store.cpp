@@ -78,10 +78,10 @@ namespace {
 std::string due_query(app::ClaimScope scope, std::string_view columns,
                       std::string_view joins = "")
 {
-  std::string sql = fmt::format(
-    "SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id {}"
-    "WHERE j.state = 'pending' AND j.due <= ? ",
-    columns, joins);
+  std::string sql =
+    fmt::format("SELECT {} FROM jobs j JOIN members m ON m.id = j.member_id {}"
+                "WHERE j.state = 'pending' AND j.due <= ? ",
+                columns, joins);
   // A withdrawn consent's delete needs no policy; unknown consent under
   // require_consent does, and what it sends is decided at the claim.
   // Unknown consent is NULL: `IS`, so that NOT of this is true for it.
@@ -122,7 +122,8 @@ namespace {
 // member may be published again waits).
 bool sendable(app::ClaimScope scope, const app::ClaimedJob& j)
 {
-  return scope != app::ClaimScope::removals_only || j.send == core::Send::erase ||
+  return scope != app::ClaimScope::removals_only ||
+         j.send == core::Send::erase ||
          j.member.status == core::MemberStatus::departed;
 }
 
@@ -151,7 +152,8 @@ app::ClaimedJob claimed_from(SQLite::Statement& st,
   j.member = m.state;
   j.mirror =
     detail::mirror_state(st.getColumn(7 + detail::k_member_column_count));
-  const core::SendDecision d = core::decide_send(j.member, j.mirror, publication);
+  const core::SendDecision d =
+    core::decide_send(j.member, j.mirror, publication);
   j.send = d.send;
   skip_reason = d.skip_reason;
   return j;
@@ -257,8 +259,8 @@ void end_attempt(SqliteStore::Impl& impl, const app::Finished& f,
   detail::bind(*attempt, now,
                f.answer.status != 0 ? std::optional(f.answer.status)
                                     : std::nullopt,
-               core::to_string(f.answer.cls), f.answer.error,
-               f.sent.key_digest, detail::Blob{id});
+               core::to_string(f.answer.cls), f.answer.error, f.sent.key_digest,
+               detail::Blob{id});
   attempt->exec();
   attempt->reset();
 }
@@ -300,9 +302,9 @@ void job_waits(SqliteStore::Impl& impl, const app::Finished& f,
 {
   const auto& j = f.job;
   const bool spent = f.step == core::NextStep::retry;
-  auto up = impl.prepare(
-    "UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
-    "last_error = ? WHERE member_id = ? AND id = ?");
+  auto up =
+    impl.prepare("UPDATE jobs SET state = 'pending', due = ?, attempts = ?, "
+                 "last_error = ? WHERE member_id = ? AND id = ?");
   detail::bind(*up, spent ? f.due : now, spent ? j.attempts : j.attempts - 1,
                f.answer.error, j.member_id, detail::Blob{id});
   impl.moved("jobs.in_flight", "jobs.pending", up->exec());
@@ -316,12 +318,12 @@ void job_failed(SqliteStore::Impl& impl, const app::Finished& f,
                          "WHERE member_id = ? AND id = ?");
   detail::bind(*up, f.answer.error, j.member_id, detail::Blob{id});
   impl.moved("jobs.in_flight", "jobs.failed", up->exec());
-  impl.add_outcome(
-    {core::OutcomeKind::failed, j.id, j.attempts, j.key_id, j.target_hash,
-     json{{"http_status", f.answer.status},
-          {"class", std::string(core::to_string(f.answer.cls))},
-          {"error", f.answer.error}}
-       .dump(-1, ' ', false, json::error_handler_t::replace)});
+  impl.add_outcome({core::OutcomeKind::failed, j.id, j.attempts, j.key_id,
+                    j.target_hash,
+                    json{{"http_status", f.answer.status},
+                         {"class", std::string(core::to_string(f.answer.cls))},
+                         {"error", f.answer.error}}
+                      .dump(-1, ' ', false, json::error_handler_t::replace)});
 }
 
 // Adds the requests made, by answer class, to the counters.
@@ -348,12 +350,11 @@ void write_health(SqliteStore::Impl& impl, const core::Health& health)
   }
   detail::meta_set(*impl.db, "health", health_to_json(health).dump());
   if (before.state != health.state) {
-    impl.add_outcome(
-      {core::OutcomeKind::status_changed, "", 0, "", "",
-       json{{"from", std::string(core::to_string(before.state))},
-            {"to", std::string(core::to_string(health.state))},
-            {"error", health.last_error}}
-         .dump(-1, ' ', false, json::error_handler_t::replace)});
+    impl.add_outcome({core::OutcomeKind::status_changed, "", 0, "", "",
+                      json{{"from", std::string(core::to_string(before.state))},
+                           {"to", std::string(core::to_string(health.state))},
+                           {"error", health.last_error}}
+                        .dump(-1, ' ', false, json::error_handler_t::replace)});
   }
 }
 
@@ -467,9 +468,9 @@ std::int64_t SqliteStore::recover_in_flight(
       detail::k_job_target, detail::k_job_keys));
     auto job = impl.prepare("UPDATE jobs SET state = ?, due = ?, "
                             "last_error = 'interrupted' WHERE member_id = ?");
-    auto attempt = impl.prepare(
-      "UPDATE attempts SET finished = ?, class = 'interrupted' "
-      "WHERE job_id = ? AND finished IS NULL");
+    auto attempt =
+      impl.prepare("UPDATE attempts SET finished = ?, class = 'interrupted' "
+                   "WHERE job_id = ? AND finished IS NULL");
     std::int64_t n = 0;
     const core::TimeNs now = impl.clock.now();
     while (st->executeStep()) {
@@ -481,8 +482,9 @@ std::int64_t SqliteStore::recover_in_flight(
       impl.moved("jobs.in_flight", exhausted ? "jobs.failed" : "jobs.pending",
                  job->exec());
       job->reset();
-      const std::string id(static_cast<const char*>(st->getColumn(0).getBlob()),
-                           static_cast<std::size_t>(st->getColumn(0).getBytes()));
+      const std::string id(
+        static_cast<const char*>(st->getColumn(0).getBlob()),
+        static_cast<std::size_t>(st->getColumn(0).getBytes()));
       detail::bind(*attempt, now, detail::Blob{id});
       attempt->exec();
       attempt->reset();

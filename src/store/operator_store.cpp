@@ -86,8 +86,8 @@ std::vector<app::AttemptRow> attempts_of(SQLite::Database& db,
     // Known once the request was built and answered ("" for a request a
     // pass died in).
     if (!att.getColumn(8).isNull()) {
-      a.idempotency_key = core::idempotency_key(
-        id, att.getColumn(4).getInt64(), att.getColumn(8).getInt64());
+      a.idempotency_key = core::idempotency_key(id, att.getColumn(4).getInt64(),
+                                                att.getColumn(8).getInt64());
     }
     if (!att.getColumn(5).isNull()) {
       a.http_status = att.getColumn(5).getInt();
@@ -199,9 +199,10 @@ std::vector<app::JobChange> change_failed(SqliteStore::Impl& impl,
       if (key.empty()) {
         result.push_back(app::JobChange::not_found);
       } else if (find.executeStep()) {
-        change(find.getColumn(0).getInt64(), detail::job_id_text(key),
-               find.getColumn(1).getInt64(), detail::uuid_text(find.getColumn(2)),
-               detail::hash_text(find.getColumn(3)), find.getColumn(4).getInt64());
+        change(
+          find.getColumn(0).getInt64(), detail::job_id_text(key),
+          find.getColumn(1).getInt64(), detail::uuid_text(find.getColumn(2)),
+          detail::hash_text(find.getColumn(3)), find.getColumn(4).getInt64());
         result.push_back(app::JobChange::done);
       } else {
         detail::bind(any, detail::Blob{key});
@@ -235,9 +236,9 @@ std::vector<app::JobChange> SqliteStore::retry(
         detail::bind(up, now, member);
         m_impl->moved("jobs.failed", "jobs.pending", up.exec());
         up.reset();
-        m_impl->add_outcome(
-          {core::OutcomeKind::retried, id, attempts, key_id, hash,
-           nlohmann::json{{"retry", retries + 1}}.dump()});
+        m_impl->add_outcome({core::OutcomeKind::retried, id, attempts, key_id,
+                             hash,
+                             nlohmann::json{{"retry", retries + 1}}.dump()});
       });
   });
 }

@@ -20,10 +20,10 @@ struct Overlay
 {
   sqlite3_file* real = nullptr; // the default VFS's file, or null
   std::int64_t real_size = 0;
-  bool whole = false;           // `data` is the file: no reads of `real`
-  std::string data;             // the whole file, when `whole`
+  bool whole = false; // `data` is the file: no reads of `real`
+  std::string data;   // the whole file, when `whole`
   std::map<std::int64_t, std::string> writes; // by offset, when not `whole`
-  std::int64_t size = 0;        // the file's size as written
+  std::int64_t size = 0;                      // the file's size as written
 
   Overlay() = default;
   Overlay(const Overlay&) = delete;
@@ -63,7 +63,8 @@ struct Overlay
         const std::int64_t from = std::max(offset, it->first);
         const std::int64_t to = std::min(end, std::min(w_end, size));
         if (from < to) {
-          std::memcpy(bytes + (from - offset), it->second.data() + (from - it->first),
+          std::memcpy(bytes + (from - offset),
+                      it->second.data() + (from - it->first),
                       static_cast<std::size_t>(to - from));
         }
       }
@@ -79,7 +80,8 @@ struct Overlay
       if (static_cast<std::int64_t>(data.size()) < end) {
         data.resize(static_cast<std::size_t>(end));
       }
-      std::memcpy(data.data() + offset, bytes, static_cast<std::size_t>(amount));
+      std::memcpy(data.data() + offset, bytes,
+                  static_cast<std::size_t>(amount));
     } else {
       // SQLite writes the database a page at a time, at the same offsets.
       std::string& w = writes[offset];
@@ -137,7 +139,10 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size)
   return SQLITE_OK;
 }
 
-int x_sync(sqlite3_file*, int) { return SQLITE_OK; }
+int x_sync(sqlite3_file*, int)
+{
+  return SQLITE_OK;
+}
 
 int x_file_size(sqlite3_file* f, sqlite3_int64* size)
 {
@@ -147,28 +152,46 @@ int x_file_size(sqlite3_file* f, sqlite3_int64* size)
 
 // No locks: nothing of the real files is written, and the connection is
 // the only one on its overlay.
-int x_lock(sqlite3_file*, int) { return SQLITE_OK; }
-int x_unlock(sqlite3_file*, int) { return SQLITE_OK; }
+int x_lock(sqlite3_file*, int)
+{
+  return SQLITE_OK;
+}
+int x_unlock(sqlite3_file*, int)
+{
+  return SQLITE_OK;
+}
 int x_check_reserved(sqlite3_file*, int* out)
 {
   *out = 0;
   return SQLITE_OK;
 }
-int x_file_control(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
-int x_sector_size(sqlite3_file*) { return 4096; }
-int x_device(sqlite3_file*) { return 0; }
+int x_file_control(sqlite3_file*, int, void*)
+{
+  return SQLITE_NOTFOUND;
+}
+int x_sector_size(sqlite3_file*)
+{
+  return 4096;
+}
+int x_device(sqlite3_file*)
+{
+  return 0;
+}
 
 // Version 1: no shared memory, so SQLite keeps the WAL index in its heap
 // (it must, with locking_mode EXCLUSIVE set before the first read).
 const sqlite3_io_methods k_methods = {
-  1,           x_close,      x_read,          x_write,
-  x_truncate,  x_sync,       x_file_size,     x_lock,
-  x_unlock,    x_check_reserved, x_file_control, x_sector_size,
-  x_device,    nullptr,      nullptr,         nullptr,
-  nullptr,     nullptr,      nullptr,
+  1,          x_close,          x_read,         x_write,
+  x_truncate, x_sync,           x_file_size,    x_lock,
+  x_unlock,   x_check_reserved, x_file_control, x_sector_size,
+  x_device,   nullptr,          nullptr,        nullptr,
+  nullptr,    nullptr,          nullptr,
 };
 
-sqlite3_vfs* base() { return sqlite3_vfs_find(nullptr); }
+sqlite3_vfs* base()
+{
+  return sqlite3_vfs_find(nullptr);
+}
 
 // Opens `name` read-only through the default VFS into `o`, if it exists.
 int open_real(const char* name, int flags, Overlay& o)
@@ -221,9 +244,9 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags,
     overlay->whole = true;
     overlay->data.resize(static_cast<std::size_t>(overlay->real_size));
     if (overlay->real_size > 0) {
-      const int rc = overlay->real->pMethods->xRead(
-        overlay->real, overlay->data.data(),
-        static_cast<int>(overlay->real_size), 0);
+      const int rc =
+        overlay->real->pMethods->xRead(overlay->real, overlay->data.data(),
+                                       static_cast<int>(overlay->real_size), 0);
       if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) {
         return rc;
       }
@@ -239,7 +262,10 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags,
 }
 
 // Nothing real is ever deleted; the files this VFS opens are in memory.
-int x_delete(sqlite3_vfs*, const char*, int) { return SQLITE_OK; }
+int x_delete(sqlite3_vfs*, const char*, int)
+{
+  return SQLITE_OK;
+}
 
 int x_access(sqlite3_vfs*, const char* name, int what, int* out)
 {
@@ -256,7 +282,10 @@ int x_randomness(sqlite3_vfs*, int n, char* out)
   return base()->xRandomness(base(), n, out);
 }
 
-int x_sleep(sqlite3_vfs*, int us) { return base()->xSleep(base(), us); }
+int x_sleep(sqlite3_vfs*, int us)
+{
+  return base()->xSleep(base(), us);
+}
 
 int x_current_time(sqlite3_vfs*, double* out)
 {

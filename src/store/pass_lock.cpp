@@ -17,7 +17,8 @@ PassLock::PassLock(const std::string& db_path)
   const std::string path = db_path + ".lock";
   m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (m_fd < 0) {
-    throw StoreError(fmt::format("lock file {}: {}", path, std::strerror(errno)));
+    throw StoreError(
+      fmt::format("lock file {}: {}", path, std::strerror(errno)));
   }
   if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

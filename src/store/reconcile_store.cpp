@@ -52,12 +52,12 @@ std::vector<app::MirroredMember> select_mirrored(
   SQLite::Database& db, const std::optional<std::string>& did)
 {
   SQLite::Statement st(
-    db, fmt::format("SELECT {}, r.state, r.body, j.id IS NOT NULL FROM members m "
-                    "LEFT JOIN mirror r ON r.member_id = m.id "
-                    "LEFT JOIN jobs j ON j.member_id = m.id "
-                    "WHERE {} ORDER BY m.id",
-                    detail::k_member_columns,
-                    did ? "m.did = ?" : "m.did IS NOT NULL"));
+    db, fmt::format(
+          "SELECT {}, r.state, r.body, j.id IS NOT NULL FROM members m "
+          "LEFT JOIN mirror r ON r.member_id = m.id "
+          "LEFT JOIN jobs j ON j.member_id = m.id "
+          "WHERE {} ORDER BY m.id",
+          detail::k_member_columns, did ? "m.did = ?" : "m.did IS NOT NULL"));
   if (did) {
     detail::bind(st, *did);
   }
@@ -84,7 +84,8 @@ std::vector<app::MirroredMember> SqliteStore::mirrored_members()
                  [&] { return select_mirrored(*m_impl->db, std::nullopt); });
 }
 
-std::optional<app::MirroredMember> SqliteStore::mirrored_member(const std::string& did)
+std::optional<app::MirroredMember> SqliteStore::mirrored_member(
+  const std::string& did)
 {
   return guarded(m_impl->path, [&]() -> std::optional<app::MirroredMember> {
     auto found = select_mirrored(*m_impl->db, did);

@@ -1,8 +1,8 @@
 #include "store/sqlite_store.hpp"
 
 #include "store/connection.hpp"
-#include "store/store_impl.hpp"
 #include "store/schema.hpp"
+#include "store/store_impl.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -14,8 +14,8 @@
 namespace vtc::store {
 
 using detail::guarded;
-using detail::meta_json;
 using detail::member_from;
+using detail::meta_json;
 using detail::WriteTransaction;
 using nlohmann::json;
 
@@ -66,7 +66,8 @@ SqliteStore::SqliteStore(const std::string& path, OpenMode mode,
 void SqliteStore::Impl::open(OpenMode mode, const Binding& binding)
 {
   if (mode == OpenMode::scratch) {
-    snapshot = detail::guarded(path, [&] { return detail::hold_snapshot(path); });
+    snapshot =
+      detail::guarded(path, [&] { return detail::hold_snapshot(path); });
   }
   db = detail::open_connection(path, mode, binding);
   sqlite3_rollback_hook(
@@ -92,8 +93,8 @@ void SqliteStore::Impl::commit(detail::WriteTransaction& tx)
   tx.commit();
 }
 
-std::optional<std::int64_t> SqliteStore::Impl::key_ref(const std::string& key_id,
-                                                       bool add)
+std::optional<std::int64_t> SqliteStore::Impl::key_ref(
+  const std::string& key_id, bool add)
 {
   if (auto it = key_refs.find(key_id); it != key_refs.end()) {
     return it->second;
@@ -138,7 +139,6 @@ std::optional<app::Cursor> SqliteStore::cursor()
     return cursor_from_json(*j);
   });
 }
-
 
 std::optional<app::Member> SqliteStore::Impl::find_member(
   const std::string& did, const std::string& key_id, bool& key_stored)
@@ -197,8 +197,8 @@ std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
                     "target_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
   const std::string job_id =
     o.job_id.empty() ? "" : detail::new_job_id_bytes(o.job_id);
-  detail::bind(*st, clock.now(), core::to_string(o.kind),
-               detail::Blob{job_id}, o.attempts, key_ref(o.key_id, true),
+  detail::bind(*st, clock.now(), core::to_string(o.kind), detail::Blob{job_id},
+               o.attempts, key_ref(o.key_id, true),
                detail::Blob{detail::hash_bytes(o.target_hash)}, o.detail);
   st->exec();
   const std::int64_t seq = db->getLastInsertRowid();
@@ -214,8 +214,6 @@ std::int64_t SqliteStore::Impl::add_outcome(const app::Outcome& o)
   }
   return seq;
 }
-
-
 
 void SqliteStore::set_audit_failure(const std::optional<app::AuditFailure>& f)
 {
@@ -245,9 +243,10 @@ std::optional<app::AuditFailure> SqliteStore::audit_failure()
     if (!j) {
       return std::nullopt;
     }
-    return app::AuditFailure{
-      j->at("line").get<std::int64_t>(), j->at("event_id").get<std::string>(),
-      j->at("reason").get<std::string>(), j->at("detail").get<std::string>(), ""};
+    return app::AuditFailure{j->at("line").get<std::int64_t>(),
+                             j->at("event_id").get<std::string>(),
+                             j->at("reason").get<std::string>(),
+                             j->at("detail").get<std::string>(), ""};
   });
 }
 
@@ -261,8 +260,9 @@ void SqliteStore::skip_entry(const std::optional<app::Cursor>& from,
     const std::optional<app::Cursor> now =
       stored ? std::optional(cursor_from_json(*stored)) : std::nullopt;
     if (now != from) {
-      throw Error(ExitCode::temp_fail,
-                  "audit skip: a pass moved the cursor meanwhile; nothing changed");
+      throw Error(
+        ExitCode::temp_fail,
+        "audit skip: a pass moved the cursor meanwhile; nothing changed");
     }
     detail::meta_set(db, "cursor", detail::cursor_to_json(to).dump());
     detail::meta_erase(db, "audit_failure");

@@ -25,9 +25,9 @@ struct Binding
 };
 
 enum class OpenMode {
-  pass,      // tick: may create the schema (the caller holds the PassLock)
+  pass,       // tick: may create the schema (the caller holds the PassLock)
   read_write, // operator commands that change rows; schema must be current
-  read_only, // everything else; never writes
+  read_only,  // everything else; never writes
   // tick --dry-run: reads the file (a snapshot of it, held open) as it is
   // and keeps every write in memory (store/overlay_vfs.hpp); created like
   // a pass would, from nothing when the file does not exist. The files
@@ -73,7 +73,8 @@ public:
 
   // app::MirrorStore
   std::vector<app::MirroredMember> mirrored_members() override;
-  std::optional<app::MirroredMember> mirrored_member(const std::string& did) override;
+  std::optional<app::MirroredMember> mirrored_member(
+    const std::string& did) override;
   void add_jobs(const std::vector<app::ReconcileJob>& jobs) override;
 
   // app::Settings

@@ -39,16 +39,12 @@ constexpr std::pair<std::string_view, std::int64_t app::StatusView::*>
 void SqliteStore::record_pass(const app::PassRecord& p)
 {
   guarded(m_impl->path, [&] {
-    const json j = {{"started", p.started},
-                    {"finished", p.finished},
-                    {"exit_code", p.exit_code},
-                    {"entries", p.entries},
-                    {"jobs_created", p.jobs_created},
-                    {"jobs_superseded", p.jobs_superseded},
-                    {"recovered", p.recovered},
-                    {"sent", p.sent},
-                    {"succeeded", p.succeeded},
-                    {"failed", p.failed}};
+    const json j = {
+      {"started", p.started},           {"finished", p.finished},
+      {"exit_code", p.exit_code},       {"entries", p.entries},
+      {"jobs_created", p.jobs_created}, {"jobs_superseded", p.jobs_superseded},
+      {"recovered", p.recovered},       {"sent", p.sent},
+      {"succeeded", p.succeeded},       {"failed", p.failed}};
     WriteTransaction tx(*m_impl->db);
     detail::meta_set(*m_impl->db, "last_pass", j.dump());
     if (p.exit_code == 0) {
@@ -162,7 +158,8 @@ std::string jobs_sql(const app::JobQuery& q)
   }
   if (q.state) {
     // Spelled out, so the planner can use the state's partial index.
-    where.emplace_back(fmt::format("j.state = '{}'", core::to_string(*q.state)));
+    where.emplace_back(
+      fmt::format("j.state = '{}'", core::to_string(*q.state)));
   }
   if (q.kind) {
     where.emplace_back("j.kind = :kind");

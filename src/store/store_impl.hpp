@@ -22,10 +22,7 @@ namespace detail {
 class Prepared
 {
 public:
-  explicit Prepared(SQLite::Statement& st)
-    : m_st(&st)
-  {
-  }
+  explicit Prepared(SQLite::Statement& st) : m_st(&st) {}
   ~Prepared() { m_st->tryReset(); }
   Prepared(const Prepared&) = delete;
   Prepared& operator=(const Prepared&) = delete;

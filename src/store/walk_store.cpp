@@ -59,9 +59,9 @@ std::int64_t update_member(SqliteStore::Impl& impl,
   std::int64_t id = m.id;
   std::optional<core::MemberStatus> before = change.stored_status;
   if (id == 0 || !before) {
-    auto old = impl.prepare(id != 0
-                              ? "SELECT id, status FROM members WHERE id = ?"
-                              : "SELECT id, status FROM members WHERE did = ?");
+    auto old =
+      impl.prepare(id != 0 ? "SELECT id, status FROM members WHERE id = ?"
+                           : "SELECT id, status FROM members WHERE did = ?");
     if (id != 0) {
       detail::bind(*old, id);
     } else {
@@ -107,7 +107,7 @@ void add_key_pair(SqliteStore::Impl& impl, std::int64_t member_id,
 } // namespace
 
 std::int64_t SqliteStore::Impl::write_member(const app::WalkChange& change,
-                                            bool& fresh)
+                                             bool& fresh)
 {
   std::optional<std::int64_t> inserted;
   if (change.member.id == 0) {
@@ -275,7 +275,8 @@ void SqliteStore::Impl::rotate(const app::WalkChange& change,
   }
   // A row of the old DID keeps the old record's mirror and gets the job
   // that deletes it; once that succeeds, the row and the DID go.
-  auto retired = prepare("INSERT INTO members(did, status) VALUES (?, 'purged')");
+  auto retired =
+    prepare("INSERT INTO members(did, status) VALUES (?, 'purged')");
   detail::bind(*retired, rotation.old_did);
   retired->exec();
   moved("", "members.purged");
@@ -293,10 +294,7 @@ namespace {
 class SqliteWalk final : public app::WalkTransaction
 {
 public:
-  explicit SqliteWalk(SqliteStore::Impl& impl)
-    : m_impl(impl), m_tx(*impl.db)
-  {
-  }
+  explicit SqliteWalk(SqliteStore::Impl& impl) : m_impl(impl), m_tx(*impl.db) {}
 
   std::optional<app::Member> find_member(const std::string& did,
                                          const std::string& key_id,
@@ -324,7 +322,8 @@ public:
   void commit(const app::Cursor& cursor) override
   {
     guarded(m_impl.path, [&] {
-      detail::meta_set(*m_impl.db, "cursor", detail::cursor_to_json(cursor).dump());
+      detail::meta_set(*m_impl.db, "cursor",
+                       detail::cursor_to_json(cursor).dump());
       m_impl.commit(m_tx);
     });
   }

@@ -23,9 +23,9 @@ std::pair<std::string, std::string> split_path(const std::string& path)
 {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) {
-    return { ".", path };
+    return {".", path};
   }
-  return { slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1) };
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
 } // namespace
@@ -117,8 +117,7 @@ bool TempFile::link_destination()
   return true;
 }
 
-void write_file_atomically(const std::string& path,
-                           std::string_view content,
+void write_file_atomically(const std::string& path, std::string_view content,
                            unsigned mode)
 {
   TempFile tmp(path, mode);

@@ -44,8 +44,7 @@ private:
 // Replaces `path` with `content` atomically (temporary file, rename), so
 // a reader sees the old or the new content, never a mix; not synced to disk.
 // Throws IoError (74) naming the path.
-void write_file_atomically(const std::string& path,
-                           std::string_view content,
+void write_file_atomically(const std::string& path, std::string_view content,
                            unsigned mode = 0644);
 
 } // namespace vtc::util

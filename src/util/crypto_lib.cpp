@@ -27,11 +27,14 @@ CryptoLib load()
   util::resolve(lib, k_soname, c.bio_s_mem, "BIO_s_mem");
   util::resolve(lib, k_soname, c.bio_ctrl, "BIO_ctrl");
   util::resolve(lib, k_soname, c.bio_free, "BIO_free");
-  util::resolve(lib, k_soname, c.pem_read_private_key, "PEM_read_bio_PrivateKey");
-  util::resolve(lib, k_soname, c.pem_write_private_key, "PEM_write_bio_PrivateKey");
+  util::resolve(lib, k_soname, c.pem_read_private_key,
+                "PEM_read_bio_PrivateKey");
+  util::resolve(lib, k_soname, c.pem_write_private_key,
+                "PEM_write_bio_PrivateKey");
   util::resolve(lib, k_soname, c.pkey_free, "EVP_PKEY_free");
   util::resolve(lib, k_soname, c.pkey_base_id, "EVP_PKEY_get_base_id");
-  util::resolve(lib, k_soname, c.pkey_raw_public_key, "EVP_PKEY_get_raw_public_key");
+  util::resolve(lib, k_soname, c.pkey_raw_public_key,
+                "EVP_PKEY_get_raw_public_key");
   util::resolve(lib, k_soname, c.pkey_ctx_new_id, "EVP_PKEY_CTX_new_id");
   util::resolve(lib, k_soname, c.pkey_ctx_free, "EVP_PKEY_CTX_free");
   util::resolve(lib, k_soname, c.pkey_keygen_init, "EVP_PKEY_keygen_init");

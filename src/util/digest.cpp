@@ -120,11 +120,10 @@ struct HmacSha256::Impl
       ipad[i] = key[i] ^ 0x36U;
       opad[i] = key[i] ^ 0x5cU;
     }
-    const bool ok =
-      c.digest_init_ex2(inner, fetched_sha256(), nullptr) == 1 &&
-      c.digest_update(inner, ipad.data(), ipad.size()) == 1 &&
-      c.digest_init_ex2(outer, fetched_sha256(), nullptr) == 1 &&
-      c.digest_update(outer, opad.data(), opad.size()) == 1;
+    const bool ok = c.digest_init_ex2(inner, fetched_sha256(), nullptr) == 1 &&
+                    c.digest_update(inner, ipad.data(), ipad.size()) == 1 &&
+                    c.digest_init_ex2(outer, fetched_sha256(), nullptr) == 1 &&
+                    c.digest_update(outer, opad.data(), opad.size()) == 1;
     wipe(ipad.data(), ipad.size());
     wipe(opad.data(), opad.size());
     wipe(key.data(), key.size());

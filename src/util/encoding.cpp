@@ -135,8 +135,7 @@ std::optional<Uuid> parse_uuid(std::string_view t)
   // and 23 this gives every one of the 36 positions exactly one role, so a
   // hyphen anywhere else is a bad hex digit, and a text has one reading.
   static constexpr std::array<std::uint8_t, 16> k_digits_at{
-    0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
-  };
+    0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
   if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' ||
       t[23] != '-') {
     return std::nullopt;

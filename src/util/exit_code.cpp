@@ -10,9 +10,9 @@ int rank(ExitCode code)
 {
   // Earlier in this list wins.
   static constexpr std::array k_order{
-    ExitCode::usage,   ExitCode::software,    ExitCode::io_err,
-    ExitCode::config,  ExitCode::data_err,    ExitCode::unavailable,
-    ExitCode::protocol, ExitCode::temp_fail,  ExitCode::no_input,
+    ExitCode::usage,    ExitCode::software,  ExitCode::io_err,
+    ExitCode::config,   ExitCode::data_err,  ExitCode::unavailable,
+    ExitCode::protocol, ExitCode::temp_fail, ExitCode::no_input,
     ExitCode::differ,
   };
   for (std::size_t i = 0; i < k_order.size(); ++i) {

@@ -15,7 +15,7 @@ namespace vtc::util {
 
 void check_secret_file(const std::string& path, const std::string& what)
 {
-  struct stat st{};
+  struct stat st = {};
   if (stat(path.c_str(), &st) != 0) {
     throw ConfigError(
       fmt::format("{} {}: {}", what, path, std::strerror(errno)));
@@ -24,14 +24,14 @@ void check_secret_file(const std::string& path, const std::string& what)
     throw ConfigError(fmt::format("{} {}: not a regular file", what, path));
   }
   if (st.st_uid != geteuid() && st.st_uid != 0) {
-    throw ConfigError(fmt::format(
-      "{} {}: owned by uid {}, must be owned by uid {} or root", what, path,
-      st.st_uid, geteuid()));
+    throw ConfigError(
+      fmt::format("{} {}: owned by uid {}, must be owned by uid {} or root",
+                  what, path, st.st_uid, geteuid()));
   }
   if ((st.st_mode & S_IRWXO) != 0) {
-    throw ConfigError(fmt::format(
-      "{} {}: mode {:04o} gives others access; chmod o-rwx", what, path,
-      st.st_mode & 07777U));
+    throw ConfigError(
+      fmt::format("{} {}: mode {:04o} gives others access; chmod o-rwx", what,
+                  path, st.st_mode & 07777U));
   }
   if ((st.st_mode & S_IRWXG) != 0 && st.st_gid != getegid()) {
     throw ConfigError(fmt::format(

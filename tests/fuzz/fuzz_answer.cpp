@@ -66,8 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   check((step == vtc::core::NextStep::done) == (cls == AnswerClass::success));
   if (step == vtc::core::NextStep::retry && retry_after) {
     const auto seconds = vtc::core::parse_retry_after(
-      *retry_after,
-      vtc::core::TimeNs{ 1767225600 } * vtc::core::k_ns_per_second);
+      *retry_after, vtc::core::TimeNs{1767225600} * vtc::core::k_ns_per_second);
     const auto wait = vtc::core::backoff_seconds(
       static_cast<int>(std::min<std::int64_t>(attempts, 62)), 0, 3600, seconds);
     check(wait >= 0 && wait <= 3600);

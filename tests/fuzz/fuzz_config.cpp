@@ -66,9 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   const std::string base =
     "[vtc]\ndid = \"did:web:x\"\n[audit]\nsource = \"/a\"\n"
     "[registry]\nurl = \"https://r.example\"\n";
-  parse(base,
-        { { "VTC_SYNC_SYNC_MAX_ATTEMPTS", value },
-          { "VTC_SYNC_REGISTRY_URL", value },
-          { "VTC_SYNC_AUDIT_ANCHOR", value } });
+  parse(base, {{"VTC_SYNC_SYNC_MAX_ATTEMPTS", value},
+               {"VTC_SYNC_REGISTRY_URL", value},
+               {"VTC_SYNC_AUDIT_ANCHOR", value}});
   return 0;
 }

@@ -25,8 +25,7 @@ constexpr const char* k_keys = R"({"keys":[
 
 const std::set<std::string> k_reasons{
   "too-long", "unparseable", "legacy", "unsupported-schema", "broken-link",
-  "tampered", "unknown-key", "hmac",   "unsupported-version"
-};
+  "tampered", "unknown-key", "hmac",   "unsupported-version"};
 
 void check(bool ok)
 {

@@ -13,12 +13,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size)
 {
-  static const vtc::registry::RecordKey key{"did:web:community.example",
-                                            "recognise", "trust-graph",
-                                            "recognition"};
+  static const vtc::registry::RecordKey key{
+    "did:web:community.example", "recognise", "trust-graph", "recognition"};
   const std::string body(reinterpret_cast<const char*>(data), size);
   try {
-    const auto page = vtc::registry::parse_listing(key, body, "http://127.0.0.1/x");
+    const auto page =
+      vtc::registry::parse_listing(key, body, "http://127.0.0.1/x");
     for (const auto& r : page.records) {
       if (r.id.size() != 64 || r.record.empty()) {
         std::abort();

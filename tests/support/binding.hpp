@@ -11,12 +11,12 @@ namespace vtc::test {
 
 inline store::Binding binding()
 {
-  return { "did:webvh:QmCommunity:community.example",
-           "https://registry.example:443",
-           "recognise",
-           "trust-graph",
-           "recognition",
-           [](const std::string& url) { return url; } };
+  return {"did:webvh:QmCommunity:community.example",
+          "https://registry.example:443",
+          "recognise",
+          "trust-graph",
+          "recognition",
+          [](const std::string& url) { return url; }};
 }
 
 } // namespace vtc::test

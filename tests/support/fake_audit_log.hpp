@@ -22,7 +22,8 @@ public:
     : m_entries(std::move(entries))
   {
   }
-  std::optional<app::AuditFailure> seek(const std::optional<app::Cursor>& c) override
+  std::optional<app::AuditFailure> seek(
+    const std::optional<app::Cursor>& c) override
   {
     m_next = c ? static_cast<std::size_t>(c->line) : 0;
     return std::nullopt;

@@ -13,7 +13,8 @@ class FakeClock final : public app::Clock
 {
 public:
   // 2026-03-01T00:00:00Z unless told otherwise.
-  explicit FakeClock(core::TimeNs wall = 1'772'323'200LL * core::k_ns_per_second)
+  explicit FakeClock(core::TimeNs wall = 1'772'323'200LL *
+                                         core::k_ns_per_second)
     : m_wall(wall)
   {
   }

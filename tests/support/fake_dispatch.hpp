@@ -163,8 +163,8 @@ private:
       c.kind = j.kind;
       c.attempts = j.attempts;
       c.target_hash = "hash-of-" + id;
-      c.send = core::deletes_a_record(j.kind) ? core::Send::erase
-                                               : core::Send::put;
+      c.send =
+        core::deletes_a_record(j.kind) ? core::Send::erase : core::Send::put;
       claimed.push_back(std::move(c));
     }
     return claimed;
@@ -179,7 +179,8 @@ class FakeRegistry final : public app::Registry
 public:
   explicit FakeRegistry(FakeClock& clock) : m_clock(clock) {}
 
-  app::SentRequest submit(std::uint64_t tag, const app::ClaimedJob& job) override
+  app::SentRequest submit(std::uint64_t tag,
+                          const app::ClaimedJob& job) override
   {
     sent.push_back(job.id);
     if (on_submit) {
@@ -199,7 +200,8 @@ public:
     return r;
   }
 
-  std::vector<std::pair<std::uint64_t, app::Answer>> wait(Deadline until) override
+  std::vector<std::pair<std::uint64_t, app::Answer>> wait(
+    Deadline until) override
   {
     std::vector<std::pair<std::uint64_t, app::Answer>> out;
     if (m_pending.empty()) {

@@ -21,8 +21,8 @@ namespace state_text_detail {
 
 inline std::string_view bytes(sqlite3_value* v)
 {
-  return { static_cast<const char*>(sqlite3_value_blob(v)),
-           static_cast<std::size_t>(sqlite3_value_bytes(v)) };
+  return {static_cast<const char*>(sqlite3_value_blob(v)),
+          static_cast<std::size_t>(sqlite3_value_bytes(v))};
 }
 
 inline void text_result(sqlite3_context* ctx, const std::string& s)
@@ -50,20 +50,21 @@ inline void uuid_text(sqlite3_context* ctx, int, sqlite3_value** argv)
 inline void hash_text(sqlite3_context* ctx, int, sqlite3_value** argv)
 {
   const auto b = bytes(argv[0]);
-  text_result(ctx, util::base64url_encode(
-                     { reinterpret_cast<const std::uint8_t*>(b.data()), b.size() }));
+  text_result(ctx,
+              util::base64url_encode(
+                {reinterpret_cast<const std::uint8_t*>(b.data()), b.size()}));
 }
 
 } // namespace state_text_detail
 
-inline std::unique_ptr<SQLite::Database> open_state_text(const std::string& path)
+inline std::unique_ptr<SQLite::Database> open_state_text(
+  const std::string& path)
 {
   auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
   namespace d = state_text_detail;
-  for (const auto& [name, fn] :
-       { std::pair{ "job_id_text", &d::job_id_text },
-         std::pair{ "uuid_text", &d::uuid_text },
-         std::pair{ "hash_text", &d::hash_text } }) {
+  for (const auto& [name, fn] : {std::pair{"job_id_text", &d::job_id_text},
+                                 std::pair{"uuid_text", &d::uuid_text},
+                                 std::pair{"hash_text", &d::hash_text}}) {
     sqlite3_create_function_v2(db->getHandle(), name, 1, SQLITE_UTF8, nullptr,
                                fn, nullptr, nullptr, nullptr);
   }

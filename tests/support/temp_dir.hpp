@@ -81,8 +81,7 @@ inline std::string read_file(const std::string& path)
   if (!in) {
     throw std::runtime_error("cannot read " + path);
   }
-  return { std::istreambuf_iterator<char>(in),
-           std::istreambuf_iterator<char>() };
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 } // namespace vtc::test

@@ -22,11 +22,13 @@ class Lent final : public app::Registry
 {
 public:
   explicit Lent(app::Registry& r) : m_r(r) {}
-  app::SentRequest submit(std::uint64_t tag, const app::ClaimedJob& job) override
+  app::SentRequest submit(std::uint64_t tag,
+                          const app::ClaimedJob& job) override
   {
     return m_r.submit(tag, job);
   }
-  std::vector<std::pair<std::uint64_t, app::Answer>> wait(Deadline until) override
+  std::vector<std::pair<std::uint64_t, app::Answer>> wait(
+    Deadline until) override
   {
     return m_r.wait(until);
   }
@@ -73,7 +75,10 @@ struct Dispatch
       clock, o);
   }
 
-  std::size_t count(JobState state) const { return store.in_state(state).size(); }
+  std::size_t count(JobState state) const
+  {
+    return store.in_state(state).size();
+  }
 };
 
 } // namespace
@@ -188,7 +193,8 @@ TEST_CASE("dispatch: failures in a row trip the breaker; a later pass probes "
     CHECK(r.sent == 0);
     CHECK(r.breaker_open);
     CHECK(d.store.stored_health.breaker_trips == 2);
-    CHECK(*d.store.stored_health.breaker_open_until == d.clock.now() + 60 * k_s);
+    CHECK(*d.store.stored_health.breaker_open_until ==
+          d.clock.now() + 60 * k_s);
     CHECK(d.store.requests[core::AnswerClass::unreachable] == 1);
   }
   SUBCASE("a successful probe closes it and the queue drains")

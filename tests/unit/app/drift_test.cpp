@@ -8,7 +8,8 @@
 
 using namespace vtc;
 
-TEST_CASE("drift sorts records into same, missing, mismatched, unknown, unconfirmed")
+TEST_CASE(
+  "drift sorts records into same, missing, mismatched, unknown, unconfirmed")
 {
   const std::vector<app::MirrorRecord> mirror{
     {"same", true, R"({"a":1,"b":{"c":2}})"},
@@ -74,7 +75,8 @@ TEST_CASE("a listing whose cursor repeats is refused, not read forever")
   {
     std::string id(const std::string&) const override { return ""; }
     std::string body(const app::Member&) const override { return ""; }
-    std::string reconcile_job_id(const std::string&, core::TimeNs) const override
+    std::string reconcile_job_id(const std::string&,
+                                 core::TimeNs) const override
     {
       return "";
     }

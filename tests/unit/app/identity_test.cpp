@@ -4,13 +4,13 @@
 // dispatch does, so what a request would be is what registry::request_for
 // builds from the claimed job.
 
+#include "app/walk.hpp"
 #include "binding.hpp"
 #include "fake_audit_log.hpp"
 #include "fake_clock.hpp"
-#include "temp_dir.hpp"
-#include "app/walk.hpp"
 #include "registry/record.hpp"
 #include "store/sqlite_store.hpp"
+#include "temp_dir.hpp"
 #include "util/digest.hpp"
 #include "util/encoding.hpp"
 
@@ -47,8 +47,8 @@ public:
   {
     app::Entry e;
     e.line = static_cast<std::int64_t>(m_entries.size() + 1);
-    e.event_id = util::format_uuid(
-      std::span<const std::uint8_t, 16>(util::sha256(std::to_string(e.line)).data(), 16));
+    e.event_id = util::format_uuid(std::span<const std::uint8_t, 16>(
+      util::sha256(std::to_string(e.line)).data(), 16));
     e.time = k_now - 1000 + e.line;
     e.event_type = type;
     e.membership = true;
@@ -62,7 +62,10 @@ public:
     m_entries.push_back(e);
     return m_entries.back();
   }
-  void added(const std::string& did) { add("MemberAdded", k_admin, did).role = "member"; }
+  void added(const std::string& did)
+  {
+    add("MemberAdded", k_admin, did).role = "member";
+  }
   void removed(const std::string& did, const std::string& disposition)
   {
     add("MemberRemoved", k_admin, did).disposition = disposition;
@@ -87,8 +90,9 @@ private:
   std::vector<app::Entry> m_entries;
 };
 
-const registry::RecordKey k_record_key{"did:webvh:QmCommunity:community.example",
-                                       "recognise", "trust-graph", "recognition"};
+const registry::RecordKey k_record_key{
+  "did:webvh:QmCommunity:community.example", "recognise", "trust-graph",
+  "recognition"};
 
 struct Sent
 {
@@ -210,7 +214,8 @@ TEST_CASE("identity: rotating a published member retires the old record")
   // The old DID is gone; the member continues under the new one, and the
   // old DID's hash still names it in a redacted entry.
   CHECK_FALSE(w.store.find_member(k_old).has_value());
-  CHECK(w.count("SELECT count(*) FROM members WHERE did = '" + k_old + "'") == 0);
+  CHECK(w.count("SELECT count(*) FROM members WHERE did = '" + k_old + "'") ==
+        0);
   const auto m = w.store.find_member(k_new);
   REQUIRE(m.has_value());
   CHECK(m->state.status == MemberStatus::active);
@@ -264,24 +269,26 @@ TEST_CASE("identity: rotations of non-members and onto members move nothing")
   w.log.added("did:key:z6MkTaken");
   w.log.added(k_old);
   w.log.removed("did:key:z6MkGone", "purge");
-  w.log.rotated("did:key:z6MkStranger", k_new);      // unknown
-  w.log.rotated(k_old, "did:key:z6MkTaken");         // new DID taken
-  w.log.rotated(k_old, k_old);                       // same DID
-  app::Entry& lying = w.log.rotated(k_old, k_new);   // plaintext differs
+  w.log.rotated("did:key:z6MkStranger", k_new);    // unknown
+  w.log.rotated(k_old, "did:key:z6MkTaken");       // new DID taken
+  w.log.rotated(k_old, k_old);                     // same DID
+  app::Entry& lying = w.log.rotated(k_old, k_new); // plaintext differs
   lying.actor_did = "did:key:z6MkSomeoneElse";
-  app::Entry& forged = w.log.rotated(k_old, k_new);  // hashes differ
+  app::Entry& forged = w.log.rotated(k_old, k_new); // hashes differ
   forged.rotation_hashes_differ = true;
   w.walk();
-  CHECK(w.outcome_reasons("skipped") == std::vector<std::string>{"not_a_member"});
+  CHECK(w.outcome_reasons("skipped") ==
+        std::vector<std::string>{"not_a_member"});
   CHECK(w.outcome_reasons("invalid_event") ==
-        std::vector<std::string>{"new_did_taken", "did_mismatch", "did_mismatch",
-                                 "did_mismatch"});
+        std::vector<std::string>{"new_did_taken", "did_mismatch",
+                                 "did_mismatch", "did_mismatch"});
   CHECK(w.store.find_member(k_old).has_value());
   CHECK_FALSE(w.store.find_member(k_new).has_value());
   CHECK_FALSE(w.store.find_member("did:key:z6MkStranger").has_value());
 }
 
-TEST_CASE("identity: a purged member cannot rotate; a rotated one can be purged")
+TEST_CASE(
+  "identity: a purged member cannot rotate; a rotated one can be purged")
 {
   SUBCASE("removal, then rotation of the removed DID")
   {
@@ -290,7 +297,8 @@ TEST_CASE("identity: a purged member cannot rotate; a rotated one can be purged"
     w.log.removed(k_old, "purge");
     w.log.rotated(k_old, k_new);
     w.walk();
-    CHECK(w.outcome_reasons("skipped") == std::vector<std::string>{"not_a_member"});
+    CHECK(w.outcome_reasons("skipped") ==
+          std::vector<std::string>{"not_a_member"});
     CHECK_FALSE(w.store.find_member(k_new).has_value());
   }
   SUBCASE("rotation, then removal under the new DID: two records, two jobs")
@@ -350,7 +358,8 @@ TEST_CASE("identity: a withdrawal deletes the record and keeps the member")
   CHECK(sent[0].method == "PUT");
 }
 
-TEST_CASE("identity: a withdrawal that supersedes a pending publish sends nothing")
+TEST_CASE(
+  "identity: a withdrawal that supersedes a pending publish sends nothing")
 {
   World w;
   w.log.added(k_old);
@@ -427,7 +436,8 @@ TEST_CASE("identity: a repeated event id gives each request its own key")
   CHECK(a == b);
 }
 
-TEST_CASE("identity: a consent change of a non-member is skipped, nothing assumed")
+TEST_CASE(
+  "identity: a consent change of a non-member is skipped, nothing assumed")
 {
   World w;
   w.log.consent("did:key:z6MkNobody", std::nullopt);

@@ -22,7 +22,7 @@ PassMetrics sample()
   m.failed = 2;
   m.oldest_due_age = 90 * k_s;
   m.audit_lag_bytes = 4096;
-  m.requests = { { "permanent", 2 }, { "success", 40 }, { "transient", 7 } };
+  m.requests = {{"permanent", 2}, {"success", 40}, {"transient", 7}};
   m.breaker_open = true;
   return m;
 }

@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <doctest/doctest.h>
-#include <fmt/core.h>
 #include <filesystem>
+#include <fmt/core.h>
 #include <string>
 #include <vector>
 
@@ -23,7 +23,8 @@ public:
   std::int64_t throw_at = 0; // reading this line throws AuditError
   std::atomic<std::int64_t> reads{0};
 
-  std::optional<app::AuditFailure> seek(const std::optional<app::Cursor>&) override
+  std::optional<app::AuditFailure> seek(
+    const std::optional<app::Cursor>&) override
   {
     return std::nullopt;
   }
@@ -35,7 +36,8 @@ public:
       return app::ReadStatus::end;
     }
     if (line == throw_at) {
-      throw AuditError(ExitCode::io_err, "read failed at line " + std::to_string(line));
+      throw AuditError(ExitCode::io_err,
+                       "read failed at line " + std::to_string(line));
     }
     if (line == fail_at) {
       failure = {line, "", "bad_signature", "", ""};
@@ -79,7 +81,8 @@ Seen read_all(CountingLog& log, std::int64_t boundary)
   for (;;) {
     const app::EntryChunk& chunk = reader.next();
     for (std::size_t i = 0; i < chunk.count; ++i) {
-      CHECK(chunk.entries[i].event_id == fmt::format("e{}", chunk.entries[i].line));
+      CHECK(chunk.entries[i].event_id ==
+            fmt::format("e{}", chunk.entries[i].line));
       seen.lines.push_back(chunk.entries[i].line);
     }
     seen.positions.push_back(chunk.position.line);
@@ -104,14 +107,16 @@ std::vector<std::int64_t> one_to(std::int64_t n)
 
 } // namespace
 
-TEST_CASE("app: read ahead: every entry once, in order, chunks ending at boundaries")
+TEST_CASE(
+  "app: read ahead: every entry once, in order, chunks ending at boundaries")
 {
   CountingLog log(2500);
   const Seen seen = read_all(log, 1000);
   CHECK(seen.lines == one_to(2500));
   CHECK(seen.end == app::ReadStatus::end);
   // 512-entry chunks, cut again at 1000 and 2000; the last finds the end.
-  CHECK(seen.positions == std::vector<std::int64_t>{512, 1000, 1512, 2000, 2500});
+  CHECK(seen.positions ==
+        std::vector<std::int64_t>{512, 1000, 1512, 2000, 2500});
 }
 
 TEST_CASE("app: read ahead: a boundary smaller than a chunk cuts every chunk")
@@ -132,7 +137,8 @@ TEST_CASE("app: read ahead: a failure ends the entries before it")
   CHECK(seen.positions.back() == 40);
 }
 
-TEST_CASE("app: read ahead: what the log throws comes after the entries before it")
+TEST_CASE(
+  "app: read ahead: what the log throws comes after the entries before it")
 {
   CountingLog log(5000);
   log.throw_at = 1300;
@@ -168,7 +174,8 @@ TEST_CASE("app: read ahead: stopping early reads only a few chunks ahead")
   CHECK(log.reads.load() <= 4 * 512);
 }
 
-TEST_CASE("app: read ahead: a log that ends in the first chunk starts no thread")
+TEST_CASE(
+  "app: read ahead: a log that ends in the first chunk starts no thread")
 {
   const auto threads = [] {
     return std::distance(std::filesystem::directory_iterator("/proc/self/task"),

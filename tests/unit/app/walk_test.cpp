@@ -1,11 +1,11 @@
-#include "binding.hpp"
-#include "fake_clock.hpp"
-#include "temp_dir.hpp"
-#include "state_text.hpp"
 #include "app/walk.hpp"
 #include "audit/keys.hpp"
 #include "audit/log_file.hpp"
+#include "binding.hpp"
+#include "fake_clock.hpp"
+#include "state_text.hpp"
 #include "store/sqlite_store.hpp"
+#include "temp_dir.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
@@ -52,8 +52,7 @@ std::shared_ptr<const audit::KeyRing> keys(const test::TempDir& dir)
 }
 
 // One walk of `log_path` into the database at `db_path`.
-app::WalkResult walk_once(const test::TempDir& dir,
-                          const std::string& log_path,
+app::WalkResult walk_once(const test::TempDir& dir, const std::string& log_path,
                           const std::string& db_path,
                           std::int64_t batch_size = 1000)
 {
@@ -86,15 +85,14 @@ std::map<std::string, LiveJob> live_jobs(const std::string& db_path)
   const auto db_text = test::open_state_text(db_path);
   SQLite::Database& db = *db_text;
   SQLite::Statement st(
-    db,
-    "SELECT m.did, j.id, j.kind, j.event_line, j.rtbf, j.due, j.state, "
-    "j.target_hash FROM jobs j JOIN members m ON m.id = j.member_id");
+    db, "SELECT m.did, j.id, j.kind, j.event_line, j.rtbf, j.due, j.state, "
+        "j.target_hash FROM jobs j JOIN members m ON m.id = j.member_id");
   std::map<std::string, LiveJob> out;
   while (st.executeStep()) {
-    LiveJob j{ st.getColumn(0).getString(),   st.getColumn(1).getString(),
-               st.getColumn(2).getString(),   st.getColumn(3).getInt64(),
-               st.getColumn(4).getInt() != 0, st.getColumn(5).getInt64(),
-               st.getColumn(6).getString(),   st.getColumn(7).getString() };
+    LiveJob j{st.getColumn(0).getString(),   st.getColumn(1).getString(),
+              st.getColumn(2).getString(),   st.getColumn(3).getInt64(),
+              st.getColumn(4).getInt() != 0, st.getColumn(5).getInt64(),
+              st.getColumn(6).getString(),   st.getColumn(7).getString()};
     out.emplace(j.did, j);
   }
   return out;
@@ -112,14 +110,12 @@ std::map<std::string, MemberRow> members(const std::string& db_path)
 {
   const auto db_text = test::open_state_text(db_path);
   SQLite::Database& db = *db_text;
-  SQLite::Statement st(db,
-                       "SELECT did, status, role, active_from, active_to "
-                       "FROM members WHERE did IS NOT NULL");
+  SQLite::Statement st(db, "SELECT did, status, role, active_from, active_to "
+                           "FROM members WHERE did IS NOT NULL");
   std::map<std::string, MemberRow> out;
   while (st.executeStep()) {
     MemberRow m{
-      st.getColumn(1).getString(), st.getColumn(2).getString(), {}, {}
-    };
+      st.getColumn(1).getString(), st.getColumn(2).getString(), {}, {}};
     if (!st.getColumn(3).isNull()) {
       m.active_from = st.getColumn(3).getInt64();
     }
@@ -137,9 +133,8 @@ std::vector<std::string> outcome_rows(const std::string& db_path)
 {
   const auto db_text = test::open_state_text(db_path);
   SQLite::Database& db = *db_text;
-  SQLite::Statement st(db,
-                       "SELECT kind, job_id, attempts, key_id, "
-                       "target_hash, detail FROM outcomes ORDER BY seq");
+  SQLite::Statement st(db, "SELECT kind, job_id, attempts, key_id, "
+                           "target_hash, detail FROM outcomes ORDER BY seq");
   std::vector<std::string> out;
   while (st.executeStep()) {
     std::string row;
@@ -155,11 +150,10 @@ std::vector<std::string> job_rows(const std::string& db_path)
 {
   const auto db_text = test::open_state_text(db_path);
   SQLite::Database& db = *db_text;
-  SQLite::Statement st(db,
-                       "SELECT j.id, j.kind, j.state, j.due, j.rtbf, "
-                       "j.event_line, j.key_id, j.target_hash, m.did "
-                       "FROM jobs j JOIN members m ON m.id = j.member_id "
-                       "ORDER BY j.due, j.rowid");
+  SQLite::Statement st(db, "SELECT j.id, j.kind, j.state, j.due, j.rtbf, "
+                           "j.event_line, j.key_id, j.target_hash, m.did "
+                           "FROM jobs j JOIN members m ON m.id = j.member_id "
+                           "ORDER BY j.due, j.rowid");
   std::vector<std::string> out;
   while (st.executeStep()) {
     std::string row;
@@ -259,9 +253,8 @@ TEST_CASE(
   CHECK(count(db, "SELECT count(*) FROM outcomes") ==
         expected["superseded"].get<std::int64_t>());
   // Outcomes never carry a plaintext DID.
-  CHECK(count(db,
-              "SELECT count(*) FROM outcomes WHERE detail LIKE '%did:%' "
-              "OR job_id LIKE '%did:%' OR target_hash LIKE '%did:%'") == 0);
+  CHECK(count(db, "SELECT count(*) FROM outcomes WHERE detail LIKE '%did:%' "
+                  "OR job_id LIKE '%did:%' OR target_hash LIKE '%did:%'") == 0);
 
   // The cursor is on line 12.
   test::FakeClock clock{k_now};
@@ -296,7 +289,7 @@ TEST_CASE("app: walk: batch size does not change jobs or outcomes")
   const std::string log = data("basic.audit.jsonl");
   std::vector<std::vector<std::string>> jobs;
   std::vector<std::vector<std::string>> outs;
-  for (const std::int64_t size : { 1000, 1, 5 }) {
+  for (const std::int64_t size : {1000, 1, 5}) {
     CAPTURE(size);
     const std::string db = dir.file("state-" + std::to_string(size) + ".db");
     const auto r = walk_once(dir, log, db, size);
@@ -335,9 +328,10 @@ TEST_CASE("app: walk: batch size 1 commits the cursor after every entry")
     REQUIRE(st.cursor().has_value());
     CHECK(st.cursor()->line == 4);
     // Measured from the stop, though the log was read further ahead.
-    struct stat s{};
+    struct stat s = {};
     REQUIRE(::stat(o.path.c_str(), &s) == 0);
-    CHECK(r.lag_bytes == static_cast<std::uint64_t>(s.st_size) - st.cursor()->offset);
+    CHECK(r.lag_bytes ==
+          static_cast<std::uint64_t>(s.st_size) - st.cursor()->offset);
   }
   // The next walk continues from line 5 and ends like one walk would.
   const auto r = walk_once(dir, data("basic.audit.jsonl"), db);
@@ -354,7 +348,7 @@ TEST_CASE(
   "app: walk: a verification failure keeps earlier entries and records it")
 {
   test::TempDir dir;
-  for (const std::int64_t size : { 1000, 3 }) {
+  for (const std::int64_t size : {1000, 3}) {
     CAPTURE(size);
     const std::string db = dir.file("tampered-" + std::to_string(size) + ".db");
     const auto r = walk_once(dir, data("tampered.audit.jsonl"), db, size);
@@ -504,9 +498,8 @@ TEST_CASE("app: walk: redacted removals are matched by key id and target hash")
   {
     const auto sdb_text = test::open_state_text(db);
     SQLite::Database& sdb = *sdb_text;
-    SQLite::Statement st(sdb,
-                         "SELECT job_id FROM outcomes WHERE kind = "
-                         "'unattributable' ORDER BY seq");
+    SQLite::Statement st(sdb, "SELECT job_id FROM outcomes WHERE kind = "
+                              "'unattributable' ORDER BY seq");
     while (st.executeStep()) {
       got.push_back(st.getColumn(0).getString());
     }
@@ -538,13 +531,12 @@ std::vector<OverrideRow> overrides(const std::string& db_path)
 {
   const auto db_text = test::open_state_text(db_path);
   SQLite::Database& db = *db_text;
-  SQLite::Statement st(db,
-                       "SELECT job_id, detail FROM outcomes WHERE kind = "
-                       "'policy_override' ORDER BY seq");
+  SQLite::Statement st(db, "SELECT job_id, detail FROM outcomes WHERE kind = "
+                           "'policy_override' ORDER BY seq");
   std::vector<OverrideRow> out;
   while (st.executeStep()) {
-    out.push_back({ st.getColumn(0).getString(),
-                    json::parse(st.getColumn(1).getString()) });
+    out.push_back(
+      {st.getColumn(0).getString(), json::parse(st.getColumn(1).getString())});
   }
   return out;
 }
@@ -637,9 +629,8 @@ TEST_CASE(
 
   const auto sdb_text = test::open_state_text(db);
   SQLite::Database& sdb = *sdb_text;
-  SQLite::Statement st(sdb,
-                       "SELECT kind, job_id, detail FROM outcomes "
-                       "ORDER BY seq");
+  SQLite::Statement st(sdb, "SELECT kind, job_id, detail FROM outcomes "
+                            "ORDER BY seq");
   std::vector<std::string> got;
   while (st.executeStep()) {
     got.push_back(st.getColumn(0).getString() + " " +
@@ -647,14 +638,11 @@ TEST_CASE(
                   json::parse(st.getColumn(2).getString()).value("reason", ""));
   }
   CHECK(got.size() == 3);
-  CHECK(std::count(got.begin(),
-                   got.end(),
+  CHECK(std::count(got.begin(), got.end(),
                    "invalid_event " + event_id(1) + " invalid_did") == 1);
-  CHECK(std::count(got.begin(),
-                   got.end(),
+  CHECK(std::count(got.begin(), got.end(),
                    "skipped " + event_id(2) + " not_active") == 1);
-  CHECK(std::count(got.begin(),
-                   got.end(),
+  CHECK(std::count(got.begin(), got.end(),
                    "unattributable " + event_id(3) + " removal") == 1);
 
   test::FakeClock clock{k_now};
@@ -681,9 +669,8 @@ TEST_CASE("app: walk: a log rotated by renaming continues in the new file")
   // logrotate: rename the old file away, the VTC starts a new one that
   // continues the chain.
   REQUIRE(::rename(log.c_str(), dir.file("audit.jsonl.1").c_str()) == 0);
-  dir.write(
-    "audit.jsonl",
-    test::read_file(std::string(VTC_AUDIT_FIXTURES) + "/rotated.audit.jsonl"));
+  dir.write("audit.jsonl", test::read_file(std::string(VTC_AUDIT_FIXTURES) +
+                                           "/rotated.audit.jsonl"));
   const auto r = walk_once(dir, log, db);
   CHECK_FALSE(r.failure.has_value());
   if (r.failure) {

@@ -3,9 +3,9 @@
 // Helpers shared by the audit tests: the public vectors (VTC_TEST_DATA),
 // this folder's generated fixtures (VTC_AUDIT_FIXTURES), and key rings.
 
-#include "temp_dir.hpp"
 #include "audit/keys.hpp"
 #include "audit/log_file.hpp"
+#include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <memory>
@@ -61,8 +61,7 @@ inline std::shared_ptr<const audit::KeyRing> strict_keys(const TempDir& dir)
 }
 
 inline audit::LogOptions options(
-  const std::string& path,
-  std::shared_ptr<const audit::KeyRing> keys = {},
+  const std::string& path, std::shared_ptr<const audit::KeyRing> keys = {},
   std::size_t max_line_bytes = 1048576)
 {
   audit::LogOptions o;

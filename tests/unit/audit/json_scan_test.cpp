@@ -29,31 +29,31 @@ TEST_CASE("audit: JsonScanner::string judges each byte alike wherever it lies")
   struct Case
   {
     const char* what;
-    std::string bytes;                   // as written inside the quotes
+    std::string bytes;                  // as written inside the quotes
     std::optional<std::string> decoded; // nullopt = refused
   };
   const std::vector<Case> cases{
-    { "space", " ", " " },
-    { "DEL", "\x7f", "\x7f" },
-    { "tilde", "~", "~" },
-    { "unit separator", "\x1f", std::nullopt },
-    { "NUL", std::string(1, '\0'), std::nullopt },
-    { "tab", "\t", std::nullopt },
-    { "CR", "\r", std::nullopt },
-    { "escaped quote", "\\\"", "\"" },
-    { "escaped backslash", "\\\\", "\\" },
-    { "escaped LF", "\\n", "\n" },
-    { "unicode escape", "\\u00e9", "\xC3\xA9" },
-    { "bad escape", "\\x", std::nullopt },
-    { "two-byte UTF-8", "\xC3\xA9", "\xC3\xA9" },
-    { "four-byte UTF-8", "\xF0\x9F\x8C\xB1", "\xF0\x9F\x8C\xB1" },
-    { "lone continuation byte", "\x80", std::nullopt },
-    { "overlong", "\xC0\xAF", std::nullopt },
-    { "0xFF", "\xFF", std::nullopt },
-    { "truncated sequence", "\xE2\x82", std::nullopt },
+    {"space", " ", " "},
+    {"DEL", "\x7f", "\x7f"},
+    {"tilde", "~", "~"},
+    {"unit separator", "\x1f", std::nullopt},
+    {"NUL", std::string(1, '\0'), std::nullopt},
+    {"tab", "\t", std::nullopt},
+    {"CR", "\r", std::nullopt},
+    {"escaped quote", "\\\"", "\""},
+    {"escaped backslash", "\\\\", "\\"},
+    {"escaped LF", "\\n", "\n"},
+    {"unicode escape", "\\u00e9", "\xC3\xA9"},
+    {"bad escape", "\\x", std::nullopt},
+    {"two-byte UTF-8", "\xC3\xA9", "\xC3\xA9"},
+    {"four-byte UTF-8", "\xF0\x9F\x8C\xB1", "\xF0\x9F\x8C\xB1"},
+    {"lone continuation byte", "\x80", std::nullopt},
+    {"overlong", "\xC0\xAF", std::nullopt},
+    {"0xFF", "\xFF", std::nullopt},
+    {"truncated sequence", "\xE2\x82", std::nullopt},
   };
   for (const auto& c : cases) {
-    for (std::size_t length : { 0U, 7U, 8U, 9U, 16U, 23U }) {
+    for (std::size_t length : {0U, 7U, 8U, 9U, 16U, 23U}) {
       for (std::size_t at = 0; at <= length; ++at) {
         CAPTURE(c.what);
         CAPTURE(length);

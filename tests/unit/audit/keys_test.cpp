@@ -47,37 +47,35 @@ TEST_CASE("audit: KeyRing parses basic.keys.json")
 TEST_CASE("audit: KeyRing::parse rejects malformed key files")
 {
   const std::vector<std::pair<const char*, std::string>> bad{
-    { "not JSON", "{" },
-    { "empty", "" },
-    { "not an object", "[]" },
-    { "no keys member", "{}" },
-    { "keys not an array", R"({"keys":{}})" },
-    { "no keys", R"({"keys":[]})" },
-    { "extra top-level member",
-      R"({"keys":[{"key_id":")" + std::string(k_id1) + R"(","key":")" + k_key1 +
-        R"("}],"x":1})" },
-    { "key not an object", R"({"keys":["abc"]})" },
-    { "key_id missing",
-      R"({"keys":[{"key":")" + std::string(k_key1) + R"("}]})" },
-    { "key missing",
-      R"({"keys":[{"key_id":")" + std::string(k_id1) + R"("}]})" },
-    { "extra member in a key",
-      R"({"keys":[{"key_id":")" + std::string(k_id1) + R"(","key":")" + k_key1 +
-        R"(","alg":"hs256"}]})" },
-    { "key_id not a UUID", one_key("3b0a9c52-6d1e-4f0a-9b7e", k_key1) },
-    { "key_id not a string",
-      R"({"keys":[{"key_id":1,"key":")" + std::string(k_key1) + R"("}]})" },
-    { "key not a string",
-      R"({"keys":[{"key_id":")" + std::string(k_id1) + R"(","key":32}]})" },
-    { "key of 16 bytes", one_key(k_id1, "AAECAwQFBgcICQoLDA0ODw") },
-    { "key padded", one_key(k_id1, std::string(k_key1) + "=") },
-    { "key in the standard alphabet",
-      one_key(k_id1, "+V1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV0") },
-    { "key not canonical",
-      one_key(k_id1, "XV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1") },
-    { "duplicate key_id",
-      R"({"keys":[{"key_id":")" + std::string(k_id1) + R"(","key":")" + k_key1 +
-        R"("},{"key_id":")" + k_id1 + R"(","key":")" + k_key1 + R"("}]})" },
+    {"not JSON", "{"},
+    {"empty", ""},
+    {"not an object", "[]"},
+    {"no keys member", "{}"},
+    {"keys not an array", R"({"keys":{}})"},
+    {"no keys", R"({"keys":[]})"},
+    {"extra top-level member", R"({"keys":[{"key_id":")" + std::string(k_id1) +
+                                 R"(","key":")" + k_key1 + R"("}],"x":1})"},
+    {"key not an object", R"({"keys":["abc"]})"},
+    {"key_id missing",
+     R"({"keys":[{"key":")" + std::string(k_key1) + R"("}]})"},
+    {"key missing", R"({"keys":[{"key_id":")" + std::string(k_id1) + R"("}]})"},
+    {"extra member in a key", R"({"keys":[{"key_id":")" + std::string(k_id1) +
+                                R"(","key":")" + k_key1 +
+                                R"(","alg":"hs256"}]})"},
+    {"key_id not a UUID", one_key("3b0a9c52-6d1e-4f0a-9b7e", k_key1)},
+    {"key_id not a string",
+     R"({"keys":[{"key_id":1,"key":")" + std::string(k_key1) + R"("}]})"},
+    {"key not a string",
+     R"({"keys":[{"key_id":")" + std::string(k_id1) + R"(","key":32}]})"},
+    {"key of 16 bytes", one_key(k_id1, "AAECAwQFBgcICQoLDA0ODw")},
+    {"key padded", one_key(k_id1, std::string(k_key1) + "=")},
+    {"key in the standard alphabet",
+     one_key(k_id1, "+V1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV0")},
+    {"key not canonical",
+     one_key(k_id1, "XV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1")},
+    {"duplicate key_id", R"({"keys":[{"key_id":")" + std::string(k_id1) +
+                           R"(","key":")" + k_key1 + R"("},{"key_id":")" +
+                           k_id1 + R"(","key":")" + k_key1 + R"("}]})"},
   };
   for (const auto& [what, text] : bad) {
     CAPTURE(what);

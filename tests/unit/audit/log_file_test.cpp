@@ -36,8 +36,7 @@ std::uint64_t inode_of(const std::string& path)
 // Reads a whole copy of basic.audit.jsonl's first `n` lines and returns the
 // cursor after them.
 app::Cursor cursor_after(const test::TempDir& dir,
-                         const std::vector<std::string>& lines,
-                         std::size_t n)
+                         const std::vector<std::string>& lines, std::size_t n)
 {
   const std::string path = dir.write("first.jsonl", test::join(lines, 0, n));
   audit::LogFile log(test::options(path));
@@ -176,18 +175,12 @@ TEST_CASE("audit: strict mode checks both plaintext DIDs against their HMACs")
   };
   // Plaintexts are outside the chain digest: only the HMAC catches these.
   const std::vector<Case> cases{
-    { "actor replaced",
-      3,
-      R"("actor_did_plain":"did:key:z6MkAdminExample")",
-      R"("actor_did_plain":"did:key:z6MkMallory")" },
-    { "target replaced",
-      3,
-      R"("target_did_plain":"did:key:z6MkBob")",
-      R"("target_did_plain":"did:key:z6MkMallory")" },
-    { "target plaintext with a null hash",
-      1,
-      R"("target_did_plain":null)",
-      R"("target_did_plain":"did:key:z6MkAdminExample")" },
+    {"actor replaced", 3, R"("actor_did_plain":"did:key:z6MkAdminExample")",
+     R"("actor_did_plain":"did:key:z6MkMallory")"},
+    {"target replaced", 3, R"("target_did_plain":"did:key:z6MkBob")",
+     R"("target_did_plain":"did:key:z6MkMallory")"},
+    {"target plaintext with a null hash", 1, R"("target_did_plain":null)",
+     R"("target_did_plain":"did:key:z6MkAdminExample")"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
@@ -294,10 +287,8 @@ TEST_CASE("audit: an unparseable line fails as unparseable with its line")
 {
   test::TempDir dir;
   const auto lines = test::lines_of(test::data("basic.audit.jsonl"));
-  for (const std::string& bad : { std::string(""),
-                                  std::string("{}"),
-                                  lines[2] + "\r",
-                                  "\xEF\xBB\xBF" + lines[2] }) {
+  for (const std::string& bad : {std::string(""), std::string("{}"),
+                                 lines[2] + "\r", "\xEF\xBB\xBF" + lines[2]}) {
     const std::string path = dir.write(
       "bad.jsonl", test::join(lines, 0, 2) + bad + "\n" + test::join(lines, 2));
     audit::LogFile log(test::options(path));
@@ -488,8 +479,8 @@ TEST_CASE("audit: position() right after a re-read seek describes the new file")
   const app::Cursor c = cursor_after(dir, lines, 6);
   auto redacted = lines;
   const std::string from = R"("target_did_plain":"did:key:z6MkAlice")";
-  redacted[1].replace(
-    redacted[1].find(from), from.size(), R"("target_did_plain":null)");
+  redacted[1].replace(redacted[1].find(from), from.size(),
+                      R"("target_did_plain":null)");
   const std::string path = dir.write("redacted.jsonl", test::join(redacted));
   audit::LogFile log(test::options(path));
   REQUIRE_FALSE(log.seek(c).has_value());
@@ -587,9 +578,9 @@ TEST_CASE("audit: a line over max_line_bytes fails as too-long")
   test::TempDir dir;
   const auto lines = test::lines_of(test::data("basic.audit.jsonl"));
   const std::string long_line(5000, 'x');
-  const std::string path = dir.write("audit.jsonl",
-                                     test::join(lines, 0, 2) + long_line +
-                                       "\n" + test::join(lines, 2));
+  const std::string path =
+    dir.write("audit.jsonl", test::join(lines, 0, 2) + long_line + "\n" +
+                               test::join(lines, 2));
   audit::LogFile log(test::options(path, {}, 4096));
   REQUIRE_FALSE(log.seek(std::nullopt).has_value());
   const ReadAll r = test::read_all(log);

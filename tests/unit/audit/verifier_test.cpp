@@ -45,10 +45,9 @@ std::string with_actor_hash(const std::string& line, const std::string& hash)
   const audit::Envelope old = parsed(line);
   std::string out = line;
   out.replace(out.find(old.actor_hash_text), old.actor_hash_text.size(), hash);
-  const std::string entry = util::base64url_encode(
-    audit::chain_digest(parsed(out)));
-  out.replace(out.find(old.entry_hash_text), old.entry_hash_text.size(),
-              entry);
+  const std::string entry =
+    util::base64url_encode(audit::chain_digest(parsed(out)));
+  out.replace(out.find(old.entry_hash_text), old.entry_hash_text.size(), entry);
   return out;
 }
 
@@ -91,15 +90,17 @@ TEST_CASE("audit: each actor HMAC is checked under its own key and DID")
         "hmac");
 }
 
-TEST_CASE("audit: a version-1 row with zero hashes is legacy only where a VTC serves it")
+TEST_CASE("audit: a version-1 row with zero hashes is legacy only where a VTC "
+          "serves it")
 {
   // A VTC adds prev_hash and entry_hash, both zeros, to a version-1 row.
   const auto lines = test::lines_of(test::data("legacy-prefix.audit.jsonl"));
   std::string served = lines.front();
   REQUIRE(served.find("\"schema_version\":1") != std::string::npos);
   const std::string zeros(43, 'A');
-  served.insert(served.find("\"event\":"),
-                "\"prev_hash\":\"" + zeros + "\",\"entry_hash\":\"" + zeros + "\",");
+  served.insert(served.find("\"event\":"), "\"prev_hash\":\"" + zeros +
+                                             "\",\"entry_hash\":\"" + zeros +
+                                             "\",");
   audit::Envelope e;
   std::string detail;
 

@@ -33,7 +33,8 @@ std::string decode(const std::string& b64u)
 TEST_CASE("vtc: a page splits into the exact bytes of its items")
 {
   bool ok = false;
-  const std::string a = R"({"event_id":"a","event":{"type":"X","data":{"s":"],}"}}})";
+  const std::string a =
+    R"({"event_id":"a","event":{"type":"X","data":{"s":"],}"}}})";
   const std::string b = R"({"event_id":"b","event":{"type":"Y","data":{}}})";
   const auto page =
     split(R"({"items":[)" + a + "," + b + R"(],"next_cursor":"Y3Vyc29y"})", ok);
@@ -50,7 +51,9 @@ TEST_CASE("vtc: a page splits into the exact bytes of its items")
 
   // Members in another order, an unknown member, whitespace.
   const auto other =
-    split(R"({ "next_cursor" : null , "total_estimate": 3, "items" : [ )" + a + " ] }", ok);
+    split(R"({ "next_cursor" : null , "total_estimate": 3, "items" : [ )" + a +
+            " ] }",
+          ok);
   REQUIRE(ok);
   REQUIRE(other.items.size() == 1);
   CHECK(other.item(0) == a);
@@ -59,10 +62,9 @@ TEST_CASE("vtc: a page splits into the exact bytes of its items")
 TEST_CASE("vtc: a body of another shape is not a page")
 {
   for (const std::string& body : {
-         std::string(""),
-         std::string("[]"),
-         std::string(R"({"items":[]})"),              // no next_cursor
-         std::string(R"({"next_cursor":null})"),      // no items
+         std::string(""), std::string("[]"),
+         std::string(R"({"items":[]})"),                     // no next_cursor
+         std::string(R"({"next_cursor":null})"),             // no items
          std::string(R"({"items":[1],"next_cursor":null})"), // not objects
          std::string(R"({"items":{},"next_cursor":null})"),
          std::string(R"({"items":[],"next_cursor":5})"),
@@ -83,8 +85,8 @@ TEST_CASE("vtc: the id_token is an EdDSA JWS with the claims a VTC checks")
   const audit::Identity id{
     std::make_shared<const util::Ed25519Key>(util::Ed25519Key::generate()), ""};
   const audit::Identity me{id.key, util::did_key(id.key->public_key())};
-  const std::string token =
-    audit::make_id_token(me, "did:web:community.example", "ab12", 1'700'000'000);
+  const std::string token = audit::make_id_token(
+    me, "did:web:community.example", "ab12", 1'700'000'000);
   const auto dot1 = token.find('.');
   const auto dot2 = token.find('.', dot1 + 1);
   REQUIRE(dot2 != std::string::npos);
@@ -105,7 +107,8 @@ TEST_CASE("vtc: the id_token is an EdDSA JWS with the claims a VTC checks")
                                  {"exp", 1'700'000'300}});
   // Ed25519 signs deterministically: the signature is the key's over the
   // first two parts, and no other.
-  const auto signature = util::base64url_encode(me.key->sign(token.substr(0, dot2)));
+  const auto signature =
+    util::base64url_encode(me.key->sign(token.substr(0, dot2)));
   CHECK(token.substr(dot2 + 1) == signature);
   CHECK(decode(token.substr(dot2 + 1)).size() == 64);
 }

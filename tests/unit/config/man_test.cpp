@@ -104,11 +104,10 @@ std::vector<Heading> key_headings(const std::vector<std::string>& lines)
       }
     }
     for (std::sregex_iterator it(lines[i].begin(), lines[i].end(), term), end;
-         it != end;
-         ++it) {
+         it != end; ++it) {
       const std::string name = unescape((*it)[1]);
       if (std::regex_match(name, key_like)) {
-        out.push_back({ name, section, i + 1, attributes });
+        out.push_back({name, section, i + 1, attributes});
       }
     }
   }
@@ -159,10 +158,10 @@ TEST_CASE("every configuration key is documented with its type, default and "
         found.push_back(&h);
       }
     }
-    REQUIRE_MESSAGE(found.size() == 1,
-                    k_page << ": key " << name << " has " << found.size()
-                           << " headings (*" << name << "* on a line of its "
-                           << "own), expected exactly 1");
+    REQUIRE_MESSAGE(found.size() == 1, k_page << ": key " << name << " has "
+                                              << found.size() << " headings (*"
+                                              << name << "* on a line of its "
+                                              << "own), expected exactly 1");
     const Heading& h = *found.front();
     CHECK_MESSAGE(h.section == name.substr(0, name.find('.')),
                   k_page << ":" << h.line << ": " << name << " is under ## ["
@@ -195,8 +194,8 @@ TEST_CASE("the page's example file loads")
   const std::string text = example_file(page_lines());
   REQUIRE_MESSAGE(!text.empty(), k_page << ": no ``` block under # EXAMPLE");
   try {
-    (void)vtc::config::parse(
-      text, "/etc/vtc-sync/vtc-sync.toml", vtc::config::Environment{});
+    (void)vtc::config::parse(text, "/etc/vtc-sync/vtc-sync.toml",
+                             vtc::config::Environment{});
   } catch (const std::exception& e) {
     FAIL(k_page << ": the example does not load: " << std::string(e.what()));
   }

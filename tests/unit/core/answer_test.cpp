@@ -24,22 +24,22 @@ TEST_CASE("answer: parse_retry_after reads delta-seconds and HTTP dates")
     std::optional<std::int64_t> seconds;
   };
   const std::vector<Case> cases{
-    { "120", k_now, 120 },
-    { "0", k_now, 0 },
-    { "99999999999999999999999", k_now, INT64_MAX },
-    { "Thu, 01 Jan 2026 00:02:00 GMT", k_now, 120 },
-    { "Thu, 01 Jan 2026 00:00:00 GMT", k_now + 1, 0 },
-    { "Thu, 01 Jan 2026 00:00:01 GMT", k_now + 1, 1 },
-    { "Wed, 21 Oct 2015 07:28:00 GMT", k_now, 0 },
+    {"120", k_now, 120},
+    {"0", k_now, 0},
+    {"99999999999999999999999", k_now, INT64_MAX},
+    {"Thu, 01 Jan 2026 00:02:00 GMT", k_now, 120},
+    {"Thu, 01 Jan 2026 00:00:00 GMT", k_now + 1, 0},
+    {"Thu, 01 Jan 2026 00:00:01 GMT", k_now + 1, 1},
+    {"Wed, 21 Oct 2015 07:28:00 GMT", k_now, 0},
     // Clocks at the ends of the range neither overflow nor wrap.
-    { "Thu, 06 Nov 1800 08:49:37 GMT", INT64_MAX, 0 },
-    { "Thu, 01 Jan 1970 00:00:00 GMT", INT64_MIN, 9'223'372'037 },
-    { "", k_now, std::nullopt },
-    { "-5", k_now, std::nullopt },
-    { "1.5", k_now, std::nullopt },
-    { "Thu, 01 Jan 2026 00:02:00 UTC", k_now, std::nullopt },
-    { "Thu, 32 Jan 2026 00:02:00 GMT", k_now, std::nullopt },
-    { "Thu, 01 Jan 9999 00:00:00 GMT", k_now, std::nullopt },
+    {"Thu, 06 Nov 1800 08:49:37 GMT", INT64_MAX, 0},
+    {"Thu, 01 Jan 1970 00:00:00 GMT", INT64_MIN, 9'223'372'037},
+    {"", k_now, std::nullopt},
+    {"-5", k_now, std::nullopt},
+    {"1.5", k_now, std::nullopt},
+    {"Thu, 01 Jan 2026 00:02:00 UTC", k_now, std::nullopt},
+    {"Thu, 32 Jan 2026 00:02:00 GMT", k_now, std::nullopt},
+    {"Thu, 01 Jan 9999 00:00:00 GMT", k_now, std::nullopt},
   };
   for (const auto& c : cases) {
     CAPTURE(c.value);

@@ -89,9 +89,9 @@ TEST_CASE("health: the breaker stays open 30 s, doubling per trip up to the "
     core::TimeNs open_for;
   };
   const std::vector<Row> rows = {
-    {0, 3600, 30 * k_s},  {1, 3600, 60 * k_s},  {2, 3600, 120 * k_s},
+    {0, 3600, 30 * k_s},   {1, 3600, 60 * k_s},   {2, 3600, 120 * k_s},
     {6, 3600, 1920 * k_s}, {7, 3600, 3600 * k_s}, {40, 3600, 3600 * k_s},
-    {0, 10, 10 * k_s},    {3, 100, 100 * k_s},
+    {0, 10, 10 * k_s},     {3, 100, 100 * k_s},
   };
   for (const Row& r : rows) {
     CAPTURE(r.trips_before);
@@ -111,7 +111,8 @@ TEST_CASE("health: the breaker stays open 30 s, doubling per trip up to the "
 
 TEST_CASE("health: a trip degrades an active registry and keeps another state")
 {
-  const Health from_active = core::trip(in_state(HealthState::active), k_t0, 3600);
+  const Health from_active =
+    core::trip(in_state(HealthState::active), k_t0, 3600);
   CHECK(from_active.state == HealthState::degraded);
   CHECK(from_active.since == k_t0);
   const Health from_incompatible =
@@ -139,9 +140,9 @@ TEST_CASE("health: a probe's success closes the breaker and clears "
     CHECK(ok.consecutive_failures == 0);
     CHECK_FALSE(core::probe_due(ok, k_t0 + 60 * k_s));
 
-    const Health failed = core::observe_probe(h, AnswerClass::unreachable, 0,
-                                              "connection refused",
-                                              k_t0 + 60 * k_s, 3600);
+    const Health failed =
+      core::observe_probe(h, AnswerClass::unreachable, 0, "connection refused",
+                          k_t0 + 60 * k_s, 3600);
     CHECK(failed.state == before);
     CHECK(failed.breaker_trips == 3);
     CHECK(failed.breaker_open_until == k_t0 + 60 * k_s + 120 * k_s);

@@ -9,7 +9,7 @@ using namespace vtc::core;
 
 TEST_CASE("core: job state and outcome names")
 {
-  for (auto s : { JobState::pending, JobState::in_flight, JobState::failed }) {
+  for (auto s : {JobState::pending, JobState::in_flight, JobState::failed}) {
     CHECK(job_state_from(to_string(s)) == s);
   }
   CHECK(to_string(JobState::in_flight) == "in_flight");
@@ -31,7 +31,7 @@ std::int64_t expected_backoff(int k, std::int64_t jitter, std::int64_t cap)
   if (k >= 61) {
     return cap;
   }
-  const std::int64_t base = std::int64_t{ 1 } << k;
+  const std::int64_t base = std::int64_t{1} << k;
   if (base >= cap) {
     return cap;
   }
@@ -42,9 +42,8 @@ std::int64_t expected_backoff(int k, std::int64_t jitter, std::int64_t cap)
 
 TEST_CASE("core: backoff_seconds is min(2^k + jitter, max) for k = 1..70")
 {
-  const std::vector<std::int64_t> caps{
-    1, 60, 3600, 86400, std::int64_t{ 1 } << 40
-  };
+  const std::vector<std::int64_t> caps{1, 60, 3600, 86400,
+                                       std::int64_t{1} << 40};
   for (const std::int64_t cap : caps) {
     for (int k = 1; k <= 70; ++k) {
       for (std::int64_t jitter = 0; jitter <= k; ++jitter) {
@@ -75,7 +74,7 @@ TEST_CASE("core: backoff_seconds is min(2^k + jitter, max) for k = 1..70")
 
 TEST_CASE("core: backoff_seconds does not overflow for k >= 62")
 {
-  for (int k : { 62, 63, 64, 65, 100, 1000, std::numeric_limits<int>::max() }) {
+  for (int k : {62, 63, 64, 65, 100, 1000, std::numeric_limits<int>::max()}) {
     CAPTURE(k);
     CHECK(backoff_seconds(k, 0, 3600) == 3600);
     CHECK(backoff_seconds(k, k > 1000 ? 1000 : k, 86400) == 86400);
@@ -94,14 +93,14 @@ TEST_CASE("core: backoff_seconds honours Retry-After, capped at max")
     std::int64_t expected;
   };
   const std::vector<Case> cases{
-    { 1, 0, 3600, 100, 100 },    // floor above the computed 2 s
-    { 1, 1, 3600, 2, 3 },        // computed is later than Retry-After
-    { 5, 0, 3600, 32, 32 },      // equal
-    { 5, 3, 3600, 33, 35 },      // computed 35 wins
-    { 1, 0, 3600, 10000, 3600 }, // Retry-After is capped
-    { 1, 0, 3600, 3600, 3600 },   { 20, 0, 3600, 10, 3600 }, // saturated anyway
-    { 70, 70, 3600, 7200, 3600 }, { 3, 0, 3600, 0, 8 }, // zero changes nothing
-    { 3, 1, 3600, -5, 9 }, // nonsense negative changes nothing
+    {1, 0, 3600, 100, 100},    // floor above the computed 2 s
+    {1, 1, 3600, 2, 3},        // computed is later than Retry-After
+    {5, 0, 3600, 32, 32},      // equal
+    {5, 3, 3600, 33, 35},      // computed 35 wins
+    {1, 0, 3600, 10000, 3600}, // Retry-After is capped
+    {1, 0, 3600, 3600, 3600},   {20, 0, 3600, 10, 3600}, // saturated anyway
+    {70, 70, 3600, 7200, 3600}, {3, 0, 3600, 0, 8},      // zero changes nothing
+    {3, 1, 3600, -5, 9}, // nonsense negative changes nothing
   };
   for (const auto& c : cases) {
     CAPTURE(c.k);

@@ -1,5 +1,5 @@
-// What dispatch sends (publish_on_join, consent) and RTBF window properties that
-// policy_test.cpp's fixed cases do not cover: times before the epoch and
+// What dispatch sends (publish_on_join, consent) and RTBF window properties
+// that policy_test.cpp's fixed cases do not cover: times before the epoch and
 // the window invariants for many window sizes.
 
 #include "core/policy.hpp"
@@ -30,37 +30,37 @@ TEST_CASE("core: decide_send, the whole table")
   constexpr auto withdrawn = Consent::withdrawn;
   const std::vector<Row> table{
     // Consent that allows publication: the record is put.
-    { true, active, unknown, false, "PPP" },
-    { true, active, granted, false, "PPP" },
-    { true, active, granted, true, "PPP" },
-    { true, departed, unknown, false, "PPP" },
-    { true, departed, granted, false, "PPP" },
-    { true, departed, granted, true, "PPP" },
+    {true, active, unknown, false, "PPP"},
+    {true, active, granted, false, "PPP"},
+    {true, active, granted, true, "PPP"},
+    {true, departed, unknown, false, "PPP"},
+    {true, departed, granted, false, "PPP"},
+    {true, departed, granted, true, "PPP"},
     // Consent that blocks it: whatever the registry may hold is deleted.
-    { true, active, unknown, true, "cDD" },
-    { true, active, withdrawn, false, "cDD" },
-    { true, active, withdrawn, true, "cDD" },
-    { true, departed, unknown, true, "cDD" },
-    { true, departed, withdrawn, false, "cDD" },
-    { true, departed, withdrawn, true, "cDD" },
+    {true, active, unknown, true, "cDD"},
+    {true, active, withdrawn, false, "cDD"},
+    {true, active, withdrawn, true, "cDD"},
+    {true, departed, unknown, true, "cDD"},
+    {true, departed, withdrawn, false, "cDD"},
+    {true, departed, withdrawn, true, "cDD"},
     // Purges are sent whatever the consent.
-    { true, purged, unknown, false, "DDD" },
-    { true, purged, unknown, true, "DDD" },
-    { true, purged, withdrawn, false, "DDD" },
+    {true, purged, unknown, false, "DDD"},
+    {true, purged, unknown, true, "DDD"},
+    {true, purged, withdrawn, false, "DDD"},
     // publish_on_join false: never an active record, a departed one only
     // where the registry may have had the member.
-    { false, active, unknown, false, "jjj" },
-    { false, active, granted, true, "jjj" },
-    { false, departed, unknown, false, "jPP" },
-    { false, departed, granted, true, "jPP" },
+    {false, active, unknown, false, "jjj"},
+    {false, active, granted, true, "jjj"},
+    {false, departed, unknown, false, "jPP"},
+    {false, departed, granted, true, "jPP"},
     // ... and consent still deletes, before publish_on_join is asked.
-    { false, active, withdrawn, false, "cDD" },
-    { false, active, unknown, true, "cDD" },
-    { false, departed, withdrawn, true, "cDD" },
-    { false, purged, granted, false, "DDD" },
+    {false, active, withdrawn, false, "cDD"},
+    {false, active, unknown, true, "cDD"},
+    {false, departed, withdrawn, true, "cDD"},
+    {false, purged, granted, false, "DDD"},
   };
-  const MirrorState mirrors[] = { MirrorState::absent, MirrorState::present,
-                                  MirrorState::unknown };
+  const MirrorState mirrors[] = {MirrorState::absent, MirrorState::present,
+                                 MirrorState::unknown};
   for (const auto& r : table) {
     for (int i = 0; i < 3; ++i) {
       CAPTURE(r.publish_on_join);
@@ -72,7 +72,7 @@ TEST_CASE("core: decide_send, the whole table")
       m.status = r.status;
       m.consent = r.consent;
       const SendDecision d = decide_send(
-        m, mirrors[i], Publication{ r.publish_on_join, r.require_consent });
+        m, mirrors[i], Publication{r.publish_on_join, r.require_consent});
       switch (r.sends[i]) {
       case 'P':
         CHECK(d.send == Send::put);
@@ -139,10 +139,8 @@ TEST_CASE("core: rtbf_release_time invariants over window sizes")
     1'767'225'600LL * k_ns_per_second + 2'750'000'000, // Carol's self-purge
     1'767'311'999LL * k_ns_per_second +
       999'999'999, // 2026-01-01T23:59:59.999999999Z
-    2'147'483'647LL * k_ns_per_second
-  };
-  for (const std::int64_t hours :
-       { 1, 2, 3, 5, 7, 23, 24, 25, 168, 720, 8760 }) {
+    2'147'483'647LL * k_ns_per_second};
+  for (const std::int64_t hours : {1, 2, 3, 5, 7, 23, 24, 25, 168, 720, 8760}) {
     const TimeNs w = hours * k_hour;
     for (const TimeNs t : times) {
       CAPTURE(hours);

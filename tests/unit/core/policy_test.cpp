@@ -35,8 +35,7 @@ struct Expected
 Expected spec_rule(const std::vector<std::string>& options,
                    const std::string& default_departure,
                    const std::string& floor,
-                   const std::optional<std::string>& requested,
-                   bool self)
+                   const std::optional<std::string>& requested, bool self)
 {
   const bool known =
     requested && (*requested == "purge" || *requested == "tombstone" ||
@@ -92,22 +91,21 @@ TEST_CASE("core: effective_disposition follows the disposition rules for "
   const std::vector<std::optional<std::string>> requests{
     std::string("purge"), std::string("tombstone"), std::string("historical"),
     std::nullopt,         std::string("x"),         std::string("Purge"),
-    std::string("")
-  };
+    std::string("")};
   const std::vector<std::vector<std::string>> option_sets{
-    { "purge", "tombstone", "historical" },
-    { "tombstone" },
-    { "historical", "tombstone" },
-    { "purge" },
-    { "purge", "historical" },
+    {"purge", "tombstone", "historical"},
+    {"tombstone"},
+    {"historical", "tombstone"},
+    {"purge"},
+    {"purge", "historical"},
   };
-  const std::vector<std::string> all{ "purge", "tombstone", "historical" };
+  const std::vector<std::string> all{"purge", "tombstone", "historical"};
   int combinations = 0;
   for (const auto& requested : requests) {
     for (const auto& options : option_sets) {
       for (const auto& default_departure : all) {
         for (const auto& floor : all) {
-          for (const bool self : { false, true }) {
+          for (const bool self : {false, true}) {
             Policy policy;
             policy.default_departure = parse(default_departure);
             policy.min_disposition = parse(floor);
@@ -148,7 +146,7 @@ TEST_CASE("core: effective_disposition spot checks")
 {
   const Policy defaults;
   // No policy: every request stands.
-  for (const char* d : { "purge", "tombstone", "historical" }) {
+  for (const char* d : {"purge", "tombstone", "historical"}) {
     CAPTURE(d);
     const auto r = effective_disposition(defaults, std::string(d), false);
     CHECK(to_string(r.effective) == d);
@@ -208,31 +206,24 @@ TEST_CASE("core: rtbf_release_time is the end of the half-open window")
   };
   const std::vector<Case> cases{
     // The basic vector: Carol's self-purge.
-    { "carol",
-      parse_rfc3339("2026-01-01T00:00:02.750Z").value(),
-      24,
-      parse_rfc3339("2026-01-02T00:00:00Z").value() },
-    { "start of a window", k_2026_01_02, 24, k_2026_01_03 },
-    { "last nanosecond", k_2026_01_02 - 1, 24, k_2026_01_02 },
-    { "first nanosecond", k_2026_01_01 + 1, 24, k_2026_01_02 },
-    { "midday", k_2026_01_01 + 12 * k_hour, 24, k_2026_01_02 },
-    { "window 0: at once", k_2026_01_01 + 12345, 0, k_2026_01_01 + 12345 },
-    { "window 0 on a boundary", k_2026_01_02, 0, k_2026_01_02 },
-    { "1 h",
-      k_2026_01_01 + 30 * 60 * k_ns_per_second,
-      1,
-      k_2026_01_01 + k_hour },
-    { "1 h boundary", k_2026_01_01 + k_hour, 1, k_2026_01_01 + 2 * k_hour },
+    {"carol", parse_rfc3339("2026-01-01T00:00:02.750Z").value(), 24,
+     parse_rfc3339("2026-01-02T00:00:00Z").value()},
+    {"start of a window", k_2026_01_02, 24, k_2026_01_03},
+    {"last nanosecond", k_2026_01_02 - 1, 24, k_2026_01_02},
+    {"first nanosecond", k_2026_01_01 + 1, 24, k_2026_01_02},
+    {"midday", k_2026_01_01 + 12 * k_hour, 24, k_2026_01_02},
+    {"window 0: at once", k_2026_01_01 + 12345, 0, k_2026_01_01 + 12345},
+    {"window 0 on a boundary", k_2026_01_02, 0, k_2026_01_02},
+    {"1 h", k_2026_01_01 + 30 * 60 * k_ns_per_second, 1, k_2026_01_01 + k_hour},
+    {"1 h boundary", k_2026_01_01 + k_hour, 1, k_2026_01_01 + 2 * k_hour},
     // 5 h windows are aligned to the epoch, not to midnight:
     // 2026-01-01T00:00Z is epoch hour 490896 = 5 * 98179 + 1.
-    { "5 h from the epoch", k_2026_01_01, 5, k_2026_01_01 + 4 * k_hour },
-    { "5 h boundary", k_2026_01_01 - k_hour, 5, k_2026_01_01 + 4 * k_hour },
-    { "epoch", 0, 24, k_day },
-    { "one year",
-      k_2026_01_01,
-      8760,
-      // 2026-01-01 is epoch day 20454 = 365 * 56 + 14.
-      (365LL * 57) * k_day },
+    {"5 h from the epoch", k_2026_01_01, 5, k_2026_01_01 + 4 * k_hour},
+    {"5 h boundary", k_2026_01_01 - k_hour, 5, k_2026_01_01 + 4 * k_hour},
+    {"epoch", 0, 24, k_day},
+    {"one year", k_2026_01_01, 8760,
+     // 2026-01-01 is epoch day 20454 = 365 * 56 + 14.
+     (365LL * 57) * k_day},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);

@@ -15,18 +15,18 @@ TEST_CASE("header: header_value finds a header in any case and trims it")
     std::optional<std::string> value;
   };
   const std::vector<Case> cases{
-    { "Retry-After: 120\r\n", "120" },
-    { "retry-after:120\r\n", "120" },
-    { "RETRY-AFTER: \t Wed, 21 Oct 2015 07:28:00 GMT \t\r\n",
-      "Wed, 21 Oct 2015 07:28:00 GMT" },
-    { "Retry-After:\r\n", "" },
-    { "Retry-After-Extra: 5\r\n", std::nullopt },
-    { "Retry-After 5\r\n", std::nullopt },
-    { "Retry-Afte: 5\r\n", std::nullopt },
-    { "Retry-After", std::nullopt },
-    { "", std::nullopt },
-    { "X-Retry-After: 5\r\n", std::nullopt },
-    { "HTTP/1.1 503 Service Unavailable\r\n", std::nullopt },
+    {"Retry-After: 120\r\n", "120"},
+    {"retry-after:120\r\n", "120"},
+    {"RETRY-AFTER: \t Wed, 21 Oct 2015 07:28:00 GMT \t\r\n",
+     "Wed, 21 Oct 2015 07:28:00 GMT"},
+    {"Retry-After:\r\n", ""},
+    {"Retry-After-Extra: 5\r\n", std::nullopt},
+    {"Retry-After 5\r\n", std::nullopt},
+    {"Retry-Afte: 5\r\n", std::nullopt},
+    {"Retry-After", std::nullopt},
+    {"", std::nullopt},
+    {"X-Retry-After: 5\r\n", std::nullopt},
+    {"HTTP/1.1 503 Service Unavailable\r\n", std::nullopt},
   };
   for (const auto& c : cases) {
     CAPTURE(c.line);

@@ -150,8 +150,9 @@ TEST_CASE("policy: all four keys together, in any order")
   CHECK_FALSE(p.publish_on_join);
   CHECK(p.min_disposition == Disposition::tombstone);
   CHECK(p.default_departure == Disposition::historical);
-  CHECK(p.departure_options ==
-        std::vector<Disposition>{Disposition::historical, Disposition::tombstone});
+  CHECK(
+    p.departure_options ==
+    std::vector<Disposition>{Disposition::historical, Disposition::tombstone});
 }
 
 TEST_CASE("policy: an unknown key is refused, named")
@@ -207,7 +208,8 @@ TEST_CASE("policy: wrong types are refused, naming the key")
   }
 }
 
-TEST_CASE("policy: an unknown disposition value is refused, naming key and value")
+TEST_CASE(
+  "policy: an unknown disposition value is refused, naming key and value")
 {
   struct Case
   {
@@ -220,7 +222,8 @@ TEST_CASE("policy: an unknown disposition value is refused, naming key and value
     {"min_disposition", "Purge", R"({"min_disposition":"Purge"})"},
     {"min_disposition", "", R"({"min_disposition":""})"},
     {"default_departure", "delete", R"({"default_departure":"delete"})"},
-    {"default_departure", "historical ", R"({"default_departure":"historical "})"},
+    {"default_departure", "historical ",
+     R"({"default_departure":"historical "})"},
     {"departure_options", "TOMBSTONE",
      R"({"departure_options":["purge","TOMBSTONE"]})"},
     {"departure_options", "none", R"({"departure_options":["none"]})"},
@@ -239,10 +242,11 @@ TEST_CASE("policy: departure_options must be non-empty and without repeats")
   auto msg = rejection(R"({"departure_options":[]})");
   CHECK(msg.find("departure_options") != std::string::npos);
 
-  for (const std::string text :
-       {R"({"departure_options":["purge","purge"]})",
-        R"({"departure_options":["tombstone","historical","tombstone"]})",
-        R"({"departure_options":["historical","purge","tombstone","historical"]})"}) {
+  for (
+    const std::string text :
+    {R"({"departure_options":["purge","purge"]})",
+     R"({"departure_options":["tombstone","historical","tombstone"]})",
+     R"({"departure_options":["historical","purge","tombstone","historical"]})"}) {
     CAPTURE(text);
     msg = rejection(text);
     CHECK(msg.find("departure_options") != std::string::npos);
@@ -270,7 +274,7 @@ TEST_CASE("policy: a key given twice is refused, naming the key")
 TEST_CASE("policy: a document that is not a JSON object is refused")
 {
   for (const std::string text : {"[]", "[{}]", R"("publish_on_join")", "null",
-                           "true", "42", R"(["purge"])"}) {
+                                 "true", "42", R"(["purge"])"}) {
     CAPTURE(text);
     const auto msg = rejection(text);
     CHECK(msg.find(k_origin) != std::string::npos);

@@ -1,6 +1,6 @@
-#include "temp_dir.hpp"
 #include "core/timestamp.hpp"
 #include "registry/record.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
 
 #include <doctest/doctest.h>
@@ -23,7 +23,7 @@ ordered_json basic_registry()
 
 registry::RecordKey default_key(const std::string& vtc_did)
 {
-  return { vtc_did, "recognise", "trust-graph", "recognition" };
+  return {vtc_did, "recognise", "trust-graph", "recognition"};
 }
 
 core::TimeNs at(const char* text)
@@ -45,20 +45,15 @@ std::vector<MemberCase> basic_members()
 {
   using core::MemberStatus;
   return {
-    { "did:key:z6MkAlice",
-      { MemberStatus::departed, "", at("2026-01-01T00:00:00.500Z"), {} } },
-    { "did:key:z6MkBob",
-      { MemberStatus::active,
-        "moderator",
-        at("2026-01-01T00:00:00.750Z"),
-        {} } },
-    { "did:web:dave.example",
-      { MemberStatus::departed,
-        "",
-        at("2026-01-01T00:00:01.750Z"),
-        at("2026-01-01T00:00:02.500Z") } },
-    { "did:key:z6MkErin",
-      { MemberStatus::active, "issuer", at("2026-01-01T00:00:03Z"), {} } },
+    {"did:key:z6MkAlice",
+     {MemberStatus::departed, "", at("2026-01-01T00:00:00.500Z"), {}}},
+    {"did:key:z6MkBob",
+     {MemberStatus::active, "moderator", at("2026-01-01T00:00:00.750Z"), {}}},
+    {"did:web:dave.example",
+     {MemberStatus::departed, "", at("2026-01-01T00:00:01.750Z"),
+      at("2026-01-01T00:00:02.500Z")}},
+    {"did:key:z6MkErin",
+     {MemberStatus::active, "issuer", at("2026-01-01T00:00:03Z"), {}}},
   };
 }
 
@@ -79,7 +74,7 @@ TEST_CASE("registry: record_id matches the ids of basic.registry.json")
 TEST_CASE("registry: record_id is the SHA-256 of the four fields joined by LF")
 {
   // sha256("a\nb\nc\nd"), computed with Python's hashlib.
-  const registry::RecordKey key{ "a", "c", "d", "ignored" };
+  const registry::RecordKey key{"a", "c", "d", "ignored"};
   CHECK(registry::record_id(key, "b") ==
         "f729ae0cbcc8241ebb6918af712a88d5ca2c13f7fbe08f809aa297bfdf99fbe4");
 }
@@ -120,30 +115,27 @@ TEST_CASE("registry: record_body equals the bodies of basic.registry.json")
     const ordered_json& expected = doc.at("records").at(id);
     const std::string body = registry::record_body(key, m.did, m.state);
     // As JSON values…
-    CHECK(json::parse(body) ==
-          json{ { "record", json::parse(expected.dump()) } });
+    CHECK(json::parse(body) == json{{"record", json::parse(expected.dump())}});
     // …and byte for byte: compact, members in the documented order.
-    CHECK(body == ordered_json{ { "record", expected } }.dump());
+    CHECK(body == ordered_json{{"record", expected}}.dump());
   }
 }
 
 TEST_CASE("registry: record_body leaves unknown times and departed roles out")
 {
   const auto key = default_key("did:web:vtc.example");
-  core::MemberState active{ core::MemberStatus::active, "member", {}, {} };
+  core::MemberState active{core::MemberStatus::active, "member", {}, {}};
   auto body = json::parse(registry::record_body(key, "did:key:z6MkA", active));
   CHECK(body.at("record").at("context") ==
-        json{ { "status", "active" }, { "role", "member" } });
+        json{{"status", "active"}, {"role", "member"}});
   CHECK(body.at("record").at("recognized") == true);
 
   // A departed member keeps no role, and a tombstone carries no activeTo.
   core::MemberState departed{
-    core::MemberStatus::departed, "member", at("2026-03-01T10:00:00Z"), {}
-  };
+    core::MemberStatus::departed, "member", at("2026-03-01T10:00:00Z"), {}};
   body = json::parse(registry::record_body(key, "did:key:z6MkA", departed));
-  CHECK(
-    body.at("record").at("context") ==
-    json{ { "status", "departed" }, { "activeFrom", "2026-03-01T10:00:00Z" } });
+  CHECK(body.at("record").at("context") ==
+        json{{"status", "departed"}, {"activeFrom", "2026-03-01T10:00:00Z"}});
   CHECK(body.at("record").at("recognized") == false);
   CHECK(body.at("record").at("authority_id") == "did:web:vtc.example");
 }

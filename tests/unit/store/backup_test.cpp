@@ -1,7 +1,7 @@
 // The backup copy (store/backup.cpp).
 
-#include "store_fixture.hpp"
 #include "store/backup.hpp"
+#include "store_fixture.hpp"
 #include "util/error.hpp"
 
 #include <doctest/doctest.h>
@@ -41,7 +41,7 @@ TEST_CASE_FIXTURE(StoreFixture,
 
   store::SqliteStore c(copy, store::OpenMode::read_only, binding(), clock);
   CHECK(c.cursor() == cursor_at(2));
-  CHECK(job_ids(c.jobs({})) == std::vector<std::string>{ J('1') });
+  CHECK(job_ids(c.jobs({})) == std::vector<std::string>{J('1')});
   CHECK(c.status(0).generation == generation);
 }
 

@@ -19,21 +19,21 @@ TEST_CASE_FIXTURE(
   auto carol = change("did:key:carol", MemberStatus::active, J('3'),
                       JobKind::publish, 10, 4);
   carol.job.reset(); // a member without a job, for reconcile
-  write_batch(s, batch({ change("did:key:alice", MemberStatus::active,
+  write_batch(s, batch({change("did:key:alice", MemberStatus::active,
                                "6BA7B810-9DAD-41D1-80B4-00C04FD430C9",
                                JobKind::publish, 10, 2),
-                        carol },
-                      4));
+                        carol},
+                       4));
   const auto member = s.find_member("did:key:carol");
   REQUIRE(member.has_value());
   const std::string reconcile = "reconcile:0123456789abcdef0123456789abcdef";
-  s.add_jobs({ { reconcile, member->id, JobKind::update } });
+  s.add_jobs({{reconcile, member->id, JobKind::update}});
 
   std::vector<std::string> ids = job_ids(s.jobs({}));
   std::sort(ids.begin(), ids.end());
   // A UUID comes back in lowercase, the spelling of every id vtc-sync shows.
-  CHECK(ids == std::vector<std::string>{
-                 "6ba7b810-9dad-41d1-80b4-00c04fd430c9", reconcile });
+  CHECK(ids == std::vector<std::string>{"6ba7b810-9dad-41d1-80b4-00c04fd430c9",
+                                        reconcile});
   const auto d = s.job_detail(reconcile);
   REQUIRE(d.has_value());
   CHECK(d->job.target_hash == hash_of("did:key:carol"));

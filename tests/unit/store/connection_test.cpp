@@ -1,8 +1,8 @@
 // Opening the state database: creation, pragmas, the binding and the
 // schema version (store/connection.cpp).
 
-#include "store_fixture.hpp"
 #include "store/schema.hpp"
+#include "store_fixture.hpp"
 #include "util/error.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -78,7 +78,7 @@ TEST_CASE("store: creation sets the schema version, WAL and the pragmas")
   CHECK(other.execAndGet("PRAGMA journal_mode").getString() == "wal");
   CHECK(other.execAndGet("PRAGMA user_version").getInt() ==
         store::current_schema_version());
-  for (const char* table : { "members", "jobs", "outcomes", "meta" }) {
+  for (const char* table : {"members", "jobs", "outcomes", "meta"}) {
     CAPTURE(table);
     SQLite::Statement st(other,
                          "SELECT strict FROM pragma_table_list WHERE name = ?");
@@ -102,10 +102,10 @@ TEST_CASE("store: a fresh database per file gets its own generation")
 {
   test::TempDir dir;
   test::FakeClock clock{1'000'000};
-  store::SqliteStore a(
-    dir.file("a.db"), store::OpenMode::pass, binding(), clock);
-  store::SqliteStore b(
-    dir.file("b.db"), store::OpenMode::pass, binding(), clock);
+  store::SqliteStore a(dir.file("a.db"), store::OpenMode::pass, binding(),
+                       clock);
+  store::SqliteStore b(dir.file("b.db"), store::OpenMode::pass, binding(),
+                       clock);
   CHECK(a.status(0).generation != b.status(0).generation);
 }
 
@@ -124,16 +124,15 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
     std::string store::Binding::*field;
   };
   const std::vector<Case> cases{
-    { "vtc.did", &store::Binding::vtc_did },
-    { "registry.url", &store::Binding::registry_url },
-    { "registry.action", &store::Binding::action },
-    { "registry.resource", &store::Binding::resource },
-    { "registry.record_type", &store::Binding::record_type },
+    {"vtc.did", &store::Binding::vtc_did},
+    {"registry.url", &store::Binding::registry_url},
+    {"registry.action", &store::Binding::action},
+    {"registry.resource", &store::Binding::resource},
+    {"registry.record_type", &store::Binding::record_type},
   };
   for (const auto& c : cases) {
-    for (const auto mode : { store::OpenMode::pass,
-                             store::OpenMode::read_write,
-                             store::OpenMode::read_only }) {
+    for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                            store::OpenMode::read_only}) {
       CAPTURE(c.key);
       CAPTURE(static_cast<int>(mode));
       store::Binding other = binding();
@@ -150,9 +149,8 @@ TEST_CASE("store: reopening with another binding is refused naming the key")
     }
   }
   // Control: the same binding opens in every mode.
-  for (const auto mode : { store::OpenMode::pass,
-                           store::OpenMode::read_write,
-                           store::OpenMode::read_only }) {
+  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                          store::OpenMode::read_only}) {
     CHECK_NOTHROW(store::SqliteStore(path, mode, binding(), clock));
   }
 }
@@ -169,12 +167,14 @@ TEST_CASE("store: a registry URL is parsed only when its text is new")
     return url.substr(0, url.find('/', std::string("https://").size()));
   };
   b.registry_url = "https://registry.example:443/";
-  { store::SqliteStore s(path, store::OpenMode::pass, b, clock); }
+  {
+    store::SqliteStore s(path, store::OpenMode::pass, b, clock);
+  }
   const int at_creation = parsed;
   CHECK(at_creation >= 1);
   // The same text again: no parse, in every mode.
-  for (const auto mode : { store::OpenMode::pass, store::OpenMode::read_write,
-                           store::OpenMode::read_only }) {
+  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                          store::OpenMode::read_only}) {
     CAPTURE(static_cast<int>(mode));
     CHECK_NOTHROW(store::SqliteStore(path, mode, b, clock));
     CHECK(parsed == at_creation);
@@ -202,7 +202,7 @@ TEST_CASE("store: opening a missing database outside a pass creates nothing")
   test::TempDir dir;
   test::FakeClock clock{1'000'000};
   for (const auto mode :
-       { store::OpenMode::read_only, store::OpenMode::read_write }) {
+       {store::OpenMode::read_only, store::OpenMode::read_write}) {
     CAPTURE(static_cast<int>(mode));
     bool thrown = false;
     try {
@@ -226,12 +226,10 @@ TEST_CASE("store: a schema newer than the binary is refused")
   {
     store::SqliteStore s(path, store::OpenMode::pass, binding(), clock);
   }
-  sql(path,
-      "PRAGMA user_version = " +
-        std::to_string(store::current_schema_version() + 1));
-  for (const auto mode : { store::OpenMode::pass,
-                           store::OpenMode::read_write,
-                           store::OpenMode::read_only }) {
+  sql(path, "PRAGMA user_version = " +
+              std::to_string(store::current_schema_version() + 1));
+  for (const auto mode : {store::OpenMode::pass, store::OpenMode::read_write,
+                          store::OpenMode::read_only}) {
     CAPTURE(static_cast<int>(mode));
     CHECK_THROWS_AS(store::SqliteStore(path, mode, binding(), clock),
                     ConfigError);
@@ -254,9 +252,9 @@ TEST_CASE(
     db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)");
   }
   const std::string before = test::read_file(path);
-  for (const auto mode : { store::OpenMode::pass, store::OpenMode::scratch,
-                           store::OpenMode::read_write,
-                           store::OpenMode::read_only }) {
+  for (const auto mode :
+       {store::OpenMode::pass, store::OpenMode::scratch,
+        store::OpenMode::read_write, store::OpenMode::read_only}) {
     CAPTURE(static_cast<int>(mode));
     bool thrown = false;
     try {
@@ -287,7 +285,7 @@ TEST_CASE("store: an empty database outside a pass says tick creates it")
     db.exec("CREATE TABLE t (x INTEGER); DROP TABLE t;");
   }
   for (const auto mode :
-       { store::OpenMode::read_only, store::OpenMode::read_write }) {
+       {store::OpenMode::read_only, store::OpenMode::read_write}) {
     CAPTURE(static_cast<int>(mode));
     bool thrown = false;
     try {
@@ -331,7 +329,7 @@ TEST_CASE("store: state persists across reopening, read-only included")
   }
   store::SqliteStore ro(path, store::OpenMode::read_only, binding(), clock);
   CHECK(ro.cursor() == cursor_at(2));
-  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{ J('1') });
+  CHECK(job_ids(ro.jobs({})) == std::vector<std::string>{J('1')});
   CHECK(ro.status(100).pending == 1);
 }
 

@@ -28,30 +28,31 @@ TEST_CASE_FIXTURE(
   CHECK_FALSE(s.has_due(1000, app::ClaimScope::removals_only));
 }
 
-TEST_CASE_FIXTURE(StoreFixture,
-                  "store: recover_in_flight backs off or fails interrupted jobs")
+TEST_CASE_FIXTURE(
+  StoreFixture, "store: recover_in_flight backs off or fails interrupted jobs")
 {
   clock.set_wall(5'000'000);
-  write_batch(s, batch(
-    { change(
-        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
-      change(
-        "did:key:bob", MemberStatus::active, J('2'), JobKind::publish, 10, 3),
-      change(
-        "did:key:carol", MemberStatus::active, J('3'), JobKind::publish, 10, 4) },
-    4));
-  sql(path,
-      "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = x'00000000000040008000000000000001';"
-      "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = x'00000000000040008000000000000002';"
-      "INSERT INTO attempts(job_id, n, started) VALUES (x'00000000000040008000000000000001', 2, 77);");
+  write_batch(s, batch({change("did:key:alice", MemberStatus::active, J('1'),
+                               JobKind::publish, 10, 2),
+                        change("did:key:bob", MemberStatus::active, J('2'),
+                               JobKind::publish, 10, 3),
+                        change("did:key:carol", MemberStatus::active, J('3'),
+                               JobKind::publish, 10, 4)},
+                       4));
+  sql(path, "UPDATE jobs SET state = 'in_flight', attempts = 2 WHERE id = "
+            "x'00000000000040008000000000000001';"
+            "UPDATE jobs SET state = 'in_flight', attempts = 16 WHERE id = "
+            "x'00000000000040008000000000000002';"
+            "INSERT INTO attempts(job_id, n, started) VALUES "
+            "(x'00000000000040008000000000000001', 2, 77);");
 
   std::vector<std::int64_t> asked;
   const auto n = s.recover_in_flight(16, [&](std::int64_t attempts) {
     asked.push_back(attempts);
-    return core::TimeNs{ 900'000 + attempts };
+    return core::TimeNs{900'000 + attempts};
   });
   CHECK(n == 2);
-  CHECK(asked == std::vector<std::int64_t>{ 2 });
+  CHECK(asked == std::vector<std::int64_t>{2});
 
   const auto pending = s.jobs(query(JobState::pending, 100));
   const auto failed = s.jobs(query(JobState::failed, 100));
@@ -73,19 +74,19 @@ TEST_CASE_FIXTURE(StoreFixture,
   CHECK(out[0].target_hash == hash_of("did:key:bob"));
   CHECK(out[0].detail.find("interrupted") != std::string::npos);
 
-  CHECK(count(path, "SELECT finished FROM attempts WHERE job_id = x'00000000000040008000000000000001'") ==
-        5'000'000);
-  CHECK(count(path,
-              "SELECT count(*) FROM attempts WHERE job_id = x'00000000000040008000000000000001' AND "
-              "class = 'interrupted'") == 1);
+  CHECK(count(path, "SELECT finished FROM attempts WHERE job_id = "
+                    "x'00000000000040008000000000000001'") == 5'000'000);
+  CHECK(count(path, "SELECT count(*) FROM attempts WHERE job_id = "
+                    "x'00000000000040008000000000000001' AND "
+                    "class = 'interrupted'") == 1);
 }
 
 TEST_CASE_FIXTURE(
-  StoreFixture,
-  "store: idle recover and unchanged audit failure write nothing")
+  StoreFixture, "store: idle recover and unchanged audit failure write nothing")
 {
   walk_alice(s);
-  const app::AuditFailure failure{ 9, "e9", "tampered", "entry_hash differs", "" };
+  const app::AuditFailure failure{9, "e9", "tampered", "entry_hash differs",
+                                  ""};
   s.set_audit_failure(failure);
 
   SQLite::Database watcher(path, SQLite::OPEN_READONLY);
@@ -95,12 +96,12 @@ TEST_CASE_FIXTURE(
   const auto wal_size = [&] {
     std::error_code ec;
     const auto n = std::filesystem::file_size(path + "-wal", ec);
-    return ec ? std::uintmax_t{ 0 } : n;
+    return ec ? std::uintmax_t{0} : n;
   };
   const auto v0 = data_version();
   const auto w0 = wal_size();
-  CHECK(s.recover_in_flight(
-          16, [](std::int64_t) { return core::TimeNs{ 1 }; }) == 0);
+  CHECK(s.recover_in_flight(16, [](std::int64_t) { return core::TimeNs{1}; }) ==
+        0);
   s.set_audit_failure(failure); // same value
   (void)s.status(0);
   (void)s.jobs({});
@@ -121,20 +122,19 @@ TEST_CASE_FIXTURE(
   "store: dispatch_step records answers, puts unsent jobs back, claims")
 {
   clock.set_wall(5'000'000);
-  write_batch(s, batch(
-    { change(
-        "did:key:alice", MemberStatus::active, J('1'), JobKind::publish, 10, 2),
-      change("did:key:bob", MemberStatus::active, J('2'), JobKind::update, 10, 3),
-      change(
-        "did:key:carol", MemberStatus::active, J('3'), JobKind::publish, 10, 4),
-      change(
-        "did:key:dave", MemberStatus::active, J('4'), JobKind::publish, 10, 5) },
-    5));
+  write_batch(s, batch({change("did:key:alice", MemberStatus::active, J('1'),
+                               JobKind::publish, 10, 2),
+                        change("did:key:bob", MemberStatus::active, J('2'),
+                               JobKind::update, 10, 3),
+                        change("did:key:carol", MemberStatus::active, J('3'),
+                               JobKind::publish, 10, 4),
+                        change("did:key:dave", MemberStatus::active, J('4'),
+                               JobKind::publish, 10, 5)},
+                       5));
   // The registry already has bob's record.
-  sql(path,
-      "INSERT INTO mirror(member_id, state, record_id, body, updated) "
-      "SELECT id, 'present', 'rec-bob', 'body-bob', 7 FROM members "
-      "WHERE did = 'did:key:bob'");
+  sql(path, "INSERT INTO mirror(member_id, state, record_id, body, updated) "
+            "SELECT id, 'present', 'rec-bob', 'body-bob', 7 FROM members "
+            "WHERE did = 'did:key:bob'");
 
   app::DispatchStep first;
   first.claim = 4;
@@ -153,23 +153,24 @@ TEST_CASE_FIXTURE(
   auto answered = [](const app::ClaimedJob& j) {
     app::Finished f;
     f.job = j;
-    f.sent = { "PUT", j.id, "rec-" + j.id, "body-" + j.id };
-    f.answer = { core::AnswerClass::success, 200, std::nullopt, "HTTP 200" };
+    f.sent = {"PUT", j.id, "rec-" + j.id, "body-" + j.id};
+    f.answer = {core::AnswerClass::success, 200, std::nullopt, "HTTP 200"};
     f.step = core::NextStep::done;
     return f;
   };
   app::DispatchStep second;
-  second.done = { answered(claimed[0]), answered(claimed[3]) };
-  second.unsent = { claimed[1], claimed[2] };
+  second.done = {answered(claimed[0]), answered(claimed[3])};
+  second.unsent = {claimed[1], claimed[2]};
   CHECK(s.dispatch_step(second, skipped).empty());
 
   const auto pending = s.jobs(query(JobState::pending, 10));
-  CHECK(job_ids(pending) == std::vector<std::string>{ J('2'), J('3') });
+  CHECK(job_ids(pending) == std::vector<std::string>{J('2'), J('3')});
   CHECK(std::all_of(pending.begin(), pending.end(),
                     [](const app::JobRow& r) { return r.attempts == 0; }));
   CHECK(s.jobs(query(JobState::in_flight, 10)).empty());
   CHECK(count(path, "SELECT count(*) FROM attempts WHERE job_id IN "
-                    "(x'00000000000040008000000000000002', x'00000000000040008000000000000003')") == 0);
+                    "(x'00000000000040008000000000000002', "
+                    "x'00000000000040008000000000000003')") == 0);
   CHECK(count(path, "SELECT count(*) FROM attempts WHERE class = 'success' "
                     "AND finished IS NOT NULL") == 2);
   // The mirror as before the claim: bob's record present, carol's absent.
@@ -185,5 +186,5 @@ TEST_CASE_FIXTURE(
   CHECK(out[0].kind == "succeeded");
   CHECK(out[1].job_id == J('4'));
   using Counts = std::vector<std::pair<std::string, std::int64_t>>;
-  CHECK(s.status(0).requests == Counts{ { "success", 2 } });
+  CHECK(s.status(0).requests == Counts{{"success", 2}});
 }

@@ -58,8 +58,8 @@ std::string job_references(const std::string& path)
   SQLite::Statement st(db, "SELECT \"from\", \"table\" FROM "
                            "pragma_foreign_key_list('jobs') ORDER BY 1");
   while (st.executeStep()) {
-    out += st.getColumn(0).getString() + "->" + st.getColumn(1).getString() +
-           "\n";
+    out +=
+      st.getColumn(0).getString() + "->" + st.getColumn(1).getString() + "\n";
   }
   return out;
 }
@@ -112,13 +112,14 @@ TEST_CASE_FIXTURE(StoreFixture,
                   "store: job and member values are checked without IN lists")
 {
   walk_alice(s);
-  CHECK(checks(path) ==
-        "CHECK (kind = 'publish' OR kind = 'update' OR kind = 'depart' OR "
-        "kind = 'delete' OR kind = 'withdraw' OR kind = 'retire'),\n"
-        "CHECK (state = 'pending' OR state = 'in_flight' OR state = 'failed'),\n"
-        "CHECK (status = 'unknown' OR status = 'active' OR status = 'departed' "
-        "OR status = 'purged'),\n"
-        "CHECK (consent = 'granted' OR consent = 'withdrawn')\n");
+  CHECK(
+    checks(path) ==
+    "CHECK (kind = 'publish' OR kind = 'update' OR kind = 'depart' OR "
+    "kind = 'delete' OR kind = 'withdraw' OR kind = 'retire'),\n"
+    "CHECK (state = 'pending' OR state = 'in_flight' OR state = 'failed'),\n"
+    "CHECK (status = 'unknown' OR status = 'active' OR status = 'departed' "
+    "OR status = 'purged'),\n"
+    "CHECK (consent = 'granted' OR consent = 'withdrawn')\n");
   // For an IN list of three or more values SQLite builds a temporary index
   // (an ephemeral table) each time it checks a row: the cost these CHECKs
   // avoid.
@@ -144,12 +145,12 @@ TEST_CASE_FIXTURE(
   "store: a superseded outcome, the walk's most frequent, is in no index")
 {
   walk_alice(s);
-  write_batch(s, batch({ change("did:key:alice", MemberStatus::departed, J('2'),
-                                JobKind::depart, 20, 3) },
+  write_batch(s, batch({change("did:key:alice", MemberStatus::departed, J('2'),
+                               JobKind::depart, 20, 3)},
                        3));
   Batch counted = batch({}, 4);
-  outcome_only(counted, { core::OutcomeKind::invalid_event, J('3'), 0, "k",
-                          "h", R"({"reason":"invalid_did"})" });
+  outcome_only(counted, {core::OutcomeKind::invalid_event, J('3'), 0, "k", "h",
+                         R"({"reason":"invalid_did"})"});
   write_batch(s, counted);
   CHECK(indexes(path, "outcomes") == "outcomes_counted\noutcomes_job\n");
   // A kind status counts is in outcomes_counted.
@@ -174,8 +175,8 @@ TEST_CASE_FIXTURE(StoreFixture, "store: a job's audit key is not a foreign key")
   // Checking a foreign key in an UPDATE costs a statement journal (a copy
   // of every page it changes); the walk rewrites a job's key for every
   // event that supersedes one.
-  CHECK_FALSE(compiles_to(path, "UPDATE jobs SET key = 1 WHERE member_id = 1",
-                          "Fk"));
+  CHECK_FALSE(
+    compiles_to(path, "UPDATE jobs SET key = 1 WHERE member_id = 1", "Fk"));
   // The member still is one.
   CHECK(compiles_to(path, "UPDATE jobs SET member_id = 2 WHERE member_id = 1",
                     "Fk"));
@@ -187,8 +188,8 @@ TEST_CASE_FIXTURE(StoreFixture,
                   "store: jobs are indexed by id unless pending and never sent")
 {
   walk_alice(s);
-  write_batch(s, batch({ change("did:key:bob", MemberStatus::active, J('2'),
-                                JobKind::publish, 10, 3) },
+  write_batch(s, batch({change("did:key:bob", MemberStatus::active, J('2'),
+                               JobKind::publish, 10, 3)},
                        3));
   CHECK(job_id_indexes(path) == "jobs_id unique=0 partial=1\n");
   const std::string in_index = "SELECT count(*) FROM jobs INDEXED BY jobs_id "
@@ -203,7 +204,7 @@ TEST_CASE_FIXTURE(StoreFixture,
   // is what is promised here: queue show, retry and discard find a job by
   // id without reading the queue, however long (the results are checked
   // below).
-  for (const char* state : { "failed", "in_flight", "pending" }) {
+  for (const char* state : {"failed", "in_flight", "pending"}) {
     CHECK(query_plan(path, fmt::format("SELECT 1 FROM jobs j WHERE j.state = "
                                        "'{}' AND (j.state <> 'pending' OR "
                                        "j.attempts > 0) AND j.id = x'00'",
@@ -212,8 +213,8 @@ TEST_CASE_FIXTURE(StoreFixture,
   }
 
   // Superseding the failed job takes it out of the index.
-  write_batch(s, batch({ change("did:key:alice", MemberStatus::departed, J('3'),
-                                JobKind::depart, 20, 4) },
+  write_batch(s, batch({change("did:key:alice", MemberStatus::departed, J('3'),
+                               JobKind::depart, 20, 4)},
                        4));
   CHECK(count(path, in_index) == 0);
 
@@ -234,19 +235,19 @@ TEST_CASE_FIXTURE(StoreFixture,
   CHECK(ended->outcomes[0].kind == "superseded");
   CHECK(pending->outcomes.empty());
   CHECK_FALSE(s.job_detail(J('9')).has_value());
-  CHECK(s.retry({ J('2'), J('3'), J('9') }) ==
-        std::vector<app::JobChange>{ app::JobChange::done,
-                                     app::JobChange::wrong_state,
-                                     app::JobChange::not_found });
+  CHECK(s.retry({J('2'), J('3'), J('9')}) ==
+        std::vector<app::JobChange>{app::JobChange::done,
+                                    app::JobChange::wrong_state,
+                                    app::JobChange::not_found});
   CHECK(s.jobs({})[1].state == JobState::pending);
   sql(path, "UPDATE jobs SET state = 'failed' WHERE member_id = 2");
-  CHECK(s.discard({ J('2') }) ==
-        std::vector<app::JobChange>{ app::JobChange::done });
+  CHECK(s.discard({J('2')}) ==
+        std::vector<app::JobChange>{app::JobChange::done});
   // Its outcomes, through outcomes_job.
   const auto gone = s.job_detail(J('2'));
   REQUIRE(gone.has_value());
   REQUIRE(gone->outcomes.size() == 2);
   CHECK(gone->outcomes[0].kind == "retried");
   CHECK(gone->outcomes[1].kind == "discarded");
-  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{ J('3') });
+  CHECK(job_ids(s.jobs({})) == std::vector<std::string>{J('3')});
 }

@@ -108,8 +108,8 @@ std::vector<OutcomeRow> outcomes(const std::string& path)
   store::SqliteStore s(path, store::OpenMode::read_only, binding(), clock);
   std::vector<OutcomeRow> out;
   for (const auto& o : s.outcomes(0, 1000)) {
-    out.push_back({o.kind, o.job_id, o.attempts, o.key_id, o.target_hash,
-                   o.detail});
+    out.push_back(
+      {o.kind, o.job_id, o.attempts, o.key_id, o.target_hash, o.detail});
   }
   return out;
 }

@@ -5,8 +5,8 @@
 
 #include "binding.hpp"
 #include "fake_clock.hpp"
-#include "temp_dir.hpp"
 #include "store/sqlite_store.hpp"
+#include "temp_dir.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -39,7 +39,7 @@ TEST_CASE("atomic_file: replaces the content and leaves no temporary file")
   vtc::util::write_file_atomically(path, "new\n", 0644);
   CHECK(vtc::test::read_file(path) == "new\n");
   CHECK(mode_of(path) == 0644);
-  CHECK(entries(dir.path()) == std::vector<std::string>{ "m.prom" });
+  CHECK(entries(dir.path()) == std::vector<std::string>{"m.prom"});
 }
 
 TEST_CASE("atomic_file: a missing directory is an I/O error naming the path")
@@ -65,7 +65,7 @@ TEST_CASE("atomic_file: link_destination never replaces an existing file")
     CHECK_FALSE(tmp.link_destination());
   }
   CHECK(vtc::test::read_file(path) == "keep");
-  CHECK(entries(dir.path()) == std::vector<std::string>{ "copy.db" });
+  CHECK(entries(dir.path()) == std::vector<std::string>{"copy.db"});
 }
 
 TEST_CASE("atomic_file: link_destination publishes the whole file once")
@@ -80,7 +80,7 @@ TEST_CASE("atomic_file: link_destination publishes the whole file once")
   }
   CHECK(vtc::test::read_file(path) == "data");
   CHECK(mode_of(path) == 0600);
-  CHECK(entries(dir.path()) == std::vector<std::string>{ "copy.db" });
+  CHECK(entries(dir.path()) == std::vector<std::string>{"copy.db"});
 }
 
 TEST_CASE("atomic_file: an unpublished temporary file is removed")

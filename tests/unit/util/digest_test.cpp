@@ -27,7 +27,7 @@ TEST_CASE("util: Sha256 is incremental and reusable after finish")
   // finish() readied it for the next message: no state from "abc" leaks.
   CHECK(hex(h.finish()) ==
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  const std::vector<std::uint8_t> abc{ 'a', 'b', 'c' };
+  const std::vector<std::uint8_t> abc{'a', 'b', 'c'};
   h.update(abc);
   CHECK(hex(h.finish()) ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -35,7 +35,7 @@ TEST_CASE("util: Sha256 is incremental and reusable after finish")
 
 TEST_CASE("util: HmacSha256 RFC 4231 test cases 1 and 2")
 {
-  const std::vector<std::uint8_t> jefe{ 'J', 'e', 'f', 'e' };
+  const std::vector<std::uint8_t> jefe{'J', 'e', 'f', 'e'};
   const HmacSha256 tc2(jefe);
   CHECK(hex(tc2.mac("what do ya want for nothing?")) ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");

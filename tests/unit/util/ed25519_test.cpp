@@ -51,7 +51,8 @@ TEST_CASE("ed25519: the RFC 8032 key gives its public key and signature")
   CHECK(hex(key.sign("")) == k_rfc_signature);
   // did:key of that public key, as an independent implementation (the
   // test VTC's) spells it.
-  CHECK(did_key(pub) == "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw");
+  CHECK(did_key(pub) ==
+        "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw");
 }
 
 TEST_CASE("ed25519: a generated key survives PEM and signs deterministically")

@@ -11,7 +11,7 @@ namespace {
 
 std::span<const std::uint8_t> bytes_of(const std::string& s)
 {
-  return { reinterpret_cast<const std::uint8_t*>(s.data()), s.size() };
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
 } // namespace
@@ -24,16 +24,16 @@ TEST_CASE("util: base64url_encode matches RFC 4648 vectors, unpadded")
     std::string encoded;
   };
   const std::vector<Case> cases{
-    { "", "" },
-    { "f", "Zg" },
-    { "fo", "Zm8" },
-    { "foo", "Zm9v" },
-    { "foob", "Zm9vYg" },
-    { "fooba", "Zm9vYmE" },
-    { "foobar", "Zm9vYmFy" },
-    { "\xfb\xff", "-_8" }, // the URL alphabet, not + and /
-    { "\xff\xff\xff", "____" },
-    { std::string("\0\0\0", 3), "AAAA" },
+    {"", ""},
+    {"f", "Zg"},
+    {"fo", "Zm8"},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg"},
+    {"fooba", "Zm9vYmE"},
+    {"foobar", "Zm9vYmFy"},
+    {"\xfb\xff", "-_8"}, // the URL alphabet, not + and /
+    {"\xff\xff\xff", "____"},
+    {std::string("\0\0\0", 3), "AAAA"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.encoded);
@@ -113,11 +113,12 @@ TEST_CASE("util: decode_digest takes exactly the 43-character form")
 TEST_CASE("util: hex is lowercase, two digits per byte")
 {
   CHECK(hex(std::vector<std::uint8_t>{}).empty());
-  CHECK(hex(std::vector<std::uint8_t>{ 0x00, 0x0f, 0xa0, 0xff, 0x5c }) ==
+  CHECK(hex(std::vector<std::uint8_t>{0x00, 0x0f, 0xa0, 0xff, 0x5c}) ==
         "000fa0ff5c");
 }
 
-TEST_CASE("util: a UUID parses to its RFC 4122 bytes and formats back in lowercase")
+TEST_CASE(
+  "util: a UUID parses to its RFC 4122 bytes and formats back in lowercase")
 {
   const auto id = parse_uuid("6BA7B810-9dad-11d1-80b4-00c04fd430c8");
   REQUIRE(id);
@@ -192,7 +193,8 @@ TEST_CASE("util: an upper-case UUID parses and formats in lower case")
   CHECK(upper == parse_uuid("AbCdEf12-0123-4567-89aB-cDeF01234567"));
 }
 
-TEST_CASE("util: parse_uuid takes each byte value only where the one spelling has it")
+TEST_CASE(
+  "util: parse_uuid takes each byte value only where the one spelling has it")
 {
   // Every byte value at every position: accepted exactly when it is a
   // hyphen at 8, 13, 18 or 23 or a hex digit elsewhere, and then the id

@@ -9,10 +9,10 @@ using vtc::worst;
 TEST_CASE("util: worst lets 64 win, then 70, 74, 78, 65, 69, 76, 75")
 {
   // 64 wins outright; then this order; ok loses to everything.
-  const std::vector<ExitCode> order{ ExitCode::usage,    ExitCode::software,
-                                     ExitCode::io_err,   ExitCode::config,
-                                     ExitCode::data_err, ExitCode::unavailable,
-                                     ExitCode::protocol, ExitCode::temp_fail };
+  const std::vector<ExitCode> order{ExitCode::usage,    ExitCode::software,
+                                    ExitCode::io_err,   ExitCode::config,
+                                    ExitCode::data_err, ExitCode::unavailable,
+                                    ExitCode::protocol, ExitCode::temp_fail};
   for (std::size_t i = 0; i < order.size(); ++i) {
     for (std::size_t j = 0; j < order.size(); ++j) {
       CAPTURE(static_cast<int>(order[i]));

@@ -4,7 +4,8 @@
 
 using vtc::util::log::use_colour;
 
-TEST_CASE("logs are coloured on a terminal unless NO_COLOR is set and non-empty")
+TEST_CASE(
+  "logs are coloured on a terminal unless NO_COLOR is set and non-empty")
 {
   CHECK(use_colour(true, nullptr));
   CHECK(use_colour(true, ""));

@@ -14,8 +14,7 @@ constexpr uid_t k_other_uid = 12345;
 constexpr gid_t k_other_gid = 12345;
 
 // Writes a secret to `name` in `dir` with `mode` and returns its path.
-std::string write_secret(const vtc::test::TempDir& dir,
-                         const std::string& name,
+std::string write_secret(const vtc::test::TempDir& dir, const std::string& name,
                          mode_t mode)
 {
   const auto file = dir.write(name, "s3cret\n");
@@ -27,7 +26,7 @@ std::string write_secret(const vtc::test::TempDir& dir,
 // message must not carry the secret.
 void check_refused(const std::string& path, const std::string& reason)
 {
-  for (const bool read : { true, false }) {
+  for (const bool read : {true, false}) {
     CAPTURE(read);
     try {
       if (read) {
@@ -59,8 +58,7 @@ TEST_CASE("secret_file: mode 600 owned by this user is read whole")
   CHECK(vtc::util::read_secret_file(path, "registry.token_file") == "s3cret\n");
   CHECK_NOTHROW(vtc::util::check_secret_file(path, "registry.token_file"));
   const auto read_only = write_secret(dir, "ro", 0400);
-  CHECK(vtc::util::read_secret_file(read_only, "audit.key_file") ==
-        "s3cret\n");
+  CHECK(vtc::util::read_secret_file(read_only, "audit.key_file") == "s3cret\n");
 }
 
 TEST_CASE("secret_file: any permission bit for others is refused")

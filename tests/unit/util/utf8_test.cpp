@@ -17,22 +17,22 @@ TEST_CASE("utf8: decode_utf8 takes each well-formed sequence at the given "
     char32_t c;
   };
   const std::vector<Case> cases{
-    { "A", 0, 1, U'A' },
-    { std::string(1, '\0'), 0, 1, 0 },
-    { "\x7F", 0, 1, 0x7F },
-    { "\xC2\x80", 0, 2, 0x80 },
-    { "\xC3\xA9", 0, 2, 0xE9 },
-    { "\xDF\xBF", 0, 2, 0x7FF },
-    { "\xE0\xA0\x80", 0, 3, 0x800 },
-    { "\xED\x9F\xBF", 0, 3, 0xD7FF },
-    { "\xEE\x80\x80", 0, 3, 0xE000 },
-    { "\xEF\xBB\xBF", 0, 3, 0xFEFF },
-    { "\xEF\xBF\xBF", 0, 3, 0xFFFF },
-    { "\xF0\x90\x80\x80", 0, 4, 0x10000 },
-    { "\xF0\x9F\x98\x80", 0, 4, 0x1F600 },
-    { "\xF4\x8F\xBF\xBF", 0, 4, 0x10FFFF },
-    { "x\xC3\xA9y", 1, 2, 0xE9 },
-    { "x\xC3\xA9y", 3, 1, U'y' },
+    {"A", 0, 1, U'A'},
+    {std::string(1, '\0'), 0, 1, 0},
+    {"\x7F", 0, 1, 0x7F},
+    {"\xC2\x80", 0, 2, 0x80},
+    {"\xC3\xA9", 0, 2, 0xE9},
+    {"\xDF\xBF", 0, 2, 0x7FF},
+    {"\xE0\xA0\x80", 0, 3, 0x800},
+    {"\xED\x9F\xBF", 0, 3, 0xD7FF},
+    {"\xEE\x80\x80", 0, 3, 0xE000},
+    {"\xEF\xBB\xBF", 0, 3, 0xFEFF},
+    {"\xEF\xBF\xBF", 0, 3, 0xFFFF},
+    {"\xF0\x90\x80\x80", 0, 4, 0x10000},
+    {"\xF0\x9F\x98\x80", 0, 4, 0x1F600},
+    {"\xF4\x8F\xBF\xBF", 0, 4, 0x10FFFF},
+    {"x\xC3\xA9y", 1, 2, 0xE9},
+    {"x\xC3\xA9y", 3, 1, U'y'},
   };
   for (const auto& k : cases) {
     CAPTURE(k.text);
@@ -77,15 +77,15 @@ TEST_CASE("utf8: decode_utf8 refuses overlongs, surrogates, values past "
 TEST_CASE("utf8: append_utf8 writes the shortest form, which decodes back")
 {
   const std::vector<std::pair<char32_t, std::string>> cases{
-    { U'A', "A" },
-    { 0x7F, "\x7F" },
-    { 0x80, "\xC2\x80" },
-    { 0xE9, "\xC3\xA9" },
-    { 0x7FF, "\xDF\xBF" },
-    { 0x800, "\xE0\xA0\x80" },
-    { 0xFFFF, "\xEF\xBF\xBF" },
-    { 0x10000, "\xF0\x90\x80\x80" },
-    { 0x10FFFF, "\xF4\x8F\xBF\xBF" },
+    {U'A', "A"},
+    {0x7F, "\x7F"},
+    {0x80, "\xC2\x80"},
+    {0xE9, "\xC3\xA9"},
+    {0x7FF, "\xDF\xBF"},
+    {0x800, "\xE0\xA0\x80"},
+    {0xFFFF, "\xEF\xBF\xBF"},
+    {0x10000, "\xF0\x90\x80\x80"},
+    {0x10FFFF, "\xF4\x8F\xBF\xBF"},
   };
   for (const auto& [c, bytes] : cases) {
     CAPTURE(bytes);
