@@ -28,7 +28,8 @@ constexpr std::array k_classes{
 // a double keeps 13 digits without loss.
 std::string seconds(core::TimeNs t)
 {
-  return fmt::format("{:.3f}", static_cast<double>(t / 1'000'000) / 1000.0);
+  const core::TimeNs ms = t / 1'000'000; // whole milliseconds, on purpose
+  return fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0);
 }
 
 class Writer
