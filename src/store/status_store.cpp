@@ -135,10 +135,7 @@ app::StatusView SqliteStore::status(core::TimeNs now)
     v.requests = request_counts(db);
     v.generation = detail::meta_get(db, "generation").value_or("");
     v.health = health();
-    if (const auto pause = detail::meta_get(db, "setting.pause_until");
-        pause && !pause->empty()) {
-      v.pause_until = std::stoll(*pause);
-    }
+    v.pause_until = pause_until();
     return v;
   });
 }
